@@ -1,0 +1,3 @@
+from onevox.cli import main
+
+main()

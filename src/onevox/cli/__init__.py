@@ -1,0 +1,71 @@
+"""The `onevox` command line. Each command group lives in its own module; heavy libraries (the model,
+audio, X11) are imported inside the commands so that quick commands such as `status` start fast."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from onevox import __version__
+from onevox.errors import OnevoxError
+
+# module -> names of the click commands/groups it defines; registered on the root group below
+_COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "onevox.cli.transcribe_cmd": ("transcribe",),
+    "onevox.cli.models_cmd": ("models",),
+    "onevox.cli.config_cmd": ("config",),
+    "onevox.cli.daemon_cmd": ("daemon", "stop", "status", "toggle", "start_dictation", "stop_dictation",
+                               "cancel", "events", "install_service"),
+    "onevox.cli.history_cmd": ("history",),
+    "onevox.cli.devices_cmd": ("devices",),
+    "onevox.cli.bench_cmd": ("bench",),
+}
+
+
+class OnevoxGroup(click.Group):
+    """Turns expected failures into one clear line and an exit code instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except OnevoxError as exc:
+            click.echo(f"onevox: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=OnevoxGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="onevox")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              envvar="ONEVOX_CONFIG", help="Config file (default: $XDG_CONFIG_HOME/onevox/config.toml).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """onevox: private, local speech-to-text dictation."""
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+
+
+def _register() -> None:
+    for module_name, names in _COMMAND_MODULES.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue  # that command group is not built yet
+            raise
+        for name in names:
+            command = getattr(module, name, None)
+            if command is not None:
+                cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="onevox")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

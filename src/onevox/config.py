@@ -1,0 +1,310 @@
+"""The one place that reads onevox's TOML config and hands each stage its own options.
+
+Every key has a default, so an empty (or missing) file is a valid config. An unknown section or key, a value
+of the wrong type, or one outside what is allowed raises `ConfigError` naming the file, the key and what is
+allowed: nothing is silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from onevox import paths
+from onevox.errors import ConfigError
+
+CONFIG_ENV = "ONEVOX_CONFIG"
+
+
+def _opt(default: Any, doc: str, *, choices: tuple[str, ...] = (), lo: float | None = None,
+         hi: float | None = None, factory: Any = None) -> Any:
+    """A config field: its default, one line of help, and the values it allows."""
+    meta = {"doc": doc, "choices": choices, "lo": lo, "hi": hi}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class HotkeyConfig:
+    trigger: str = _opt("ctrl+shift+space", "key combination that starts dictation, e.g. ctrl+alt+d")
+    mode: str = _opt("push-to-talk", "hold to talk, or press once to start and again to stop",
+                     choices=("push-to-talk", "toggle"))
+    min_hold_ms: int = _opt(150, "presses shorter than this are ignored in push-to-talk mode", lo=0, hi=5000)
+    cancel: str = _opt("escape", "key that throws the current dictation away ('' for none)")
+    backend: str = _opt("auto", "how global keys are read: X11, evdev (/dev/input), or none (IPC only)",
+                        choices=("auto", "x11", "evdev", "none"))
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    device: str = _opt("default", "input device: 'default', a name (exact or substring) or an index")
+    sample_rate: int = _opt(0, "rate asked of the device (0 = its default); always resampled to 16 kHz",
+                            lo=0, hi=384000)
+    keep_warm: bool = _opt(True, "keep the input stream open between dictations (no lost first word)")
+    pre_roll_ms: int = _opt(300, "audio kept from before the key press", lo=0, hi=5000)
+    post_roll_ms: int = _opt(300, "audio kept after release while speech is still going on", lo=0, hi=5000)
+    max_dictation_s: int = _opt(600, "a dictation is stopped after this long", lo=1, hi=7200)
+    save_recordings: bool = _opt(False, "write each dictation's audio to the data folder (off: memory only)")
+
+
+@dataclass(frozen=True)
+class VadConfig:
+    backend: str = _opt("silero", "voice activity detector", choices=("silero", "webrtc", "energy", "off"))
+    threshold: float = _opt(0.5, "speech probability above which a frame is speech", lo=0.0, hi=1.0)
+    min_speech_ms: int = _opt(200, "shorter bursts of speech are ignored", lo=0, hi=10000)
+    min_silence_ms: int = _opt(500, "a pause this long ends a speech segment", lo=50, hi=10000)
+    speech_pad_ms: int = _opt(200, "audio kept on both sides of each speech segment", lo=0, hi=2000)
+    max_segment_s: float = _opt(25.0, "segments longer than this are split at the quietest pause",
+                                lo=2.0, hi=30.0)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str = _opt("tiny.en", "model name from `onevox models list`, or a path to a CTranslate2 folder")
+    compute_type: str = _opt("int8", "CTranslate2 compute type",
+                             choices=("default", "auto", "int8", "int8_float32", "int8_float16",
+                                      "int16", "float16", "float32", "bfloat16"))
+    device: str = _opt("cpu", "where the model runs", choices=("cpu", "cuda", "auto"))
+    threads: int = _opt(0, "CPU threads for the model (0 = all cores)", lo=0, hi=256)
+    beam_size: int = _opt(1, "beam search width (1 = greedy, fastest)", lo=1, hi=16)
+    language: str = _opt("en", "spoken language code, or 'auto' to detect (multilingual models only)")
+    initial_prompt: str = _opt("", "text that primes the model with your style and words")
+    vocabulary: list[str] = _opt(None, "words the model should prefer (names, jargon)", factory=list)
+    window: str = _opt("auto", "encoder window: sized to the audio (fast) or always 30 s (reference)",
+                       choices=("auto", "full"))
+
+
+@dataclass(frozen=True)
+class PostProcessingConfig:
+    capitalize: bool = _opt(True, "capitalise the first letter of each dictation")
+    punctuation: bool = _opt(True, "keep the model's punctuation (false strips it)")
+    remove_fillers: bool = _opt(False, "drop filler words such as 'um' and 'uh'")
+    fillers: list[str] = _opt(None, "the filler words removed when remove_fillers is on",
+                              factory=lambda: ["um", "uh", "erm", "er", "ah", "hmm", "mm"])
+    replacements: dict[str, str] = _opt(None, "spoken phrase -> text to type, matched as whole words",
+                                        factory=dict)
+    hallucination_filter: bool = _opt(True, "drop repetition loops and phrases Whisper invents in silence")
+    trailing_space: bool = _opt(True, "add a space after each dictation so the next one follows on")
+
+
+@dataclass(frozen=True)
+class InjectionConfig:
+    method: str = _opt("auto", "how text reaches the focused window",
+                       choices=("auto", "paste", "type", "xdotool", "wtype", "ydotool", "stdout"))
+    paste_keys: str = _opt("ctrl+v", "keys that paste in ordinary windows")
+    terminal_paste_keys: str = _opt("ctrl+shift+v", "keys that paste in terminals")
+    terminal_classes: list[str] = _opt(
+        None, "window classes (substring, case-insensitive) treated as terminals",
+        factory=lambda: ["terminal", "term", "konsole", "alacritty", "kitty", "foot", "wezterm", "tilix",
+                         "terminator", "urxvt", "st-256color", "ghostty"])
+    restore_clipboard: bool = _opt(True, "put the previous clipboard back after pasting")
+    restore_delay_ms: int = _opt(150, "wait this long after a paste before restoring the clipboard",
+                                 lo=0, hi=5000)
+    type_delay_ms: int = _opt(2, "delay between typed characters", lo=0, hi=200)
+
+
+@dataclass(frozen=True)
+class HistoryConfig:
+    enabled: bool = _opt(True, "keep every dictation in a local SQLite database")
+    max_entries: int = _opt(10000, "oldest entries beyond this are deleted (0 = keep all)", lo=0)
+    path: str = _opt("", "database file ('' = the XDG data folder)")
+
+
+@dataclass(frozen=True)
+class DaemonConfig:
+    socket: str = _opt("", "IPC socket path ('' = $XDG_RUNTIME_DIR/onevox/onevox.sock)")
+    log_level: str = _opt("info", "log verbosity", choices=("debug", "info", "warning", "error"))
+    trace_path: str = _opt("", "write tracing spans here as a Chrome trace file on stop ('' = off)")
+
+
+@dataclass(frozen=True)
+class Config:
+    hotkey: HotkeyConfig = field(default_factory=HotkeyConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    vad: VadConfig = field(default_factory=VadConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    post_processing: PostProcessingConfig = field(default_factory=PostProcessingConfig)
+    injection: InjectionConfig = field(default_factory=InjectionConfig)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    source: str = field(default="", compare=False)  # the file this came from ('' = defaults only)
+
+    def with_changes(self, section: str, **changes: Any) -> Config:
+        """A copy with some keys of one section replaced (used by CLI flags such as --model)."""
+        return dataclasses.replace(self, **{section: dataclasses.replace(getattr(self, section), **changes)})
+
+    def socket_path(self) -> Path:
+        return Path(self.daemon.socket).expanduser() if self.daemon.socket else paths.default_socket_path()
+
+    def history_path(self) -> Path:
+        return Path(self.history.path).expanduser() if self.history.path else paths.default_history_path()
+
+
+SECTIONS: dict[str, type] = {
+    "hotkey": HotkeyConfig,
+    "audio": AudioConfig,
+    "vad": VadConfig,
+    "model": ModelConfig,
+    "post_processing": PostProcessingConfig,
+    "injection": InjectionConfig,
+    "history": HistoryConfig,
+    "daemon": DaemonConfig,
+}
+
+
+def resolve_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """--config wins, then $ONEVOX_CONFIG, then the XDG default."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env).expanduser()
+    return paths.default_config_path()
+
+
+def load_config(path: str | os.PathLike[str] | None = None, *, must_exist: bool | None = None) -> Config:
+    """Read and validate a config file. A missing default file means all defaults; a missing file the user
+    named explicitly (flag or environment) is an error."""
+    resolved = resolve_config_path(path)
+    explicit = bool(path) or bool(os.environ.get(CONFIG_ENV))
+    if must_exist is None:
+        must_exist = explicit
+    if not resolved.exists():
+        if must_exist:
+            raise ConfigError(str(resolved), "", "file not found")
+        return Config()
+    try:
+        raw = resolved.read_bytes()
+    except OSError as exc:
+        raise ConfigError(str(resolved), "", f"cannot read: {exc.strerror or exc}") from exc
+    return parse_config(raw, str(resolved))
+
+
+def parse_config(raw: bytes | str, source: str = "<config>") -> Config:
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(source, "", f"not valid UTF-8 (byte {exc.start})") from exc
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, "", f"not valid TOML: {exc}") from exc
+    sections: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in SECTIONS:
+            raise ConfigError(source, name, f"unknown section; allowed: {', '.join(SECTIONS)}")
+        if not isinstance(value, dict):
+            raise ConfigError(source, name, "must be a [section] table")
+        sections[name] = _build_section(SECTIONS[name], value, source, name)
+    return Config(**sections, source=source)
+
+
+def _build_section(cls: type, values: dict[str, Any], source: str, section: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        dotted = f"{section}.{key}"
+        if key not in known:
+            raise ConfigError(source, dotted, f"unknown key; allowed: {', '.join(known)}")
+        kwargs[key] = _check_value(value, hints[key], known[key].metadata, source, dotted)
+    return cls(**kwargs)
+
+
+def _check_value(value: Any, hint: Any, meta: Any, source: str, key: str) -> Any:
+    origin = typing.get_origin(hint)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(source, key, f"must be true or false, got {_show(value)}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(source, key, f"must be a whole number{_range(meta)}, got {_show(value)}")
+        return _in_range(value, meta, source, key)
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(source, key, f"must be a number{_range(meta)}, got {_show(value)}")
+        return _in_range(float(value), meta, source, key)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(source, key, f"must be a string, got {_show(value)}")
+        choices = meta.get("choices") or ()
+        if choices and value not in choices:
+            raise ConfigError(source, key, f"must be one of {', '.join(choices)}; got {value!r}")
+        return value
+    if origin is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(source, key, f"must be a list of strings, got {_show(value)}")
+        return list(value)
+    if origin is dict:
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(source, key, f"must be a table of \"phrase\" = \"text\" strings, got {_show(value)}")
+        return dict(value)
+    raise TypeError(f"config field {key} has unsupported type {hint}")  # a bug in this module, not user input
+
+
+def _in_range(value: float, meta: Any, source: str, key: str) -> Any:
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ConfigError(source, key, f"must be{_range(meta)}, got {value}")
+    return value
+
+
+def _range(meta: Any) -> str:
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is not None and hi is not None:
+        return f" from {lo:g} to {hi:g}"
+    if lo is not None:
+        return f" of at least {lo:g}"
+    return ""
+
+
+def _show(value: Any) -> str:
+    kind = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list",
+            dict: "a table"}.get(type(value), type(value).__name__)
+    text = repr(value)
+    return f"{kind} ({text[:40]}{'...' if len(text) > 40 else ''})"
+
+
+def to_toml(config: Config, *, with_docs: bool = True) -> str:
+    """Render a config as TOML (all keys, with a comment per key): `config show` and `config init`."""
+    lines: list[str] = []
+    for name, cls in SECTIONS.items():
+        section = getattr(config, name)
+        lines.append(f"[{name}]")
+        for f in fields(cls):
+            if with_docs and f.metadata.get("doc"):
+                doc = f.metadata["doc"]
+                if f.metadata.get("choices"):
+                    doc += f" ({' | '.join(f.metadata['choices'])})"
+                lines.append(f"# {doc}")
+            value = getattr(section, f.name)
+            if isinstance(value, dict):
+                inline = ", ".join(f"{_toml_str(k)} = {_toml_str(v)}" for k, v in value.items())
+                lines.append(f"{f.name} = {{ {inline} }}" if inline else f"{f.name} = {{}}")
+            else:
+                lines.append(f"{f.name} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_str(v) for v in value) + "]"
+    return _toml_str(value)
+
+
+def _toml_str(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{escaped}"'
