@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# System packages onevox uses at run time (PortAudio, clipboard and typing tools) and the ones its
+# end-to-end tests need (a virtual X display, a virtual PulseAudio microphone, a Tk target window).
+# Debian/Ubuntu; run as root or with sudo. Safe to run again.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+RUNTIME="libportaudio2 libsndfile1 xdotool xclip xsel x11-utils"
+TESTING="xvfb x11-xserver-utils pulseaudio pulseaudio-utils libasound2-plugins alsa-utils sox espeak-ng imagemagick python3-tk tk"
+pkgs="$RUNTIME"
+if [ "${1:-}" = "--with-test" ]; then pkgs="$RUNTIME $TESTING"; fi
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+echo "system packages ready:$([ -n "$missing" ] && echo " installed$missing" || echo " nothing to install")"
