@@ -8,6 +8,7 @@ allowed: nothing is silently ignored.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 import typing
@@ -22,9 +23,9 @@ CONFIG_ENV = "ONEVOX_CONFIG"
 
 
 def _opt(default: Any, doc: str, *, choices: tuple[str, ...] = (), lo: float | None = None,
-         hi: float | None = None, factory: Any = None) -> Any:
+         hi: float | None = None, factory: Any = None, int_ok: bool = False) -> Any:
     """A config field: its default, one line of help, and the values it allows."""
-    meta = {"doc": doc, "choices": choices, "lo": lo, "hi": hi}
+    meta = {"doc": doc, "choices": choices, "lo": lo, "hi": hi, "int_ok": int_ok}
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -43,7 +44,8 @@ class HotkeyConfig:
 
 @dataclass(frozen=True)
 class AudioConfig:
-    device: str = _opt("default", "input device: 'default', a name (exact or substring) or an index")
+    device: str = _opt("default", "input device: 'default', a name (exact or substring) or an index",
+                       int_ok=True)
     sample_rate: int = _opt(0, "rate asked of the device (0 = its default); always resampled to 16 kHz",
                             lo=0, hi=384000)
     keep_warm: bool = _opt(True, "keep the input stream open between dictations (no lost first word)")
@@ -233,6 +235,8 @@ def _check_value(value: Any, hint: Any, meta: Any, source: str, key: str) -> Any
             raise ConfigError(source, key, f"must be a number{_range(meta)}, got {_show(value)}")
         return _in_range(float(value), meta, source, key)
     if hint is str:
+        if meta.get("int_ok") and isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
         if not isinstance(value, str):
             raise ConfigError(source, key, f"must be a string, got {_show(value)}")
         choices = meta.get("choices") or ()
@@ -245,12 +249,15 @@ def _check_value(value: Any, hint: Any, meta: Any, source: str, key: str) -> Any
         return list(value)
     if origin is dict:
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            raise ConfigError(source, key, f"must be a table of \"phrase\" = \"text\" strings, got {_show(value)}")
+            raise ConfigError(source, key,
+                              f"must be a table of \"phrase\" = \"text\" strings, got {_show(value)}")
         return dict(value)
     raise TypeError(f"config field {key} has unsupported type {hint}")  # a bug in this module, not user input
 
 
 def _in_range(value: float, meta: Any, source: str, key: str) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        raise ConfigError(source, key, f"must be{_range(meta)}, got nan")
     lo, hi = meta.get("lo"), meta.get("hi")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise ConfigError(source, key, f"must be{_range(meta)}, got {value}")
@@ -306,5 +313,12 @@ def _toml_value(value: Any) -> str:
 
 
 def _toml_str(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    return f'"{escaped}"'
+    out = []
+    for ch in value:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'

@@ -1,0 +1,186 @@
+"""`onevox models list|info|download|remove`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from onevox.cli.common import config_option, get_config
+from onevox.config import ModelConfig
+from onevox.errors import ConfigError, ModelError
+
+
+@click.group("models")
+def models() -> None:
+    """List, inspect, download and remove speech models."""
+
+
+@models.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array instead of a table.")
+@config_option
+@click.pass_context
+def list_models_cmd(ctx: click.Context, as_json: bool, sub_config_path: str | None) -> None:
+    """The models onevox knows, their size, and which are installed (* marks the configured one)."""
+    from onevox.models import list_models
+
+    configured = _configured_model(ctx, sub_config_path)
+    rows = [_info_row(info, configured) for info in list_models()]
+    if configured not in {row["name"] for row in rows}:
+        rows.append(_path_row(configured))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    _print_table(rows)
+
+
+@models.command("info")
+@click.argument("name_or_path", required=False)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of text.")
+@config_option
+@click.pass_context
+def info_cmd(ctx: click.Context, name_or_path: str | None, as_json: bool,
+             sub_config_path: str | None) -> None:
+    """Where a model is and what it is: size, mel bins, vocabulary, languages (default: configured one)."""
+    from onevox.models import CATALOG, list_models, read_model_details, resolve_model
+
+    name_or_path = name_or_path or get_config(ctx, sub_config_path).model.name
+    spec = CATALOG.get(name_or_path)
+    installed = spec is None or any(i.installed for i in list_models() if i.name == spec.name)
+    resolved = resolve_model(name_or_path) if installed else None
+    fields: dict[str, Any] = {"name": spec.name if spec else None, "installed": resolved is not None}
+    if spec is not None:
+        fields.update(description=spec.description, english_only=spec.english_only,
+                      repository=spec.repo, revision=spec.revision, download_bytes=spec.size_bytes)
+    if resolved is not None:
+        details = read_model_details(resolved.path)
+        fields.update(name=resolved.name, source=resolved.source, path=str(resolved.path),
+                      size_bytes=details.size_bytes, files=list(details.files), n_mels=details.n_mels,
+                      vocab_size=details.vocab_size, multilingual=details.multilingual)
+    if as_json:
+        click.echo(json.dumps(fields, indent=2))
+    else:
+        _print_info(fields)
+
+
+@models.command("download")
+@click.argument("name", required=False)
+@click.option("--force", is_flag=True, help="Download again even if a good copy is already there.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@config_option
+@click.pass_context
+def download_cmd(ctx: click.Context, name: str | None, force: bool, quiet: bool,
+                 sub_config_path: str | None) -> None:
+    """Download a model by name (default: the configured one); resumes, and checks every file."""
+    from onevox.models import (
+        BUNDLED_NAME,
+        CATALOG,
+        DownloadOptions,
+        bundled_model_path,
+        download_model,
+        get_spec,
+        list_models,
+    )
+
+    name = name or get_config(ctx, sub_config_path).model.name
+    if name not in CATALOG and ("/" in name or name.startswith("~")):
+        raise ModelError(f"{name} is a folder path; `onevox models download` fetches a model by name "
+                         f"({', '.join(CATALOG)})")
+    spec = get_spec(name)
+    installed = {info.name: info for info in list_models()}[spec.name]
+    if installed.installed and not force:
+        where = "is bundled with onevox" if installed.source == "bundled" else "is already downloaded"
+        click.echo(f"{name} {where}: {installed.path} (use --force to download it again)")
+        return
+    path = download_model(name, progress=not quiet, options=DownloadOptions(force=force))
+    click.echo(f"downloaded {name} ({_mb(spec.size_bytes)}) to {path}")
+    if name == BUNDLED_NAME and bundled_model_path() is not None:
+        click.echo("this copy is used instead of the bundled one until you remove it")
+
+
+@models.command("remove")
+@click.argument("name")
+def remove_cmd(name: str) -> None:
+    """Delete a downloaded model (the bundled model and your own folders are never deleted)."""
+    from onevox.models import BUNDLED_NAME, bundled_model_path, remove_model
+
+    path = remove_model(name)
+    click.echo(f"removed {name} ({path})")
+    if name == BUNDLED_NAME and bundled_model_path() is not None:
+        click.echo(f"the bundled {name} is used from now on")
+
+
+def _configured_model(ctx: click.Context, sub_config_path: str | None) -> str:
+    """The `[model] name` of the config, or the default when the config cannot be read (with a warning)."""
+    try:
+        return get_config(ctx, sub_config_path).model.name
+    except ConfigError as exc:
+        click.echo(f"onevox: warning: {exc}; marking the default model instead", err=True)
+        return ModelConfig().name
+
+
+def _info_row(info: Any, configured: str) -> dict[str, Any]:
+    return {"name": info.name, "description": info.description, "size_bytes": info.size_bytes,
+            "english_only": info.english_only, "installed": info.installed, "source": info.source,
+            "path": str(info.path) if info.path else None, "default": info.name == configured}
+
+
+def _path_row(configured: str) -> dict[str, Any]:
+    """A row for a `[model] name` that is a folder path rather than a catalog name."""
+    from onevox.models import read_model_details
+
+    path = Path(configured).expanduser()
+    try:
+        details = read_model_details(path)
+        size, multilingual, ok = details.size_bytes, details.multilingual, True
+    except ModelError:
+        size, multilingual, ok = 0, False, False
+    return {"name": configured, "description": "your model folder" if ok else "not a usable model folder",
+            "size_bytes": size, "english_only": not multilingual, "installed": ok,
+            "source": "path" if ok else None, "path": str(path), "default": True}
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for title in ("", "NAME", "SIZE", "LANGUAGE", "STATUS", "DESCRIPTION"):
+        table.add_column(title, no_wrap=title != "DESCRIPTION")
+    for row in rows:
+        cells = ("*" if row["default"] else "", row["name"], _mb(row["size_bytes"]),
+                 "English" if row["english_only"] else "many", row["source"] or "-", row["description"])
+        table.add_row(*(escape(cell) for cell in cells))
+    console = Console(width=max(Console().width, 100))
+    console.print(table)
+    console.print("* the configured model ([model] name). Get another with `onevox models download NAME`.",
+                  markup=False)
+
+
+def _print_info(fields: dict[str, Any]) -> None:
+    labels = [("name", "name"), ("description", "description"), ("source", "source"), ("path", "path"),
+              ("size_bytes", "size"), ("download_bytes", "download size"), ("repository", "repository"),
+              ("revision", "revision"), ("n_mels", "mel bins"), ("vocab_size", "vocabulary"),
+              ("multilingual", "multilingual"), ("english_only", "trained on"), ("files", "files")]
+    for key, label in labels:
+        if key not in fields or fields[key] is None:
+            continue
+        value = fields[key]
+        if key in ("size_bytes", "download_bytes"):
+            value = _mb(value)
+        elif key == "english_only":
+            value = "English only" if value else "many languages"
+        elif key == "multilingual":
+            value = "yes" if value else "no (English tokens only)"
+        elif key == "files":
+            value = ", ".join(value)
+        click.echo(f"{label + ':':<15}{value}")
+    if not fields["installed"]:
+        click.echo(f"{'installed:':<15}no; run `onevox models download {fields['name']}`")
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:,.0f} MB" if size >= 1e6 else f"{size / 1e3:,.1f} kB"
