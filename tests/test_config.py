@@ -366,3 +366,7 @@ def test_any_valid_config_round_trips(cfg: Config) -> None:
 
 def test_audio_device_accepts_an_index_as_a_number() -> None:
     assert parse_config("[audio]\ndevice = 3").audio.device == "3"
+
+
+def test_empty_replacement_phrase_is_rejected() -> None:
+    _error('[post_processing]\nreplacements = { " " = "x" }')

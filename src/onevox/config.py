@@ -251,6 +251,8 @@ def _check_value(value: Any, hint: Any, meta: Any, source: str, key: str) -> Any
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(source, key,
                               f"must be a table of \"phrase\" = \"text\" strings, got {_show(value)}")
+        if any(not phrase.strip() for phrase in value):
+            raise ConfigError(source, key, "a phrase to replace cannot be empty or only spaces")
         return dict(value)
     raise TypeError(f"config field {key} has unsupported type {hint}")  # a bug in this module, not user input
 

@@ -20,3 +20,15 @@ class FrameClassifier(Protocol):
     def reset(self) -> None:
         """Forget the state carried from earlier frames (a new dictation starts)."""
         ...
+
+
+class BatchFrameClassifier(FrameClassifier, Protocol):
+    """A FrameClassifier that can also score many consecutive frames in one call.
+
+    Optional: the segmenter uses `speech_probs` when a detector has it (fewer calls into native code) and
+    falls back to `speech_prob` frame by frame otherwise. Both give the same numbers for the same audio.
+    """
+
+    def speech_probs(self, audio: np.ndarray) -> np.ndarray:
+        """Probabilities for consecutive frames; `len(audio)` is a multiple of `frame_samples`."""
+        ...

@@ -1,0 +1,141 @@
+"""What Whisper writes when there is nothing to hear, and the loops it falls into.
+
+Whisper was trained on subtitles, so on silence or noise it tends to produce the phrases that end videos
+("Thank you.", "Thanks for watching!", "Subtitles by ..."), a lone "you", or annotations such as
+"[BLANK_AUDIO]" and "(music)". These are only dropped when they are the WHOLE text: "Thank you for coming"
+is real speech and stays.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Compared after `_normalize`: lower case, punctuation and brackets removed, single spaces.
+SILENCE_PHRASES = frozenset({
+    "you", "thank you", "thank you very much", "thank you so much", "thanks", "thank you all",
+    "thanks for watching", "thank you for watching", "thanks for watching and see you next time",
+    "thank you for watching and see you next time", "thanks for listening", "thank you for listening",
+    "thank you for your attention", "please subscribe", "please like and subscribe", "like and subscribe",
+    "subscribe to my channel", "please subscribe to my channel", "dont forget to like and subscribe",
+    "see you next time", "see you in the next video", "see you in the next one", "bye", "bye bye",
+    "goodbye", "blank audio", "blank", "silence", "music", "applause", "laughter", "laughs", "noise",
+    "inaudible", "no speech", "the end", "foreign", "speaking in foreign language",
+})
+# Credit lines from subtitle files: dropped whatever name follows.
+_CREDIT = re.compile(r"^(?:subtitles?|subtitled|captions?|captioned|transcript(?:ion)?|transcribed|"
+                     r"translated|translation|sync(?:ed)?|corrections?)(?: \w+)? by\b")
+_CREDIT_SITES = re.compile(r"\b(?:amara ?org|www [a-z0-9]+ (?:com|org|net))\b")
+
+
+def _normalize(text: str) -> str:
+    """Lower case words only: punctuation, symbols and brackets become spaces (apostrophes vanish)."""
+    text = text.lower().replace("'", "").replace("’", "")
+    kept = [c if unicodedata.category(c)[0] in "LN" else " " for c in text]
+    return " ".join("".join(kept).split())
+
+
+def is_hallucination(text: str) -> bool:
+    """True when `text` as a whole is something Whisper invents in silence (or nothing at all)."""
+    norm = _normalize(text)
+    if not norm:
+        return True
+    return _shortest_period(norm) in SILENCE_PHRASES or bool(_CREDIT.match(norm)) or \
+        bool(_CREDIT_SITES.search(norm))
+
+
+def _shortest_period(norm: str) -> str:
+    """The phrase `norm` repeats, if it is one phrase said over and over ("thank you thank you")."""
+    words = norm.split()
+    for n in range(1, len(words) // 2 + 1):
+        if len(words) % n == 0 and words == words[:n] * (len(words) // n):
+            return " ".join(words[:n])
+    return norm
+
+
+# Bracketed annotations: anything in square brackets, and parenthesised/starred groups whose words name a
+# non-speech sound. Real parentheses in dictated text ("(see page 4)") are kept.
+_SQUARE = re.compile(r"\[[^\[\]]*\]")
+_GROUP = re.compile(r"\(([^()]*)\)|\*([^*]*)\*")
+_MUSIC_SIGNS = re.compile(r"[♪♫♬♩]+")
+_SOUND_WORDS = frozenset({
+    "music", "musical", "applause", "applauding", "laughter", "laughs", "laughing", "laugh", "chuckles",
+    "chuckling", "giggles", "silence", "silent", "noise", "noises", "static", "inaudible", "indistinct",
+    "unintelligible", "coughs", "coughing", "cough", "sighs", "sigh", "sighing", "breathing", "breath",
+    "breathes", "sniffs", "clears", "throat", "blank", "audio", "foreign", "language", "speaking",
+    "upbeat", "dramatic", "soft", "gentle", "playing", "plays", "continues", "ends", "beep", "beeps",
+    "bell", "rings", "ringing", "door", "footsteps", "wind", "rain", "thunder", "birds", "chirping",
+    "crowd", "cheering", "cheers", "clapping", "claps", "whistling", "humming", "hums", "mumbles",
+    "mumbling", "whispers", "whispering", "crying", "sobbing", "groans", "grunts", "screams", "gasps",
+    "yawns", "typing", "clicking", "keyboard", "background", "outro", "intro", "instrumental", "song",
+    "singing", "sings", "no", "speech", "and", "the", "a", "in", "of", "with",
+})
+
+
+def _is_sound_annotation(inner: str) -> bool:
+    words = _normalize(inner).split()
+    return 0 < len(words) <= 5 and all(w in _SOUND_WORDS for w in words) and \
+        any(w not in {"no", "and", "the", "a", "in", "of", "with"} for w in words)
+
+
+def strip_annotations(text: str) -> str:
+    """Remove non-speech annotations such as [BLANK_AUDIO], (music), *laughs* and music signs."""
+    text = _SQUARE.sub(" ", text)
+    text = _GROUP.sub(lambda m: " " if _is_sound_annotation(m.group(1) or m.group(2) or "") else m.group(0),
+                      text)
+    return _MUSIC_SIGNS.sub(" ", text)
+
+
+MAX_LOOP_WORDS = 40  # longest phrase looked for in a loop (Whisper loops a sentence at most)
+
+
+def _word_key(token: str) -> str:
+    return _normalize(token)
+
+
+def _repeats(keys: list[str], i: int, n: int) -> int:
+    """How many times keys[i:i+n] occurs back to back from position i."""
+    count = 1
+    while keys[i + count * n:i + (count + 1) * n] == keys[i:i + n]:
+        count += 1
+    return count
+
+
+def _min_repeats(n: int) -> int:
+    # A word said 3 times ("no, no, no") is ordinary speech; 4 times is a loop. Phrases loop at 3.
+    return 4 if n == 1 else 3
+
+
+def _collapse_once(tokens: list[str]) -> list[str]:
+    keys = [_word_key(t) for t in tokens]
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for n in range(1, min(MAX_LOOP_WORDS, (len(tokens) - i) // 2) + 1):
+            if keys[i + n] != keys[i] or not any(keys[i:i + n]):
+                continue
+            count = _repeats(keys, i, n)
+            if count >= _min_repeats(n):
+                out.extend(tokens[i:i + n])
+                i += count * n
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+def collapse_repetitions(text: str) -> str:
+    """Collapse a phrase repeated back to back into one copy (the first, punctuation as written):
+    "in 1813, in 1813, in 1813" -> "in 1813,". Words are compared ignoring case and punctuation."""
+    tokens: list[str] = []
+    for token in text.split():
+        if tokens and not _word_key(token):
+            tokens[-1] += " " + token  # a lone "." or "-" belongs to the word before it
+        else:
+            tokens.append(token)
+    while True:
+        collapsed = _collapse_once(tokens)
+        if collapsed == tokens:
+            return " ".join(tokens)
+        tokens = collapsed

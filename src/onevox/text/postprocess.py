@@ -1,0 +1,161 @@
+"""Turn Whisper's raw text into what gets typed: pure functions driven by [post_processing].
+
+Order matters and is fixed: annotations out, punctuation (when off), fillers out, loops collapsed and
+silence phrases dropped, then the user's replacements, capitalisation and the trailing space. Run twice,
+the result does not change (replacements aside: they may insert anything).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from onevox.config import PostProcessingConfig
+from onevox.errors import ConfigError
+from onevox.text.hallucination import collapse_repetitions, is_hallucination, strip_annotations
+
+_NOT_IN_WORD = r"(?<![\w'’-])"  # whole words: "um" but not "uh-huh", "umbrella" or "drum's"
+_NOT_IN_WORD_AFTER = r"(?![\w'’-])"
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.!?;:…])")
+_REPEATED_COMMA = re.compile(r",(?:\s*,)+")
+_COMMA_BEFORE_STOP = re.compile(r",\s*([.!?…])")
+_LEADING_PUNCT = re.compile(r"^[\s,.;:!?…]+")
+_TRAILING_COMMA = re.compile(r"[\s,;:]+$")
+_SENTENCE_END = re.compile(r"(?:^|[.!?…])\s*$")
+
+
+@dataclass(frozen=True)
+class _Rules:
+    fillers: re.Pattern[str] | None
+    replacements: re.Pattern[str] | None
+    values: tuple[str, ...]  # replacement text per capturing group of `replacements`
+
+
+def postprocess(text: str, cfg: PostProcessingConfig) -> str:
+    """The text to type for one dictation; "" means there is nothing to type."""
+    rules = _rules(tuple(cfg.fillers) if cfg.remove_fillers else (), tuple(cfg.replacements.items()))
+    text = " ".join(text.split())
+    if cfg.hallucination_filter:
+        text = " ".join(strip_annotations(text).split())
+    if not cfg.punctuation:
+        text = strip_punctuation(text)
+    if rules.fillers is not None:
+        text = _remove_fillers(text, rules.fillers)
+    if cfg.hallucination_filter:
+        text = collapse_repetitions(text)
+        if is_hallucination(text):
+            return ""
+    text = _tidy(text)
+    if rules.replacements is not None:
+        text = _replace(text, rules)
+    if cfg.capitalize:
+        text = capitalize_first(text)
+    if cfg.trailing_space and text and not text[-1].isspace():
+        text += " "
+    return text
+
+
+def join_segments(texts: list[str]) -> str:
+    """One text from the texts of consecutive segments, single spaces between them."""
+    out = ""
+    for piece in texts:
+        piece = piece.strip(" \t")
+        if piece:
+            out += piece if not out or out.endswith("\n") else " " + piece
+    return out
+
+
+def strip_punctuation(text: str) -> str:
+    """Drop punctuation, keeping apostrophes and hyphens inside words and separators inside numbers
+    ("don't", "well-known", "3.5", "10:30")."""
+    kept = []
+    for i, c in enumerate(text):
+        if not unicodedata.category(c).startswith("P"):
+            kept.append(c)
+            continue
+        before = text[i - 1] if i else ""
+        after = text[i + 1] if i + 1 < len(text) else ""
+        if (c in "'’-‐" and before.isalnum() and after.isalnum()) or \
+                (c in ".,:" and before.isdigit() and after.isdigit()):
+            kept.append(c)
+    return " ".join("".join(kept).split())
+
+
+def capitalize_first(text: str) -> str:
+    """Upper-case the first letter, when only symbols or quotes come before it (not after a digit)."""
+    for i, c in enumerate(text):
+        if c.isalpha():
+            upper = c.upper()
+            return text[:i] + upper + text[i + 1:] if len(upper) == 1 else text
+        if c.isalnum():
+            return text
+    return text
+
+
+def _tidy(text: str) -> str:
+    text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
+    text = _REPEATED_COMMA.sub(",", text)
+    text = _COMMA_BEFORE_STOP.sub(r"\1", text)
+    text = _LEADING_PUNCT.sub("", text)
+    text = _TRAILING_COMMA.sub("", text)
+    return " ".join(text.split())
+
+
+def _remove_fillers(text: str, pattern: re.Pattern[str]) -> str:
+    """Drop fillers with the commas around them; a filler that opened a sentence passes its capital on."""
+    out: list[str] = []
+    last = 0
+    capitalize_next = False
+    for match in pattern.finditer(text):
+        kept = text[last:match.start()]
+        if capitalize_next:
+            kept = capitalize_first(kept)
+        out.append(kept + " ")
+        starts_sentence = bool(_SENTENCE_END.search("".join(out).rstrip()))
+        capitalize_next = starts_sentence and match.group("word")[0].isupper()
+        last = match.end()
+    rest = text[last:]
+    out.append(capitalize_first(rest) if capitalize_next else rest)
+    return _tidy("".join(out))
+
+
+def _replace(text: str, rules: _Rules) -> str:
+    assert rules.replacements is not None
+    return rules.replacements.sub(lambda m: rules.values[m.lastindex - 1], text)
+
+
+@lru_cache(maxsize=16)
+def _rules(fillers: tuple[str, ...], replacements: tuple[tuple[str, str], ...]) -> _Rules:
+    filler_words = sorted({f.strip() for f in fillers if f.strip()}, key=len, reverse=True)
+    filler_re = None
+    if filler_words:
+        words = "|".join(_phrase(f) for f in filler_words)
+        filler_re = re.compile(rf",?\s*{_NOT_IN_WORD}(?P<word>{words}){_NOT_IN_WORD_AFTER}(?:\s*,)?",
+                               re.IGNORECASE)
+    if not replacements:
+        return _Rules(filler_re, None, ())
+    if any(not phrase.strip() for phrase, _ in replacements):
+        raise ConfigError("[post_processing]", "post_processing.replacements",
+                          "a phrase to replace is empty; remove it or write the words to match")
+    ordered = sorted(replacements, key=lambda kv: len(kv[0]), reverse=True)
+    groups = [f"({_replacement_pattern(phrase, value)})" for phrase, value in ordered]
+    return _Rules(filler_re, re.compile("|".join(groups), re.IGNORECASE), tuple(v for _, v in ordered))
+
+
+def _phrase(words: str) -> str:
+    return r"\s+".join(re.escape(w) for w in words.split())
+
+
+def _replacement_pattern(phrase: str, value: str) -> str:
+    phrase = phrase.strip()
+    core = _phrase(phrase)
+    if phrase[0].isalnum() or phrase[0] == "_":
+        core = r"(?<!\w)" + core
+    if phrase[-1].isalnum() or phrase[-1] == "_":
+        core += r"(?!\w)"
+    if not value.strip() and "\n" in value:
+        # "new line" -> "\n": take the spaces around it and the punctuation Whisper put after it
+        core = r"[ \t]*" + core + r"[,.;:]?[ \t]*"
+    return core
