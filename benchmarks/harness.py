@@ -1,0 +1,14 @@
+"""Glue between onevox.bench workloads and pytest-benchmark."""
+
+from __future__ import annotations
+
+
+def run_workload(benchmark, workload, rounds: int):
+    """Hands a Workload to pytest-benchmark: `prepare` runs untimed before each round."""
+    try:
+        if workload.prepare is None:
+            return benchmark(workload.run)
+        return benchmark.pedantic(workload.run, setup=workload.prepare, rounds=rounds, iterations=1,
+                                  warmup_rounds=1)
+    finally:
+        workload.close()

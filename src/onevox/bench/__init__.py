@@ -1,0 +1,1 @@
+"""Benchmarks: the measured workloads, the targets, and the runner behind `onevox bench`."""

@@ -1,0 +1,163 @@
+"""Times workloads on the user's machine for `onevox bench` (the pytest suite uses pytest-benchmark)."""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from onevox.bench import workloads as wl
+from onevox.bench.targets import BY_KEY, Metric
+from onevox.config import Config
+
+_UNIT_SCALE = {"ms": 1e3, "us": 1e6}
+_BATCH_TARGET_S = 0.002  # micro workloads are timed in batches at least this long (timer resolution)
+
+
+@dataclass(frozen=True)
+class Result:
+    key: str
+    label: str
+    unit: str
+    median: float | None  # in `unit`; None when it could not be measured here
+    p95: float | None
+    rounds: int
+    guide: float | None
+    stretch: float | None
+    goal: float | None
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.median is None:
+            return "n/a"
+        target = self.goal if self.goal is not None else self.guide
+        if target is None:
+            return "baseline"
+        return "ok" if self.median <= target else "over"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "verdict": self.verdict}
+
+
+def time_workload(workload: wl.Workload, rounds: int, warmup: int = 1) -> list[float]:
+    """Seconds per unit of each round. Calls without a `prepare` step are batched so each round lasts a
+    couple of milliseconds and the timer's own cost disappears."""
+    batch = 1 if workload.prepare else _calibrate(workload.run)
+    for _ in range(warmup):
+        if workload.prepare:
+            workload.prepare()
+        workload.run()
+    samples = []
+    for _ in range(rounds):
+        if workload.prepare:
+            workload.prepare()
+        start = time.perf_counter()
+        for _ in range(batch):
+            workload.run()
+        samples.append((time.perf_counter() - start) / batch / workload.per_call)
+    return samples
+
+
+def _calibrate(run: Callable[[], Any]) -> int:
+    start = time.perf_counter()
+    run()
+    once = max(time.perf_counter() - start, 1e-7)
+    return max(1, min(100_000, int(_BATCH_TARGET_S / once)))
+
+
+def summarize(metric: Metric, samples: list[float], note: str = "") -> Result:
+    scale = _UNIT_SCALE[metric.unit]
+    values = sorted(s * scale for s in samples)
+    p95 = float(np.percentile(values, 95)) if values else None
+    return Result(metric.key, metric.label, metric.unit, statistics.median(values) if values else None, p95,
+                  len(values), metric.guide, metric.stretch, metric.goal, note)
+
+
+def unmeasured(key: str, why: str) -> Result:
+    m = BY_KEY[key]
+    return Result(m.key, m.label, m.unit, None, None, 0, m.guide, m.stretch, m.goal, why)
+
+
+@dataclass(frozen=True)
+class Plan:
+    micro_rounds: int = 200
+    model_rounds: int = 10
+    pipeline_rounds: int = 5
+    long_rounds: int = 3
+    pipeline: bool = True
+    injection: bool = True
+
+
+QUICK = Plan(micro_rounds=50, model_rounds=3, pipeline_rounds=2, long_rounds=1)
+
+
+def run_all(config: Config, plan: Plan, progress: Callable[[str], None] = lambda key: None) -> list[Result]:
+    """Every metric, in the table's order. `progress(key)` is called as each one starts."""
+    results: dict[str, Result] = {}
+    short, long = wl.load_clip(wl.SHORT_CLIP), wl.load_clip(wl.LONG_CLIP)
+
+    def run(key: str, build: Callable[[], wl.Workload], rounds: int, note: str = "") -> None:
+        progress(key)
+        workload = build()
+        try:
+            results[key] = summarize(BY_KEY[key], time_workload(workload, rounds), note)
+        finally:
+            workload.close()
+
+    run("ring_write_100ms", wl.ring_write, plan.micro_rounds)
+    run("resample_100ms", wl.resample, plan.micro_rounds)
+    run("vad_silero_100ms", lambda: wl.vad("silero", long), plan.micro_rounds)
+    run("vad_webrtc_100ms", lambda: wl.vad("webrtc", long), plan.micro_rounds)
+
+    from onevox.asr.whisper import load_recognizer
+
+    progress("inference_1s")
+    recognizer = load_recognizer(config.model)
+    recognizer.warm_up()
+    run("inference_1s", lambda: wl.inference(recognizer, short), plan.model_rounds)
+    full = load_recognizer(dataclasses.replace(config.model, window="full"))
+    run("inference_1s_full_window", lambda: wl.inference(full, short, "inference_1s_full_window"),
+        plan.model_rounds)
+    baseline = wl.load_faster_whisper(config)
+    run("faster_whisper_1s", lambda: wl.faster_whisper(baseline, short, "faster_whisper_1s"),
+        plan.model_rounds)
+
+    if plan.injection:
+        _measure_injection(config, plan, results, progress)
+    if plan.pipeline:
+        rig = wl.DictationRig(config, recognizer)
+        try:
+            run("release_to_text_1s", lambda: wl.release_to_text(rig, short, "release_to_text_1s"),
+                plan.pipeline_rounds)
+            run("release_to_text_10s", lambda: wl.release_to_text(rig, long, "release_to_text_10s"),
+                plan.long_rounds)
+        finally:
+            rig.close()
+    run("faster_whisper_10s", lambda: wl.faster_whisper(baseline, long, "faster_whisper_10s"),
+        plan.long_rounds)
+    return [results.get(m.key) or unmeasured(m.key, "skipped") for m in BY_KEY.values()]
+
+
+def _measure_injection(config: Config, plan: Plan, results: dict[str, Result],
+                       progress: Callable[[str], None]) -> None:
+    import os
+
+    from onevox.inject import create_injector
+
+    progress("injection_100_chars")
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        results["injection_100_chars"] = unmeasured("injection_100_chars", "no display to type into")
+        return
+    injector = create_injector(config.injection)
+    if not injector.available():
+        results["injection_100_chars"] = unmeasured("injection_100_chars", "no injection method available")
+        return
+    samples = time_workload(wl.injection(injector), min(plan.model_rounds, 10))
+    results["injection_100_chars"] = summarize(BY_KEY["injection_100_chars"], samples,
+                                               f"method {injector.name}; types into the focused window")

@@ -1,0 +1,167 @@
+"""The measured operations, built once and shared by `onevox bench` and the pytest-benchmark suite.
+
+A `Workload` is the timed call plus an optional untimed `prepare` run before each call: a dictation's
+"speaking" happens in `prepare`, so only key release -> text delivered is timed.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from onevox.audio import SAMPLE_RATE
+from onevox.config import Config, VadConfig
+
+DATA_DIR = Path(__file__).with_name("data")
+SHORT_CLIP = DATA_DIR / "short.flac"  # ~1 s utterance (espeak-ng, "Open a new document.")
+LONG_CLIP = DATA_DIR / "long.flac"  # ~9 s utterance (espeak-ng)
+HUNDRED_CHARS = ("The quick brown fox jumps over the lazy dog; naïve café owners "
+                 "ship forty-two boxes to Zürich today!")
+
+
+@dataclass
+class Workload:
+    key: str  # a Metric key from onevox.bench.targets
+    run: Callable[[], Any]  # the timed call
+    prepare: Callable[[], None] | None = None  # untimed, before every call
+    close: Callable[[], None] = field(default=lambda: None)
+    per_call: float = 1.0  # how many of the metric's units one call covers (e.g. 10 x 100 ms)
+
+
+def ring_write() -> Workload:
+    from onevox.audio.ring import RingBuffer
+
+    ring = RingBuffer(48000 * 10)
+    block = np.random.default_rng(1).standard_normal(4800).astype(np.float32) * 0.1  # 100 ms at 48 kHz
+    return Workload("ring_write_100ms", lambda: ring.write(block))
+
+
+def resample() -> Workload:
+    from onevox.audio.resample import StreamResampler
+
+    resampler = StreamResampler(48000)
+    block = np.random.default_rng(2).standard_normal(4800).astype(np.float32) * 0.1
+    return Workload("resample_100ms", lambda: resampler.process(block))
+
+
+def vad(backend: str, speech: np.ndarray) -> Workload:
+    """The capture worker's real VAD cost: the segmenter fed 100 ms chunks of speech, one per call."""
+    from onevox.vad import create_detector
+    from onevox.vad.segmenter import SpeechSegmenter
+
+    cfg = VadConfig(backend=backend)
+    segmenter = SpeechSegmenter(create_detector(cfg), cfg)
+    step = SAMPLE_RATE // 10
+    usable = speech[: len(speech) - len(speech) % step]
+    chunks = itertools.cycle([usable[i:i + step].copy() for i in range(0, len(usable), step)])
+    return Workload(f"vad_{backend}_100ms", lambda: segmenter.push(next(chunks)))
+
+
+def inference(recognizer: Any, audio: np.ndarray, key: str = "inference_1s") -> Workload:
+    return Workload(key, lambda: recognizer.transcribe(audio))
+
+
+def faster_whisper(model: Any, audio: np.ndarray, key: str) -> Workload:
+    """Plain faster-whisper with its default settings: the baseline onevox is compared with."""
+    def run() -> str:
+        segments, _info = model.transcribe(audio)
+        return " ".join(s.text for s in segments)
+    return Workload(key, run)
+
+
+def load_faster_whisper(config: Config) -> Any:
+    from faster_whisper import WhisperModel
+
+    from onevox.models.registry import resolve_model
+
+    path = resolve_model(config.model.name).path
+    return WhisperModel(str(path), device="cpu", compute_type=config.model.compute_type,
+                        cpu_threads=config.model.threads)
+
+
+def injection(injector: Any, text: str = HUNDRED_CHARS) -> Workload:
+    return Workload("injection_100_chars", lambda: injector.inject(text))
+
+
+class _SignalStream(io.StringIO):
+    """What the stdout injector writes to in a benchmark: remembers the text, wakes the waiter."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.delivered = threading.Event()
+
+    def flush(self) -> None:
+        super().flush()
+        self.delivered.set()
+
+
+class DictationRig:
+    """The real daemon in-process: a file played as the microphone (in real time), real VAD and model, the
+    real controller and pipeline, and the stdout injector writing into memory."""
+
+    def __init__(self, config: Config, recognizer: Any | None = None) -> None:
+        from onevox.audio.filesource import FileAudioSource
+        from onevox.daemon.app import Daemon
+        from onevox.inject.stdout import StdoutInjector
+
+        self.source = FileAudioSource(np.zeros(0, dtype=np.float32), SAMPLE_RATE, realtime=True)
+        self.sink = _SignalStream()
+        self.daemon = Daemon(config, source=self.source, injector=StdoutInjector(self.sink),
+                             recognizer=recognizer, ipc=False, hotkey=False)
+        self.daemon.start()
+        self._events = self.daemon.bus.subscribe()
+        self.texts: list[str] = []
+
+    def speak(self, audio: np.ndarray) -> None:
+        """Press the key and say `audio`; returns as the last sample reaches the microphone."""
+        self._drain_events()
+        self.sink.delivered.clear()
+        self.source.feed(audio)
+        self.daemon.controller.start()
+        deadline = time.monotonic() + len(audio) / SAMPLE_RATE + 5.0
+        while not self.source.exhausted and time.monotonic() < deadline:
+            time.sleep(0.002)
+
+    def release(self, timeout: float = 30.0) -> str:
+        """Release the key and wait until the text is delivered (or the dictation ends with nothing)."""
+        start = self.sink.tell()
+        self.daemon.controller.stop()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            event = self._events.get(timeout=max(0.0, deadline - time.monotonic()))
+            if event is None:
+                continue
+            kind = event.get("event")
+            if kind == "injected" or (kind == "state" and event.get("state") == "idle"):
+                text = self.sink.getvalue()[start:]
+                self.texts.append(text)
+                return text
+            if kind == "state" and event.get("state") == "error":
+                raise RuntimeError(f"dictation failed: {event.get('message')}")
+        raise TimeoutError(f"no text {timeout:g} s after release")
+
+    def _drain_events(self) -> None:
+        while self._events.get(timeout=0) is not None:
+            pass
+
+    def close(self) -> None:
+        self._events.close()
+        self.daemon.stop()
+
+
+def release_to_text(rig: DictationRig, audio: np.ndarray, key: str) -> Workload:
+    return Workload(key, rig.release, prepare=lambda: rig.speak(audio))
+
+
+def load_clip(path: Path) -> np.ndarray:
+    from onevox.audio.files import load_audio
+
+    return load_audio(path)

@@ -1,0 +1,76 @@
+"""`onevox bench`: the benchmark figures for this machine, beside the guide's targets."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from onevox.cli.common import config_option, get_config
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
+@click.option("--quick", is_flag=True, help="Fewer rounds (about a minute instead of several).")
+@click.option("--no-pipeline", is_flag=True, help="Skip the whole-dictation (release to text) measurements.")
+@click.option("--no-injection", is_flag=True, help="Do not type into the focused window.")
+@click.option("--model", default=None, help="Model name or path (default: [model] name).")
+@config_option
+@click.pass_context
+def bench(ctx: click.Context, as_json: bool, quick: bool, no_pipeline: bool, no_injection: bool,
+          model: str | None, sub_config_path: str | None) -> None:
+    """Measure onevox on this machine: audio, VAD, model, injection and whole dictations."""
+    import dataclasses
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from onevox.bench.runner import QUICK, Plan, run_all
+    from onevox.bench.targets import BY_KEY, METRICS
+
+    config = get_config(ctx, sub_config_path)
+    if model:
+        config = config.with_changes("model", name=model)
+    plan = dataclasses.replace(QUICK if quick else Plan(), pipeline=not no_pipeline,
+                               injection=not no_injection)
+    console = Console(stderr=True)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console, transient=True, disable=as_json and not console.is_terminal) as progress:
+        task = progress.add_task("starting", total=len(METRICS))
+
+        def step(key: str) -> None:
+            progress.update(task, description=BY_KEY[key].label, completed=_index(key))
+
+        results = run_all(config, plan, step)
+        progress.update(task, completed=len(METRICS))
+    if as_json:
+        click.echo(json.dumps({"model": config.model.name, "results": [r.as_dict() for r in results]}))
+        return
+    _print_table(results, config.model.name)
+
+
+def _index(key: str) -> int:
+    from onevox.bench.targets import METRICS
+
+    return [m.key for m in METRICS].index(key)
+
+
+def _print_table(results, model: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"onevox bench (model {model}; medians, warm)")
+    for name in ("metric", "guide target", "stretch", "onevox goal", "measured", "p95", ""):
+        table.add_column(name, justify="left" if name == "metric" else "right")
+    for r in results:
+        colour = {"ok": "green", "over": "red"}.get(r.verdict, "dim")
+        table.add_row(r.label, _fmt(r.guide, r.unit), _fmt(r.stretch, r.unit), _fmt(r.goal, r.unit),
+                      _fmt(r.median, r.unit), _fmt(r.p95, r.unit),
+                      f"[{colour}]{r.verdict}[/]" + (f" ({r.note})" if r.note else ""))
+    Console().print(table)
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3g} {unit}" if value < 10 else f"{value:.0f} {unit}"

@@ -1,0 +1,223 @@
+"""Whole dictations on a virtual desktop, exactly as a user does them: the real `onevox daemon` (bundled
+model) on Xvfb, speech played into a PulseAudio virtual microphone while the hotkey is held (xdotool), and
+the words read back from a real Tk window. Compared with `onevox transcribe` on the same clip."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.support.daemon_proc import DaemonProcess, key_down, key_up
+from tests.support.desktop import VirtualDesktop, missing_tools, wait_until
+from tests.support.pulse import VirtualMic, pulse_available
+from tests.support.wer import normalize, word_errors
+
+pytestmark = [pytest.mark.e2e, pytest.mark.model]
+
+HOTKEY = "ctrl+shift+space"
+WER_SLACK = 0.10  # "within a few points" of `onevox transcribe` on the same clip
+ARTIFACTS = Path(__file__).resolve().parents[2] / ".test-artifacts"
+
+
+def _require_tools() -> None:
+    missing = missing_tools(("xclip",))
+    if missing or not pulse_available():
+        pytest.fail(f"end-to-end tests need {missing or 'pulseaudio'}: run scripts/install-system-deps.sh "
+                    "--with-test")
+
+
+@pytest.fixture(scope="session")
+def clips(speech_manifest) -> dict[str, dict]:
+    return {clip["id"]: clip for clip in speech_manifest}
+
+
+@pytest.fixture(scope="session")
+def transcribed(speech_dir: Path) -> dict[str, str]:
+    """`onevox transcribe --json` on the clips the dictations use: what the dictation should match."""
+    names = ["arctic-a0024", "ps-goforward", "librivox-sns01-0890", "ps-cards-005"]
+    files = [str(speech_dir / f"{name}.wav") for name in names]
+    done = subprocess.run([sys.executable, "-m", "onevox", "transcribe", "--json", *files],
+                          capture_output=True, text=True, timeout=300, check=True)
+    rows = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    return {Path(row["file"]).stem: row["text"] for row in rows}
+
+
+class Session:
+    """One virtual desktop + microphone + daemon, and the latencies measured on it."""
+
+    def __init__(self, desktop: VirtualDesktop, mic: VirtualMic, daemon: DaemonProcess) -> None:
+        self.desktop, self.mic, self.daemon = desktop, mic, daemon
+        self.window = desktop.open_target("editor")
+        self.latencies_ms: list[float] = []
+
+    def dictate(self, clip: Path, *, press, release, lead_s: float = 0.0) -> str:
+        """Press, play the clip (starting `lead_s` before the press), release; return the text that
+        appeared in the window."""
+        self.window.focus()
+        before = self.window.text()
+        if lead_s:
+            self.mic.play(clip, wait=False)
+            time.sleep(lead_s)
+            press()
+            self.mic._players[-1].wait(timeout=60)
+        else:
+            press()
+            self.mic.play(clip)
+        released = release()
+        wait_until(lambda: self.window.text() != before, 30.0, "the dictated text in the window", 0.002)
+        self.latencies_ms.append((time.monotonic() - released) * 1000)
+        after = self.window.wait_for_change(before, timeout=5.0, settle=0.4)
+        self.daemon.wait_idle()
+        return after[len(before):] if after.startswith(before) else after
+
+    def hold(self):
+        return (lambda: key_down(self.desktop, HOTKEY)), (lambda: key_up(self.desktop, HOTKEY))
+
+    def tap_twice(self):
+        def tap() -> float:
+            key_down(self.desktop, HOTKEY)
+            return key_up(self.desktop, HOTKEY)
+        return tap, tap
+
+
+def _session(tmp_path_factory, name: str, *, repeat: bool, sections: dict) -> Session:
+    _require_tools()
+    root = tmp_path_factory.mktemp(name)
+    desktop = VirtualDesktop.start(root / "desktop", repeat=repeat)
+    mic = VirtualMic(root / "mic")
+    try:
+        mic.start_server()
+        daemon = DaemonProcess(root / "daemon", desktop, mic, sections)
+        daemon.start()
+    except BaseException:
+        mic.stop()
+        desktop.stop()
+        raise
+    return Session(desktop, mic, daemon)
+
+
+def _close(session: Session, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"e2e-latency-{name}.json").write_text(json.dumps(session.latencies_ms))
+    session.daemon.stop()
+    session.mic.stop()
+    session.desktop.stop()
+
+
+@pytest.fixture(scope="module")
+def ptt_paste(tmp_path_factory):
+    """Push-to-talk, clipboard paste, key auto-repeat ON, a Unicode replacement rule."""
+    session = _session(tmp_path_factory, "ptt-paste", repeat=True, sections={
+        "hotkey": {"trigger": HOTKEY, "mode": "push-to-talk"},
+        "injection": {"method": "paste"},
+        "post_processing": {"replacements": {"meters": "mètres 📏"}},
+    })
+    yield session
+    _close(session, "ptt-paste")
+
+
+@pytest.fixture(scope="module")
+def toggle_type(tmp_path_factory):
+    """Toggle mode, typing (XTest), key auto-repeat OFF."""
+    session = _session(tmp_path_factory, "toggle-type", repeat=False, sections={
+        "hotkey": {"trigger": HOTKEY, "mode": "toggle"},
+        "injection": {"method": "type"},
+    })
+    yield session
+    _close(session, "toggle-type")
+
+
+def _assert_close_to_transcribe(clip: dict, dictated: str, transcribed: str) -> None:
+    mine = word_errors(clip["text"], dictated).wer
+    offline = word_errors(clip["text"], transcribed).wer
+    assert mine <= offline + WER_SLACK, (
+        f"dictated {dictated!r} (WER {mine:.2f}) vs transcribe {transcribed!r} (WER {offline:.2f})")
+
+
+def test_push_to_talk_paste(ptt_paste, speech_dir, clips, transcribed) -> None:
+    press, release = ptt_paste.hold()
+    text = ptt_paste.dictate(speech_dir / "arctic-a0024.wav", press=press, release=release)
+    _assert_close_to_transcribe(clips["arctic-a0024"], text, transcribed["arctic-a0024"])
+
+
+def test_unicode_replacement_arrives_intact(ptt_paste, speech_dir) -> None:
+    press, release = ptt_paste.hold()
+    text = ptt_paste.dictate(speech_dir / "ps-goforward.wav", press=press, release=release)
+    assert "mètres 📏" in text, text
+
+
+def test_ipc_start_and_stop_dictation(ptt_paste, speech_dir, clips, transcribed) -> None:
+    cli = ptt_paste.daemon.cli
+    text = ptt_paste.dictate(speech_dir / "librivox-sns01-0890.wav",
+                             press=lambda: cli("start-dictation"),
+                             release=lambda: _timed(cli, "stop-dictation"))
+    _assert_close_to_transcribe(clips["librivox-sns01-0890"], text, transcribed["librivox-sns01-0890"])
+
+
+def test_ipc_toggle(ptt_paste, speech_dir, clips, transcribed) -> None:
+    cli = ptt_paste.daemon.cli
+    text = ptt_paste.dictate(speech_dir / "ps-cards-005.wav", press=lambda: cli("toggle"),
+                             release=lambda: _timed(cli, "toggle"))
+    _assert_close_to_transcribe(clips["ps-cards-005"], text, transcribed["ps-cards-005"])
+
+
+def test_silence_under_the_hotkey_types_nothing(ptt_paste) -> None:
+    ptt_paste.window.focus()
+    before = ptt_paste.window.text()
+    key_down(ptt_paste.desktop, HOTKEY)
+    time.sleep(2.0)
+    key_up(ptt_paste.desktop, HOTKEY)
+    status = ptt_paste.daemon.wait_idle()
+    time.sleep(1.0)
+    assert ptt_paste.window.text() == before
+    assert status["state"] == "idle"
+
+
+def test_first_word_is_kept_when_speech_starts_before_the_press(ptt_paste, speech_dir, clips,
+                                                                 tmp_path) -> None:
+    """The clip, trimmed to start right at its first word, is already playing when the key goes down: the
+    pre-roll must keep the beginning of that word."""
+    audio, rate = sf.read(speech_dir / "arctic-a0024.wav", dtype="float32")
+    onset = _speech_onset(audio, rate)
+    trimmed = tmp_path / "starts-with-speech.wav"
+    sf.write(trimmed, audio[max(0, onset - rate // 100):], rate)
+    press, release = ptt_paste.hold()
+    text = ptt_paste.dictate(trimmed, press=press, release=release, lead_s=0.25)
+    first_word = normalize(clips["arctic-a0024"]["text"]).split()[0]
+    assert normalize(text).split()[:1] == [first_word], text
+
+
+def test_toggle_mode_typing_without_auto_repeat(toggle_type, speech_dir, clips, transcribed) -> None:
+    press, release = toggle_type.tap_twice()
+    text = toggle_type.dictate(speech_dir / "arctic-a0024.wav", press=press, release=release)
+    _assert_close_to_transcribe(clips["arctic-a0024"], text, transcribed["arctic-a0024"])
+
+
+def test_history_keeps_every_dictation(ptt_paste) -> None:
+    out = ptt_paste.daemon.cli("history", "list", "--json").stdout
+    listed = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert len(listed) >= 4
+    assert all(entry["text"] for entry in listed)
+
+
+def _timed(cli, command: str) -> float:
+    """Runs an IPC command; returns when it was given (the moment of 'release')."""
+    given = time.monotonic()
+    cli(command)
+    return given
+
+
+def _speech_onset(audio: np.ndarray, rate: int) -> int:
+    """First 10 ms frame 25 dB above the clip's quietest frames."""
+    frame = rate // 100
+    frames = audio[: len(audio) // frame * frame].reshape(-1, frame)
+    level = 20 * np.log10(np.sqrt((frames**2).mean(axis=1)) + 1e-9)
+    floor = np.percentile(level, 10)
+    return int(np.argmax(level > floor + 25)) * frame
