@@ -108,7 +108,7 @@ class InjectionConfig:
     restore_clipboard: bool = _opt(True, "put the previous clipboard back after pasting")
     restore_delay_ms: int = _opt(150, "wait this long after a paste before restoring the clipboard",
                                  lo=0, hi=5000)
-    type_delay_ms: int = _opt(2, "delay between typed characters", lo=0, hi=200)
+    type_delay_ms: int = _opt(0, "delay between typed characters (xdotool, wtype, ydotool)", lo=0, hi=200)
 
 
 @dataclass(frozen=True)

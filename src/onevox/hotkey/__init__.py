@@ -1,0 +1,67 @@
+"""The global hotkey: parses the configured keys and picks a backend that can see them.
+
+backend "auto": on X11 a key grab on the display; on Wayland (where clients get no global keys) the kernel's
+input devices when readable, else None: bind a key in the compositor to `onevox toggle` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from onevox.config import HotkeyConfig
+from onevox.errors import HotkeyError
+from onevox.hotkey.base import CommandCallback, HotkeyListener
+from onevox.hotkey.gesture import HotkeyGesture
+from onevox.hotkey.keys import Hotkey, parse_hotkey
+from onevox.inject.session import detect_session
+
+__all__ = ["CommandCallback", "Hotkey", "HotkeyGesture", "HotkeyListener", "create_listener", "parse_hotkey"]
+
+log = logging.getLogger(__name__)
+
+
+def create_listener(cfg: HotkeyConfig, on_command: CommandCallback) -> HotkeyListener | None:
+    """A listener (not started yet) for cfg.trigger, or None when cfg.backend is "none" or, for "auto",
+    nothing usable was found. An explicitly chosen backend that cannot work raises HotkeyError."""
+    trigger = parse_hotkey(cfg.trigger)
+    cancel = parse_hotkey(cfg.cancel) if cfg.cancel.strip() else None
+    gesture = HotkeyGesture(cfg.mode, cfg.min_hold_ms)
+    if cfg.backend == "none":
+        return None
+    if cfg.backend == "x11":
+        return _x11(trigger, cancel, gesture, on_command)
+    if cfg.backend == "evdev":
+        return _evdev(trigger, cancel, gesture, on_command)
+    reasons = []
+    if detect_session() == "x11":
+        try:
+            return _x11(trigger, cancel, gesture, on_command)
+        except HotkeyError as exc:
+            reasons.append(f"x11: {exc}")
+    try:
+        return _evdev(trigger, cancel, gesture, on_command)
+    except HotkeyError as exc:
+        reasons.append(f"evdev: {exc}")
+    log.warning("no global hotkey (%s); control dictation with `onevox toggle`", "; ".join(reasons))
+    return None
+
+
+def _x11(trigger: Hotkey, cancel: Hotkey | None, gesture: HotkeyGesture,
+         on_command: CommandCallback) -> HotkeyListener:
+    from onevox.hotkey.x11 import X11HotkeyListener, open_display
+
+    open_display().close()  # fail now, with the reason, rather than on start()
+    return X11HotkeyListener(trigger, gesture, on_command, cancel=cancel)
+
+
+def _evdev(trigger: Hotkey, cancel: Hotkey | None, gesture: HotkeyGesture,
+           on_command: CommandCallback) -> HotkeyListener:
+    from onevox.hotkey.evdev import EvdevHotkeyListener, EvdevTranslator, find_keyboards
+
+    try:
+        code = EvdevTranslator(trigger, cancel).trigger_code
+    except ImportError as exc:
+        raise HotkeyError(f"the evdev package is not installed: {exc}") from exc
+    for device in find_keyboards(code):  # probe access now; the listener opens its own on start()
+        device.close()
+    return EvdevHotkeyListener(trigger, gesture, on_command, cancel=cancel)

@@ -1,0 +1,276 @@
+"""Global hotkey on X11 with a passive key grab (python-xlib).
+
+Why a grab rather than listening through RECORD (pynput): the grabbed combination does not also reach the
+focused window, another program holding the same combination is reported instead of both firing, and while
+the hotkey is held the keyboard is grabbed by us, so the cancel key and the release are seen too.
+
+X auto-repeat reaches a grabbing client as release+press pairs with the same timestamp; such pairs are
+dropped here, and a second press without a release is ignored by the gesture.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import threading
+from itertools import combinations
+
+from onevox.errors import HotkeyError
+from onevox.hotkey.base import CommandCallback
+from onevox.hotkey.gesture import HotkeyGesture
+from onevox.hotkey.keys import Hotkey
+
+log = logging.getLogger(__name__)
+
+REPEAT_PAIR_WAIT_S = 0.003  # how long a release waits for the press that would make it an auto-repeat
+
+
+def modifier_masks(display) -> dict[str, int]:
+    """Mask bit of each modifier (and of the locks a grab must ignore) from the server's modifier map."""
+    from Xlib import XK, X
+
+    masks = {"ctrl": X.ControlMask, "shift": X.ShiftMask, "lock": X.LockMask}
+    names = {"Alt_L": "alt", "Alt_R": "alt", "Super_L": "super", "Super_R": "super",
+             "Num_Lock": "numlock", "Scroll_Lock": "scrolllock"}
+    by_keysym = {XK.string_to_keysym(keysym): name for keysym, name in names.items()}
+    mod_bits = (X.Mod1Mask, X.Mod2Mask, X.Mod3Mask, X.Mod4Mask, X.Mod5Mask)
+    for index, keycodes in enumerate(display.get_modifier_mapping()[3:]):
+        for keycode in keycodes:
+            if not keycode:
+                continue
+            for level in range(4):
+                name = by_keysym.get(display.keycode_to_keysym(keycode, level))
+                if name:
+                    masks.setdefault(name, mod_bits[index])
+    masks.setdefault("alt", X.Mod1Mask)
+    masks.setdefault("super", X.Mod4Mask)
+    return masks
+
+
+def lock_combinations(masks: dict[str, int]) -> list[int]:
+    """Every combination of Caps/Num/Scroll Lock, so the hotkey works whatever locks are on."""
+    locks = [masks[name] for name in ("lock", "numlock", "scrolllock") if name in masks]
+    result = {0}
+    for n in range(1, len(locks) + 1):
+        for combo in combinations(locks, n):
+            mask = 0
+            for bit in combo:
+                mask |= bit
+            result.add(mask)
+    return sorted(result)
+
+
+def keycodes_for(display, hotkey: Hotkey) -> list[int]:
+    from Xlib import XK
+
+    keysym = XK.string_to_keysym(hotkey.names.x_keysym)
+    codes = sorted({code for code, _level in display.keysym_to_keycodes(keysym)})
+    if not codes:
+        raise HotkeyError(f"key {hotkey.key!r} is not on this keyboard's map; choose another hotkey")
+    return codes
+
+
+class X11HotkeyListener:
+    backend = "x11"
+
+    def __init__(self, trigger: Hotkey, gesture: HotkeyGesture, on_command: CommandCallback,
+                 cancel: Hotkey | None = None, display_name: str | None = None) -> None:
+        self.trigger = trigger
+        self.cancel_key = cancel
+        self.gesture = gesture
+        self.on_command = on_command
+        self.display_name = display_name
+        self._display = None
+        self._thread: threading.Thread | None = None
+        self._wake_r, self._wake_w = -1, -1
+        self._grabbed: list[tuple[int, int]] = []  # (keycode, modifiers) of the trigger grabs
+        self._cancel_grabbed: list[int] = []
+        self._trigger_codes: set[int] = set()
+        self._cancel_codes: set[int] = set()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._display = open_display(self.display_name)
+        try:
+            self._masks = modifier_masks(self._display)
+            self._grab_trigger()
+        except BaseException:
+            self._display.close()
+            self._display = None
+            raise
+        self._wake_r, self._wake_w = os.pipe()
+        self._thread = threading.Thread(target=self._run, name="onevox-hotkey-x11", daemon=True)
+        self._thread.start()
+        log.info("hotkey %s grabbed on X11 display %s", self.trigger, self._display.get_display_name())
+
+    def stop(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        os.write(self._wake_w, b"x")
+        thread.join(timeout=2.0)
+        for fd in (self._wake_r, self._wake_w):
+            os.close(fd)
+        try:
+            self._ungrab_all()
+            self._display.close()
+        except Exception as exc:  # the X server may be gone already
+            log.debug("closing the hotkey display: %s", exc)
+        self._display = None
+
+    # grabs ---------------------------------------------------------------------------------------------
+    def _relevant_mask(self) -> int:
+        return sum(self._masks[m] for m in ("ctrl", "shift", "alt", "super"))
+
+    def _required_mask(self) -> int:
+        return sum(self._masks[m] for m in self.trigger.modifiers)
+
+    def _grab_trigger(self) -> None:
+        from Xlib import X
+        from Xlib.error import BadAccess, CatchError
+
+        root = self._display.screen().root
+        self._trigger_codes = set(keycodes_for(self._display, self.trigger))
+        if self.cancel_key is not None:
+            self._cancel_codes = set(keycodes_for(self._display, self.cancel_key))
+        catch = CatchError(BadAccess)
+        for code in sorted(self._trigger_codes):
+            for locks in lock_combinations(self._masks):
+                mods = self._required_mask() | locks
+                root.grab_key(code, mods, False, X.GrabModeAsync, X.GrabModeAsync, onerror=catch)
+                self._grabbed.append((code, mods))
+        self._display.sync()
+        if catch.get_error() is not None:
+            self._ungrab_all()
+            raise HotkeyError(f"hotkey {self.trigger} is already taken by another program on this display; "
+                              "choose another [hotkey] trigger")
+
+    def _set_cancel_grab(self, on: bool) -> None:
+        """In toggle mode the keyboard is not held, so the cancel key is grabbed only while dictating."""
+        from Xlib import X
+        from Xlib.error import CatchError
+
+        root = self._display.screen().root
+        if on and not self._cancel_grabbed:
+            catch = CatchError()
+            for code in sorted(self._cancel_codes):
+                root.grab_key(code, X.AnyModifier, False, X.GrabModeAsync, X.GrabModeAsync, onerror=catch)
+                self._cancel_grabbed.append(code)
+            self._display.sync()
+            if catch.get_error() is not None:
+                log.warning("cancel key %s is taken by another program; it will not cancel", self.cancel_key)
+        elif not on and self._cancel_grabbed:
+            for code in self._cancel_grabbed:
+                root.ungrab_key(code, X.AnyModifier)
+            self._cancel_grabbed = []
+            self._display.flush()
+
+    def _ungrab_all(self) -> None:
+        root = self._display.screen().root
+        for code, mods in self._grabbed:
+            root.ungrab_key(code, mods)
+        self._grabbed = []
+        self._set_cancel_grab(False)
+        self._display.sync()
+
+    # events --------------------------------------------------------------------------------------------
+    def _run(self) -> None:
+        from Xlib.error import ConnectionClosedError
+
+        fd = self._display.fileno()
+        try:
+            while True:
+                ready, _, _ = select.select([fd, self._wake_r], [], [])
+                if self._wake_r in ready:
+                    return
+                self._drain()
+        except ConnectionClosedError:
+            log.error("the X display closed; the hotkey no longer works")
+
+    def _drain(self) -> None:
+        display = self._display
+        while display.pending_events():
+            event = display.next_event()
+            if not self._is_trigger_release(event):
+                self._handle(event)
+                continue
+            following = self._next_event_soon()
+            if following is not None and is_repeat_pair(event, following):
+                continue
+            self._handle(event)
+            if following is not None:
+                self._handle(following)
+
+    def _is_trigger_release(self, event) -> bool:
+        from Xlib import X
+
+        return event.type == X.KeyRelease and event.detail in self._trigger_codes
+
+    def _next_event_soon(self):
+        display = self._display
+        if not display.pending_events():
+            select.select([display.fileno()], [], [], REPEAT_PAIR_WAIT_S)
+            if not display.pending_events():
+                return None
+        return display.next_event()
+
+    def _handle(self, event) -> None:
+        from Xlib import X
+
+        if event.type == X.KeyPress and event.detail in self._trigger_codes:
+            if event.state & self._relevant_mask() == self._required_mask():
+                self._emit(self.gesture.key_down(event.time / 1000.0))
+        elif event.type == X.KeyRelease and event.detail in self._trigger_codes:
+            self._emit(self.gesture.key_up(event.time / 1000.0))
+        elif event.type == X.KeyPress and event.detail in self._cancel_codes:
+            self._emit(self.gesture.cancel())
+        elif event.type == X.MappingNotify:
+            self._display.refresh_keyboard_mapping(event)
+            self._regrab_if_moved()
+
+    def _regrab_if_moved(self) -> None:
+        try:
+            moved = set(keycodes_for(self._display, self.trigger)) != self._trigger_codes
+        except HotkeyError as exc:
+            log.error("%s", exc)
+            return
+        if moved:
+            self._ungrab_all()
+            try:
+                self._grab_trigger()
+            except HotkeyError as exc:
+                log.error("%s", exc)
+
+    def _emit(self, command: str | None) -> None:
+        if command is None:
+            return
+        if self.gesture.mode == "toggle" and self._cancel_codes:
+            self._set_cancel_grab(self.gesture.active)
+        try:
+            self.on_command(command)
+        except Exception:
+            log.exception("the hotkey command %r failed", command)
+
+
+def is_repeat_pair(release, following) -> bool:
+    """Auto-repeat: a release followed at once by a press of the same key with the same server time."""
+    from Xlib import X
+
+    return (following.type == X.KeyPress and following.detail == release.detail
+            and following.time == release.time)
+
+
+def open_display(name: str | None = None):
+    """A python-xlib connection, or HotkeyError saying why there is none."""
+    try:
+        from Xlib import display as xdisplay
+        from Xlib.error import DisplayError
+    except ImportError as exc:  # pragma: no cover - python-xlib is a dependency
+        raise HotkeyError(f"python-xlib is not installed: {exc}") from exc
+    try:
+        return xdisplay.Display(name)
+    except (DisplayError, OSError) as exc:
+        shown = name or os.environ.get("DISPLAY") or "(DISPLAY not set)"
+        raise HotkeyError(f"cannot open X display {shown}: {exc}") from exc

@@ -1,0 +1,61 @@
+"""Delivering the text to the focused window: the methods and `create_injector`, which picks them.
+
+Method "auto" is a fallback chain chosen by session: X11 paste -> type -> xdotool; Wayland wtype -> paste
+(wl-copy) -> ydotool. Text is never dropped silently: when every method fails, InjectionError lists why.
+"""
+
+from __future__ import annotations
+
+from onevox.config import InjectionConfig
+from onevox.errors import InjectionError
+from onevox.inject.base import Injector
+from onevox.inject.session import detect_session
+
+__all__ = ["AUTO_ORDER", "Injector", "create_injector", "detect_session"]
+
+AUTO_ORDER: dict[str, tuple[str, ...]] = {
+    "x11": ("paste", "type", "xdotool"),
+    "wayland": ("wtype", "paste", "ydotool"),
+    "none": (),
+}
+
+
+def create_injector(cfg: InjectionConfig, session: str | None = None) -> Injector:
+    """The injector for cfg.method ("auto": a FallbackInjector whose `.name` reports the method used last).
+    Cheap: nothing is opened until the first inject(). Bad paste key settings raise InjectionError."""
+    from onevox.inject.chain import FallbackInjector
+    from onevox.inject.xkeyboard import SharedKeyboard
+
+    session = session or detect_session()
+    keyboard = SharedKeyboard()
+    if cfg.method != "auto":
+        return _build(cfg.method, cfg, session, keyboard)
+    methods = [_build(m, cfg, session, keyboard, in_chain=True) for m in AUTO_ORDER[session]]
+    return FallbackInjector(methods, session)
+
+
+def _build(method: str, cfg: InjectionConfig, session: str, keyboard, in_chain: bool = False) -> Injector:
+    if method == "paste":
+        from onevox.inject.paste import PasteInjector
+
+        # in a chain, a clipboard holding an image is left alone and the next method types instead
+        return PasteInjector(cfg, session, keyboard, protect_clipboard=in_chain)
+    if method == "type":
+        from onevox.inject.xtype import TypeInjector
+
+        return TypeInjector(cfg, session, keyboard)
+    if method == "xdotool":
+        from onevox.inject.tools import XdotoolInjector
+
+        return XdotoolInjector(cfg, session, keyboard)
+    if method == "stdout":
+        from onevox.inject.stdout import StdoutInjector
+
+        return StdoutInjector()
+    from onevox.inject import tools
+
+    builders = {"wtype": tools.WtypeInjector, "ydotool": tools.YdotoolInjector}
+    if method not in builders:
+        allowed = ", ".join(["auto", "paste", "type", "xdotool", *builders, "stdout"])
+        raise InjectionError(f"injection.method {method!r} is not one of: {allowed}")
+    return builders[method](cfg, session)

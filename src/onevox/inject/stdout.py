@@ -1,0 +1,31 @@
+"""The stdout method: print the text (for scripts and pipes: `onevox daemon --foreground | ...`)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from onevox.errors import InjectionError
+
+
+class StdoutInjector:
+    name = "stdout"
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream
+
+    def unavailable_reason(self) -> str | None:
+        return None
+
+    def available(self) -> bool:
+        return True
+
+    def inject(self, text: str) -> None:
+        if not text:
+            return
+        stream = self.stream or sys.stdout
+        try:
+            stream.write(text + "\n")
+            stream.flush()
+        except (OSError, ValueError) as exc:  # a closed pipe or stream
+            raise InjectionError(f"stdout: cannot write the text: {exc}") from exc

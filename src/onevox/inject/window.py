@@ -1,0 +1,65 @@
+"""Which application has the keyboard focus (X11), so terminals can get their own paste keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+MAX_PARENTS = 16  # walking up from a focused child window to the one that carries WM_CLASS
+
+
+def focused_window_class(display) -> str:
+    """WM_CLASS ("instance Class") of the focused application window; '' when it cannot be told."""
+    focus = display.get_input_focus().focus
+    if not isinstance(focus, int):
+        found = _class_upwards(display, focus)
+        if found:
+            return found
+    active = _active_window(display)
+    return _wm_class(active) if active is not None else ""
+
+
+def _class_upwards(display, window) -> str:
+    from Xlib.error import XError
+
+    root = display.screen().root
+    for _ in range(MAX_PARENTS):
+        found = _wm_class(window)
+        if found:
+            return found
+        try:
+            parent = window.query_tree().parent
+        except XError:
+            return ""
+        if not parent or parent == root:
+            return ""
+        window = parent
+    return ""
+
+
+def _active_window(display):
+    """_NET_ACTIVE_WINDOW from an EWMH window manager (its focus may sit on a frame, not the client)."""
+    from Xlib import X
+
+    atom = display.intern_atom("_NET_ACTIVE_WINDOW", only_if_exists=True)
+    if not atom:
+        return None
+    prop = display.screen().root.get_full_property(atom, X.AnyPropertyType)
+    if prop is None or not len(prop.value) or not prop.value[0]:
+        return None
+    return display.create_resource_object("window", int(prop.value[0]))
+
+
+def _wm_class(window) -> str:
+    from Xlib.error import XError
+
+    try:
+        names = window.get_wm_class()
+    except XError:  # the window went away meanwhile
+        return ""
+    return " ".join(names) if names else ""
+
+
+def is_terminal(wm_class: str, patterns: Iterable[str]) -> bool:
+    """True when any pattern is a (case-insensitive) substring of the window class."""
+    lowered = wm_class.lower()
+    return bool(lowered) and any(p and p.lower() in lowered for p in patterns)

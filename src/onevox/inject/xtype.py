@@ -1,0 +1,40 @@
+"""The type method: every character as a key press through XTEST (X11), exact for any Unicode.
+
+Slower than paste for long texts but leaves the clipboard alone, and works where pasting is wrong.
+"""
+
+from __future__ import annotations
+
+from onevox.config import InjectionConfig
+from onevox.errors import InjectionError
+from onevox.inject.session import detect_session
+from onevox.inject.xkeyboard import SharedKeyboard
+
+
+class TypeInjector:
+    name = "type"
+
+    def __init__(self, cfg: InjectionConfig, session: str | None = None,
+                 keyboard: SharedKeyboard | None = None) -> None:
+        self.cfg = cfg
+        self.session = session or detect_session()
+        self.keyboard = keyboard or SharedKeyboard()
+
+    def unavailable_reason(self) -> str | None:
+        if self.session != "x11":
+            return "needs an X11 session (XTEST); on Wayland use wtype or ydotool"
+        return None
+
+    def available(self) -> bool:
+        return self.unavailable_reason() is None
+
+    def inject(self, text: str) -> None:
+        if not text:
+            return
+        reason = self.unavailable_reason()
+        if reason:
+            raise InjectionError(f"type: {reason}")
+        self.keyboard.get().type_text(text, self.cfg.type_delay_ms)
+
+    def close(self) -> None:
+        self.keyboard.close()
