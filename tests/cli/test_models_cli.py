@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from tests.models.httpfixture import ModelServer, fixture_files, spec_for, write_folder
 
 from onevox import paths
 from onevox.cli import cli
 from onevox.models import BUNDLED_NAME, CATALOG, bundled_model_path, catalog
 from onevox.models.catalog import ModelSpec
+from tests.models.httpfixture import ModelServer, fixture_files, spec_for, write_folder
 
 Fixture = tuple[ModelSpec, dict[str, bytes]]
 

@@ -1,0 +1,276 @@
+"""Whisper on CTranslate2, sized to the audio.
+
+The encoder runs on a window sized to the audio (plus a margin) instead of Whisper's fixed 30 s, which is
+where most of the time goes for a short dictation. Its output is then laid over the encoder output of a
+silent 30 s window (computed once per model), so the decoder sees the 1500 positions it was trained on, with
+real-looking silence after the speech: without that, short windows make the decoder loop. A short-window
+decode the guard doubts (token budget exceeded, a repetition loop, text timed after the window, low
+confidence, maybe no speech: see `decoding.short_window_doubt`) is redone on the full 30 s window, which is
+what `window = "full"` always uses.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ctranslate2
+import numpy as np
+import tokenizers
+from faster_whisper.feature_extractor import FeatureExtractor
+from faster_whisper.tokenizer import _LANGUAGE_CODES, Tokenizer
+
+from onevox.asr.base import Transcript
+from onevox.asr.decoding import (
+    Decoded,
+    SilenceRule,
+    build_prompt,
+    context_text,
+    is_silence,
+    read_result,
+    short_window_doubt,
+)
+from onevox.asr.window import (
+    FULL_FRAMES,
+    HOP_LENGTH,
+    WindowOptions,
+    ct2_max_length,
+    max_new_tokens,
+    split_points,
+    token_budget,
+    uses_full_window,
+    window_frames,
+)
+from onevox.audio import SAMPLE_RATE
+from onevox.config import ModelConfig
+from onevox.errors import AudioError, ModelError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    window: WindowOptions = field(default_factory=WindowOptions)  # short-window sizing and loop guard
+    silence: SilenceRule = field(default_factory=SilenceRule)  # when the model's output counts as nothing
+    max_passes: int = 8  # decodes per 30 s piece, continuing from the last timestamp each time
+    min_rest_s: float = 0.5  # audio left after the last timestamp shorter than this is not decoded again
+    uncovered_s: float = 1.0  # audio this long after the text's last timestamp is decoded once more
+
+
+@dataclass
+class _Pass:
+    """One decode of one window: what it produced and what it cost."""
+
+    decoded: Decoded
+    timings_ms: dict[str, float]
+
+
+@dataclass
+class _Progress:
+    """What the passes over one `transcribe` call have produced so far."""
+
+    texts: list[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    no_speech_prob: float = 1.0
+    fallback: bool = False
+
+    def add(self, text: str, done: _Pass, fallback: bool) -> None:
+        if text:
+            self.texts.append(text)
+        for key, ms in done.timings_ms.items():
+            self.timings_ms[key] = self.timings_ms.get(key, 0.0) + ms
+        self.no_speech_prob = min(self.no_speech_prob, done.decoded.no_speech_prob)
+        self.fallback = self.fallback or fallback
+
+
+class WhisperEngine:
+    """A loaded Whisper model (implements `SpeechRecognizer`). Not thread-safe: one ASR worker owns it."""
+
+    def __init__(self, model_path: Path, cfg: ModelConfig, model_name: str,
+                 options: EngineOptions | None = None) -> None:
+        self.model_name = model_name
+        self._cfg = cfg
+        self._opts = options or EngineOptions()
+        self._model = _load_model(Path(model_path), cfg)
+        self._hf_tokenizer = _load_tokenizer(Path(model_path))
+        self._language = _check_language(cfg.language, self._model.is_multilingual, model_name)
+        self._tokenizers: dict[str, Tokenizer] = {}
+        self._features = FeatureExtractor(feature_size=self._model.n_mels)
+        self._silence_memory: np.ndarray | None = None
+
+    @property
+    def multilingual(self) -> bool:
+        return bool(self._model.is_multilingual)
+
+    def warm_up(self) -> None:
+        """Compute the silent window's encoder output and run one small decode."""
+        self._silence()
+        noise = np.random.default_rng(0).normal(0.0, 1e-3, SAMPLE_RATE).astype(np.float32)
+        self.transcribe(noise)
+
+    def transcribe(self, audio: np.ndarray, *, prompt: str = "") -> Transcript:
+        """Decode 16 kHz mono float32 audio. Audio over 30 s is decoded in pieces of up to 30 s cut at quiet
+        points (Whisper cannot see more at once; callers normally hand in VAD segments of at most 25 s)."""
+        audio = _as_mono_float32(audio)
+        start = time.perf_counter()
+        progress = _Progress()
+        for lo, hi in split_points(audio):
+            self._transcribe_piece(audio[lo:hi], prompt, progress)
+        progress.timings_ms["total"] = (time.perf_counter() - start) * 1000
+        return Transcript(text=" ".join(progress.texts), audio_s=audio.size / SAMPLE_RATE,
+                          model=self.model_name, timings_ms=progress.timings_ms,
+                          no_speech_prob=progress.no_speech_prob, fallback=progress.fallback)
+
+    def _transcribe_piece(self, piece: np.ndarray, prompt: str, progress: _Progress) -> None:
+        """At most 30 s. A decode that stops before the end is continued from its last timestamp, as
+        Whisper's own transcribe loop does for an unfinished sentence; here also when the model ended early
+        and left a second or more of audio after its last timestamp (it sometimes stops after the first
+        sentence of two)."""
+        pos = 0
+        min_rest = round(self._opts.min_rest_s * SAMPLE_RATE)
+        for _ in range(self._opts.max_passes):
+            rest = piece[pos:]
+            previous = " ".join([prompt, *progress.texts])
+            context = context_text(self._cfg.initial_prompt, self._cfg.vocabulary, previous)
+            text, done, fallback = self._transcribe_window(rest, context)
+            progress.add(text, done, fallback)
+            step = round(self._resume_at(done.decoded, text, rest.size / SAMPLE_RATE) * SAMPLE_RATE)
+            if step <= 0 or rest.size - step < min_rest:
+                return
+            pos += step
+
+    def _resume_at(self, decoded: Decoded, text: str, rest_s: float) -> float:
+        """Seconds into the window where decoding goes on (0: the window is done)."""
+        if decoded.resume_s is not None:
+            return decoded.resume_s
+        if text and decoded.last_s > 0 and rest_s - decoded.last_s >= self._opts.uncovered_s:
+            return decoded.last_s
+        return 0.0
+
+    def _transcribe_window(self, audio: np.ndarray, context: str) -> tuple[str, _Pass, bool]:
+        """One window: the short one first (in auto mode), the full one when the short one is in doubt."""
+        short = self._cfg.window == "auto" and not uses_full_window(audio.size, self._opts.window)
+        fallback = False
+        result = self._decode(audio, context, short=short)
+        window_s = window_frames(audio.size, self._opts.window) * HOP_LENGTH / SAMPLE_RATE
+        doubt = short and short_window_doubt(result.decoded, window_s, self._opts.window)
+        if doubt:
+            log.debug("short window: %s (%r); decoding the full window", doubt, result.decoded.text[:80])
+            full = self._decode(audio, context, short=False)
+            full.timings_ms = {k: full.timings_ms.get(k, 0.0) + v for k, v in result.timings_ms.items()}
+            result, fallback = full, True
+        text = "" if is_silence(result.decoded, self._opts.silence) else result.decoded.text
+        return text, result, fallback
+
+    def _decode(self, audio: np.ndarray, context: str, *, short: bool) -> _Pass:
+        t0 = time.perf_counter()
+        mel = self._mel(audio, window_frames(audio.size, self._opts.window) if short else FULL_FRAMES)
+        t1 = time.perf_counter()
+        memory = self._encode_short(mel) if short else self._encode(mel)
+        t2 = time.perf_counter()
+        tokenizer = self._tokenizer_for(memory)
+        prompt = build_prompt(tokenizer, context)
+        limit = max_new_tokens(len(prompt))
+        if short:
+            limit = min(limit, token_budget(audio.size / SAMPLE_RATE, self._opts.window))
+        result = self._model.generate(
+            memory, [prompt], beam_size=self._cfg.beam_size, max_length=ct2_max_length(limit, len(prompt)),
+            return_scores=True, return_no_speech_prob=True, suppress_blank=True, suppress_tokens=[-1],
+        )[0]
+        t3 = time.perf_counter()
+        timings = {"features": (t1 - t0) * 1000, "encode": (t2 - t1) * 1000, "decode": (t3 - t2) * 1000}
+        return _Pass(read_result(result, tokenizer, limit), timings)
+
+    def _mel(self, audio: np.ndarray, frames: int) -> np.ndarray:
+        """Log-mel features of `audio`, zero-padded (as Whisper pads its last window) to `frames`."""
+        mel = self._features(audio)[:, :-1]
+        if mel.shape[1] >= frames:
+            return np.ascontiguousarray(mel[:, :frames])
+        return np.pad(mel, ((0, 0), (0, frames - mel.shape[1])))
+
+    def _encode(self, mel: np.ndarray) -> ctranslate2.StorageView:
+        return self._model.encode(ctranslate2.StorageView.from_array(mel[np.newaxis]), to_cpu=False)
+
+    def _encode_short(self, mel: np.ndarray) -> ctranslate2.StorageView:
+        """Encode a short window and lay it over the silent full window's encoder output."""
+        short = np.asarray(self._model.encode(ctranslate2.StorageView.from_array(mel[np.newaxis]),
+                                              to_cpu=True))
+        memory = self._silence().copy()
+        memory[:, :short.shape[1]] = short
+        return ctranslate2.StorageView.from_array(memory)
+
+    def _silence(self) -> np.ndarray:
+        """Encoder output of a 30 s window of Whisper's zero padding (the same for every call)."""
+        if self._silence_memory is None:
+            mel = np.zeros((self._model.n_mels, FULL_FRAMES), dtype=np.float32)
+            out = self._model.encode(ctranslate2.StorageView.from_array(mel[np.newaxis]), to_cpu=True)
+            self._silence_memory = np.array(out)
+        return self._silence_memory
+
+    def _tokenizer_for(self, memory: ctranslate2.StorageView) -> Tokenizer:
+        language = self._language
+        if language is None:  # multilingual model with language = "auto"
+            language = self._model.detect_language(memory)[0][0][0][2:-2]
+        if language not in self._tokenizers:
+            self._tokenizers[language] = Tokenizer(self._hf_tokenizer, self.multilingual, task="transcribe",
+                                                   language=language)
+        return self._tokenizers[language]
+
+
+def load_recognizer(cfg: ModelConfig) -> WhisperEngine:
+    """The engine for `cfg.name` (a model name or a folder), resolved by the model registry."""
+    from onevox.models.registry import resolve_model
+
+    resolved = resolve_model(cfg.name)
+    return WhisperEngine(resolved.path, cfg, resolved.name)
+
+
+def _load_model(path: Path, cfg: ModelConfig) -> ctranslate2.models.Whisper:
+    if not (path / "model.bin").is_file():
+        raise ModelError(f"{path}: not a CTranslate2 Whisper model folder (no model.bin); "
+                         "run `onevox models list` to see the models you can use")
+    threads = cfg.threads or len(os.sched_getaffinity(0))
+    try:
+        return ctranslate2.models.Whisper(str(path), device=cfg.device, compute_type=cfg.compute_type,
+                                          intra_threads=threads)
+    except (RuntimeError, ValueError) as exc:
+        raise ModelError(f"cannot load the model in {path} (device={cfg.device}, "
+                         f"compute_type={cfg.compute_type}): {exc}") from exc
+
+
+def _load_tokenizer(path: Path) -> tokenizers.Tokenizer:
+    file = path / "tokenizer.json"
+    if not file.is_file():
+        raise ModelError(f"{path}: model folder has no tokenizer.json; download the model again with "
+                         "`onevox models download`")
+    try:
+        return tokenizers.Tokenizer.from_file(str(file))
+    except Exception as exc:  # the tokenizers library raises its own exception type
+        raise ModelError(f"{file}: cannot read the tokenizer: {exc}") from exc
+
+
+def _check_language(language: str, multilingual: bool, model_name: str) -> str | None:
+    """The language to decode in, or None to detect it per window."""
+    if not multilingual:
+        if language not in ("en", "auto"):
+            raise ModelError(f"model {model_name} understands English only, but model.language is "
+                             f"{language!r}: set it to \"en\" or choose a multilingual model")
+        return "en"
+    if language == "auto":
+        return None
+    if language not in _LANGUAGE_CODES:
+        raise ModelError(f"model.language {language!r} is not a Whisper language code (e.g. en, de, fr, "
+                         "or auto)")
+    return language
+
+
+def _as_mono_float32(audio: np.ndarray) -> np.ndarray:
+    array = np.asarray(audio)
+    if array.ndim != 1:
+        raise AudioError(f"expected mono audio as a 1-D array of samples, got shape {array.shape}")
+    if not np.issubdtype(array.dtype, np.floating):
+        raise AudioError(f"expected float audio samples in -1..1, got {array.dtype}")
+    return np.ascontiguousarray(array, dtype=np.float32)

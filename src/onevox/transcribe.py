@@ -1,0 +1,119 @@
+"""Offline transcription of whole recordings: file -> VAD -> Whisper -> post-processing.
+
+`onevox transcribe` and the benchmarks use this; the daemon runs the same stages on live audio. Unlike a live
+dictation, a file is there in full, so the VAD's segments are merged back into spans of up to
+`vad.max_segment_s` across short pauses: the model then hears whole sentences with their context (as
+faster-whisper's VAD mode does), which is both more accurate and fewer decodes. The VAD still decides what
+is never decoded at all: silence, noise, long gaps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from onevox.asr.base import SpeechRecognizer
+from onevox.asr.segments import transcribe_segments
+from onevox.audio import SAMPLE_RATE
+from onevox.audio.files import load_audio
+from onevox.config import Config
+from onevox.text.postprocess import join_segments, postprocess
+from onevox.vad import FrameClassifier, SpeechSegment, create_detector, find_speech
+
+MAX_GAP_S = 2.0  # speech segments closer than this are decoded together
+
+
+@dataclass(frozen=True)
+class SegmentText:
+    start_s: float  # where the speech segment starts in the file
+    end_s: float  # where it ends
+    text: str  # the model's text for it, before post-processing
+    fallback: bool  # the short window's guard fired and the full window was decoded
+
+
+@dataclass(frozen=True)
+class FileResult:
+    file: str  # the path as given
+    text: str  # post-processed text of the whole file ("" when there was no speech)
+    audio_s: float  # length of the file's audio
+    latency_ms: float  # time spent in the model for this file (the model was already warm)
+    segments: tuple[SegmentText, ...]  # the speech segments the VAD found, with their text
+    model: str  # the model that decoded it
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "text": self.text,
+            "audio_s": round(self.audio_s, 3),
+            "latency_ms": round(self.latency_ms, 1),
+            "segments": [{"start": round(s.start_s, 3), "end": round(s.end_s, 3), "text": s.text,
+                          "fallback": s.fallback} for s in self.segments],
+            "model": self.model,
+        }
+
+
+class FileTranscriber:
+    """Loads the model once (and warms it up); then transcribes any number of files or arrays."""
+
+    def __init__(self, config: Config, *, recognizer: SpeechRecognizer | None = None,
+                 detector: FrameClassifier | None = None) -> None:
+        self.config = config
+        if recognizer is None:
+            from onevox.asr.whisper import load_recognizer
+
+            recognizer = load_recognizer(config.model)
+            recognizer.warm_up()
+        self.recognizer = recognizer
+        self._detector = detector if detector is not None else create_detector(config.vad)
+        # a file's text is printed, not typed after other text: no trailing space
+        self._post = dataclasses.replace(config.post_processing, trailing_space=False)
+
+    def transcribe_file(self, path: str | os.PathLike[str]) -> FileResult:
+        """Raises AudioError naming the file when it cannot be read."""
+        return self.transcribe_loaded(os.fspath(path), load_audio(path))
+
+    def transcribe_loaded(self, file: str, audio: np.ndarray) -> FileResult:
+        """Like `transcribe_file` for audio already loaded (16 kHz mono float32)."""
+        text, latency_ms, segments = self._run(audio)
+        return FileResult(file=file, text=text, audio_s=audio.size / SAMPLE_RATE, latency_ms=latency_ms,
+                          segments=segments, model=self.recognizer.model_name)
+
+    def transcribe_audio(self, audio: np.ndarray) -> tuple[str, float]:
+        """(post-processed text, model milliseconds) for 16 kHz mono float32 audio."""
+        text, latency_ms, _ = self._run(audio)
+        return text, latency_ms
+
+    def _run(self, audio: np.ndarray) -> tuple[str, float, tuple[SegmentText, ...]]:
+        audio = np.asarray(audio, dtype=np.float32)
+        if self._detector is not None:
+            self._detector.reset()
+        max_span = round(self.config.vad.max_segment_s * SAMPLE_RATE)
+        spans = merge_spans(find_speech(audio, self.config.vad, self._detector), max_span,
+                            round(MAX_GAP_S * SAMPLE_RATE))
+        if not spans:
+            return "", 0.0, ()
+        start = time.perf_counter()
+        transcripts = transcribe_segments(self.recognizer, (audio[lo:hi] for lo, hi in spans))
+        latency_ms = (time.perf_counter() - start) * 1000
+        segments = tuple(SegmentText(lo / SAMPLE_RATE, hi / SAMPLE_RATE, t.text, t.fallback)
+                         for (lo, hi), t in zip(spans, transcripts, strict=True))
+        texts = [postprocess(t.text, self._post) for t in transcripts]
+        return join_segments([t for t in texts if t]), latency_ms, segments
+
+
+def merge_spans(segments: list[SpeechSegment], max_span: int, max_gap: int) -> list[tuple[int, int]]:
+    """(start, end) sample ranges covering `segments`, joining neighbours whose gap is at most `max_gap`
+    while the joined range stays within `max_span` samples. Segments are taken in order; a segment longer
+    than `max_span` stays on its own."""
+    spans: list[tuple[int, int]] = []
+    for seg in segments:
+        if spans and seg.start - spans[-1][1] <= max_gap and seg.end - spans[-1][0] <= max_span:
+            spans[-1] = (spans[-1][0], seg.end)
+        else:
+            spans.append((seg.start, seg.end))
+    return spans

@@ -1,0 +1,123 @@
+"""WhisperEngine on the real bundled tiny.en: short windows, the fallback guard, silence, long audio."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from onevox.asr.whisper import EngineOptions, WhisperEngine
+from onevox.asr.window import WindowOptions
+from onevox.config import ModelConfig
+from onevox.errors import AudioError, ModelError
+from tests.support.wer import normalize
+
+pytestmark = pytest.mark.model
+
+
+def test_short_clip_in_a_short_window(engine, clip):
+    out = engine.transcribe(clip("ps-goforward"))
+    assert normalize(out.text) == "go forward 10 meters"
+    assert not out.fallback
+    assert out.model == "tiny.en"
+    assert out.audio_s == pytest.approx(2.786, abs=0.01)
+    assert {"features", "encode", "decode", "total"} <= set(out.timings_ms)
+    assert out.no_speech_prob < 0.45
+
+
+def test_the_1_5_s_clip_that_loops_in_a_bare_short_window(engine, clip):
+    out = engine.transcribe(clip("ljspeech-lj002-0020"))
+    assert normalize(out.text) == "in 1813"
+
+
+def test_full_window_gives_the_same_words(model_path, engine, clip):
+    full = WhisperEngine(model_path, ModelConfig(window="full"), "tiny.en")
+    for clip_id in ("ps-goforward", "arctic-a0024", "ls-61-70968-0000"):
+        audio = clip(clip_id)
+        assert normalize(full.transcribe(audio).text) == normalize(engine.transcribe(audio).text)
+        assert not full.transcribe(audio).fallback
+
+
+@pytest.mark.parametrize("clip_id", ["nonspeech-silence-2s", "nonspeech-whitenoise-2s", "nonspeech-tones-2s"])
+def test_non_speech_gives_nothing(engine, clip, clip_id):
+    out = engine.transcribe(clip(clip_id))
+    assert out.text == ""
+    assert out.no_speech_prob > 0.6
+
+
+def test_empty_audio_is_not_decoded(engine):
+    out = engine.transcribe(np.zeros(0, np.float32))
+    assert out.text == "" and out.audio_s == 0.0
+
+
+def test_a_few_samples_do_not_crash(engine):
+    assert engine.transcribe(np.zeros(10, np.float32)).text == ""
+
+
+def test_bad_arrays_are_refused(engine):
+    with pytest.raises(AudioError, match="1-D"):
+        engine.transcribe(np.zeros((2, 1600), np.float32))
+    with pytest.raises(AudioError, match="float"):
+        engine.transcribe(np.zeros(1600, np.int16))
+
+
+def test_a_runaway_short_decode_falls_back_to_the_full_window(model_path, clip):
+    """A budget of 2 tokens cannot hold the sentence: the guard fires and the full window decodes it."""
+    tight = EngineOptions(window=WindowOptions(tokens_per_s=0.0, base_tokens=2))
+    eng = WhisperEngine(model_path, ModelConfig(), "tiny.en", tight)
+    out = eng.transcribe(clip("ps-goforward"))
+    assert out.fallback
+    assert normalize(out.text) == "go forward 10 meters"
+
+
+@pytest.mark.parametrize("window", ["auto", "full"])
+def test_two_sentences_are_both_transcribed(model_path, clip, window):
+    """The model sometimes ends after the first of two sentences; the uncovered rest is decoded again."""
+    eng = WhisperEngine(model_path, ModelConfig(window=window), "tiny.en")
+    audio = np.concatenate([clip("arctic-a0024"), np.zeros(4800, np.float32), clip("ls-61-70968-0000")])
+    words = normalize(eng.transcribe(audio).text).split()
+    assert words[:3] == ["it", "was", "my"]
+    assert words[-4:] == ["curtain", "on", "the", "left"]
+
+
+def test_audio_over_30_s_is_decoded_in_pieces(engine, clip):
+    parts = [clip("ls-1088-134315-0000"), clip("ls-2412-153948-0000"), clip("ps-cards-005")]
+    pause = np.zeros(8000, np.float32)
+    long = np.concatenate([parts[0], pause, parts[1], pause, parts[2]])  # 32.2 s
+    out = engine.transcribe(long)
+    assert out.audio_s > 32
+    words = normalize(out.text).split()
+    assert words[:4] == ["as", "you", "know", "and"]
+    for word in ("admiration", "rendering", "antecedents", "myself", "spades", "hearts"):
+        assert word in words
+
+
+def test_prompt_and_vocabulary_are_accepted(model_path, clip):
+    cfg = ModelConfig(initial_prompt="Card game notes.", vocabulary=["spades", "clubs", "hearts"])
+    eng = WhisperEngine(model_path, cfg, "tiny.en")
+    out = eng.transcribe(clip("ps-cards-005"), prompt="Next hand:")
+    assert "spades" in normalize(out.text)
+
+
+def test_english_only_model_refuses_another_language(model_path):
+    with pytest.raises(ModelError, match="English only"):
+        WhisperEngine(model_path, ModelConfig(language="de"), "tiny.en")
+
+
+def test_not_a_model_folder(tmp_path):
+    with pytest.raises(ModelError, match=r"no model\.bin"):
+        WhisperEngine(tmp_path, ModelConfig(), "x")
+
+
+def test_broken_model_file(tmp_path, model_path):
+    (tmp_path / "model.bin").write_bytes(b"not a model")
+    (tmp_path / "tokenizer.json").write_bytes((model_path / "tokenizer.json").read_bytes())
+    with pytest.raises(ModelError, match="cannot load the model"):
+        WhisperEngine(tmp_path, ModelConfig(), "x")
+
+
+def test_load_recognizer_resolves_the_bundled_model(isolated_xdg):
+    from onevox.asr.whisper import load_recognizer
+
+    eng = load_recognizer(ModelConfig())
+    assert eng.model_name == "tiny.en"
+    assert not eng.multilingual
