@@ -62,6 +62,8 @@ class VadConfig:
     min_speech_ms: int = _opt(200, "shorter bursts of speech are ignored", lo=0, hi=10000)
     min_silence_ms: int = _opt(500, "a pause this long ends a speech segment", lo=50, hi=10000)
     speech_pad_ms: int = _opt(200, "audio kept on both sides of each speech segment", lo=0, hi=2000)
+    early_decode_ms: int = _opt(250, "decode during a pause this long, before release (0 = off)", lo=0,
+                                hi=5000)
     max_segment_s: float = _opt(25.0, "segments longer than this are split at the quietest pause",
                                 lo=2.0, hi=30.0)
 

@@ -1,0 +1,218 @@
+"""`onevox history ...`: read and manage past dictations. Works without a running daemon: it opens the
+SQLite database directly (WAL mode lets it read while the daemon writes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from onevox.cli.common import config_option, get_config
+from onevox.errors import OnevoxError
+from onevox.history import EXPORT_FORMATS, History, HistoryEntry, HistoryError
+
+# clipboard tools tried in order by `history last --copy`: (executable, arguments, needs)
+_CLIPBOARD_TOOLS = (
+    ("wl-copy", (), "WAYLAND_DISPLAY"),
+    ("xclip", ("-selection", "clipboard"), "DISPLAY"),
+    ("xsel", ("--clipboard", "--input"), "DISPLAY"),
+)
+
+
+@click.group()
+def history() -> None:
+    """Past dictations, kept in a local SQLite database."""
+
+
+@contextmanager
+def _open(ctx: click.Context, config_path: str | None, *, must_exist: bool = True):
+    config = get_config(ctx, config_path)
+    path = config.history_path()
+    if must_exist and not path.exists():
+        yield None, path
+        return
+    store = History(path, config.history.max_entries)
+    try:
+        yield store, path
+    finally:
+        store.close()
+
+
+@history.command("list")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How many dictations to show (newest first).")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many of the newest.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@config_option
+@click.pass_context
+def list_cmd(ctx: click.Context, limit: int, offset: int, as_json: bool, sub_config_path: str | None) -> None:
+    """Show recent dictations."""
+    with _open(ctx, sub_config_path) as (store, path):
+        entries = store.list(limit, offset) if store else []
+    _show_entries(entries, as_json, empty=f"No dictations in the history yet ({path}).")
+
+
+@history.command("search")
+@click.argument("query")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@config_option
+@click.pass_context
+def search_cmd(ctx: click.Context, query: str, limit: int, as_json: bool,
+               sub_config_path: str | None) -> None:
+    """Find dictations containing every word of QUERY."""
+    if not query.strip():
+        raise click.BadParameter("give at least one word to search for", param_hint="QUERY")
+    with _open(ctx, sub_config_path) as (store, _path):
+        entries = store.search(query, limit) if store else []
+    _show_entries(entries, as_json, empty=f"No dictation matches {query!r}.")
+
+
+@history.command("show")
+@click.argument("entry_id", metavar="ID", type=int)
+@click.option("--json", "as_json", is_flag=True, help="The entry as a JSON object.")
+@config_option
+@click.pass_context
+def show_cmd(ctx: click.Context, entry_id: int, as_json: bool, sub_config_path: str | None) -> None:
+    """Show one dictation in full."""
+    with _open(ctx, sub_config_path) as (store, _path):
+        entry = store.get(entry_id) if store else None
+    if entry is None:
+        raise HistoryError(f"no dictation with id {entry_id} in the history (see `onevox history list`)")
+    if as_json:
+        click.echo(json.dumps(entry.to_dict(), ensure_ascii=False))
+        return
+    click.echo(f"id:       {entry.id}\ncreated:  {_when(entry)}\nstatus:   {_status(entry)}\n"
+               f"audio:    {entry.audio_s:.2f} s\nmodel:    {entry.model}")
+    if entry.timings:
+        click.echo("timings:  " + ", ".join(f"{k} {v:.1f} ms" for k, v in sorted(entry.timings.items())))
+    if entry.raw_text and entry.raw_text != entry.text:
+        click.echo(f"raw:      {entry.raw_text}")
+    click.echo(f"\n{entry.text}")
+
+
+@history.command("last")
+@click.option("--copy", is_flag=True, help="Put the text on the clipboard (wl-copy, xclip or xsel).")
+@config_option
+@click.pass_context
+def last_cmd(ctx: click.Context, copy: bool, sub_config_path: str | None) -> None:
+    """Print the most recent dictation (or copy it to the clipboard)."""
+    with _open(ctx, sub_config_path) as (store, path):
+        entry = store.last() if store else None
+    if entry is None:
+        raise HistoryError(f"the history is empty ({path})")
+    if copy:
+        tool = _copy_to_clipboard(entry.text)
+        click.echo(f"Copied dictation {entry.id} ({len(entry.text)} characters) with {tool}.", err=True)
+        return
+    click.echo(entry.text)
+
+
+@history.command("export")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="File to write (default: standard output).")
+@config_option
+@click.pass_context
+def export_cmd(ctx: click.Context, fmt: str, output: str | None, sub_config_path: str | None) -> None:
+    """Write every dictation, oldest first, as json, jsonl, csv or txt."""
+    with _open(ctx, sub_config_path, must_exist=False) as (store, _path):
+        if output is None:
+            store.export(fmt, sys.stdout)
+            return
+        target = Path(output).expanduser()
+        try:
+            with open(target, "w", encoding="utf-8", newline="", opener=_private_opener) as handle:
+                count = store.export(fmt, handle)
+        except OSError as exc:
+            raise OnevoxError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    click.echo(f"Exported {count} dictation(s) to {target}.", err=True)
+
+
+@history.command("delete")
+@click.argument("entry_id", metavar="ID", type=int)
+@config_option
+@click.pass_context
+def delete_cmd(ctx: click.Context, entry_id: int, sub_config_path: str | None) -> None:
+    """Delete one dictation."""
+    with _open(ctx, sub_config_path) as (store, _path):
+        deleted = store.delete(entry_id) if store else False
+    if not deleted:
+        raise HistoryError(f"no dictation with id {entry_id} in the history (see `onevox history list`)")
+    click.echo(f"Deleted dictation {entry_id}.")
+
+
+@history.command("clear")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@config_option
+@click.pass_context
+def clear_cmd(ctx: click.Context, yes: bool, sub_config_path: str | None) -> None:
+    """Delete every dictation."""
+    with _open(ctx, sub_config_path) as (store, path):
+        if store is None:
+            click.echo("The history is already empty.")
+            return
+        if not yes:
+            click.confirm(f"Delete all {store.count()} dictation(s) in {path}?", abort=True)
+        count = store.clear()
+    click.echo(f"Deleted {count} dictation(s).")
+
+
+def _show_entries(entries: list[HistoryEntry], as_json: bool, *, empty: str) -> None:
+    if as_json:
+        for entry in entries:
+            click.echo(json.dumps(entry.to_dict(), ensure_ascii=False))
+        return
+    if not entries:
+        click.echo(empty, err=True)
+        return
+    for entry in entries:
+        text = " ".join(entry.text.split())
+        if len(text) > 80:
+            text = text[:77] + "..."
+        flag = "" if entry.status == "injected" else f" [{_status(entry)}]"
+        click.echo(f"{entry.id:>6}  {_when(entry)}  {text}{flag}")
+
+
+def _when(entry: HistoryEntry) -> str:
+    return datetime.fromtimestamp(entry.created_at).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _status(entry: HistoryEntry) -> str:
+    if entry.status == "injected":
+        return f"injected ({entry.method})" if entry.method else "injected"
+    return f"{entry.status}: {entry.error}" if entry.error else entry.status
+
+
+def _copy_to_clipboard(text: str) -> str:
+    """Hand the text to the first clipboard tool that works; the tool keeps owning the selection."""
+    reasons = []
+    for tool, args, needs in _CLIPBOARD_TOOLS:
+        exe = shutil.which(tool)
+        if exe is None:
+            reasons.append(f"{tool} not installed")
+            continue
+        if not os.environ.get(needs):
+            reasons.append(f"{tool}: ${needs} not set")
+            continue
+        try:
+            # no pipes on stdout/stderr: xclip forks a child that owns the selection and keeps them open
+            subprocess.run([exe, *args], input=text.encode("utf-8"), check=True, timeout=5,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except (OSError, subprocess.SubprocessError) as exc:
+            reasons.append(f"{tool}: {exc}")
+            continue
+        return tool
+    raise OnevoxError("cannot copy to the clipboard (" + "; ".join(reasons) +
+                      "); run `onevox history last` to print the text instead")
+
+
+def _private_opener(path: str, flags: int) -> int:
+    return os.open(path, flags, 0o600)

@@ -1,0 +1,409 @@
+"""The dictation pipeline: three worker threads that carry one dictation from the microphone to the window.
+
+    capture worker  reads the AudioSource, feeds the SpeechSegmenter, hands each finished segment on
+    ASR worker      owns the model: decodes segments WHILE the user is still speaking (text so far = prompt)
+    delivery worker post-processes, writes history (before injecting), injects, marks the history entry
+
+The controller creates each `Dictation` and changes the daemon's state; the workers only fill the dictation in
+and report to a `PipelineListener` (the controller).
+A cancelled dictation is dropped wherever it is: queued segments are skipped, a decode in progress finishes
+but its text is thrown away, and nothing is injected.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from onevox import paths
+from onevox.audio import SAMPLE_RATE
+from onevox.config import Config, PostProcessingConfig
+from onevox.errors import OnevoxError
+from onevox.history import HistoryEntry
+from onevox.metrics import Metrics
+from onevox.text.hallucination import is_hallucination
+from onevox.text.postprocess import join_segments, postprocess
+
+if TYPE_CHECKING:
+    from onevox.asr.base import SpeechRecognizer
+    from onevox.audio.base import AudioSource
+    from onevox.daemon.controller import Dictation
+    from onevox.history import History
+    from onevox.inject.base import Injector
+    from onevox.vad.segmenter import SpeechSegment, SpeechSegmenter
+
+log = logging.getLogger(__name__)
+
+_STOP = object()  # sentinel that ends a worker thread
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    pre_roll_ms: int = 300  # audio kept from before the start command
+    post_roll_ms: int = 300  # tail read after the stop command, only while speech is still going on
+    max_dictation_s: float = 600.0  # a dictation is stopped automatically after this much audio
+    save_recordings: bool = False  # write each dictation's audio as WAV under recordings_dir
+    recordings_dir: Path | None = None  # None: <XDG data>/onevox/recordings
+    hallucination_filter: bool = True  # drop segments that are only a phrase Whisper invents in silence
+    read_timeout_s: float = 0.01  # longest a capture read waits; bounds how late a stop is noticed
+    early_decode_ms: int = 250  # decode the open segment once speech has paused this long (0 = never)
+    min_speech_ms: int = 200  # less speech than this is not worth an early decode
+
+    @classmethod
+    def from_config(cls, config: Config) -> PipelineOptions:
+        return cls(pre_roll_ms=config.audio.pre_roll_ms, post_roll_ms=config.audio.post_roll_ms,
+                   max_dictation_s=float(config.audio.max_dictation_s),
+                   save_recordings=config.audio.save_recordings, min_speech_ms=config.vad.min_speech_ms,
+                   hallucination_filter=config.post_processing.hallucination_filter,
+                   early_decode_ms=config.vad.early_decode_ms)
+
+
+class PipelineListener(Protocol):
+    """What the pipeline reports to the controller (called from the worker threads)."""
+
+    def on_max_duration(self, d: Dictation) -> None: ...
+
+    def on_transcribed(self, d: Dictation) -> None: ...
+
+    def on_done(self, d: Dictation) -> None: ...
+
+    def on_error(self, d: Dictation, stage: str, message: str, *, fatal: bool) -> None: ...
+
+
+@dataclass
+class Stages:
+    """The stage objects a pipeline drives; built from the config by daemon.app (or doubles in tests)."""
+
+    source: AudioSource
+    segmenter: SpeechSegmenter
+    recognizer: SpeechRecognizer
+    injector: Injector
+    history: History | None
+    metrics: Metrics = field(default_factory=Metrics)
+
+
+class _EarlyDecode:
+    """The audio of a segment the segmenter has not closed yet, decoded during a pause in case the user
+    stops there: when that segment closes with no speech after the pause, its decode is already done."""
+
+    def __init__(self, audio: np.ndarray) -> None:
+        self.audio = audio
+        self.stale = False  # speech resumed: the segment will be longer than this audio
+        self.text: str | None = None  # set by the ASR worker
+
+
+class _PauseWatcher:
+    """Capture-thread bookkeeping for early decodes: the audio since the last closed segment (plus a short
+    lead-in), and how long speech has paused."""
+
+    def __init__(self, after: int, min_speech: int, lead_in: int) -> None:
+        self.after, self.min_speech, self.lead_in = after, min_speech, lead_in
+        self.reset()
+
+    def reset(self) -> None:
+        self._chunks: deque[np.ndarray] = deque()
+        self._start = 0  # stream position of the first kept sample
+        self._end = 0  # stream position after the last one
+        self._speech = 0  # samples heard as speech since the last closed segment
+        self._silence = 0  # samples since speech paused
+        self.pending: _EarlyDecode | None = None
+
+    def push(self, chunk: np.ndarray, in_speech: bool, closed: list[SpeechSegment]) -> _EarlyDecode | None:
+        """Account for a chunk already pushed to the segmenter; returns an early decode to queue, if due."""
+        self._chunks.append(chunk)
+        self._end += chunk.size
+        if closed:  # what is left is the next segment; speech goes on across a split, not a pause
+            end = closed[-1].end
+            self._drop_before(end)
+            self._speech = max(self._end - end - chunk.size, 0) if in_speech else 0
+        if in_speech:
+            self._speech += chunk.size
+            self._silence = 0
+            if self.pending is not None:
+                self.pending.stale = True
+                self.pending = None
+        elif self._speech == 0:
+            self._drop_before(self._end - self.lead_in)
+        else:
+            self._silence += chunk.size
+            if self.pending is None and self._speech >= self.min_speech and self._silence >= self.after:
+                self.pending = _EarlyDecode(np.concatenate(self._chunks))
+                return self.pending
+        return None
+
+    def take(self, closed: list[SpeechSegment]) -> _EarlyDecode | None:
+        """The early decode that covers the one segment just closed (none if several closed)."""
+        early, self.pending = self.pending, None
+        return early if len(closed) == 1 else None
+
+    def _drop_before(self, position: int) -> None:
+        while self._chunks and self._start + self._chunks[0].size <= position:
+            self._start += self._chunks.popleft().size
+
+
+class Pipeline:
+    """Owns the three worker threads; `begin(d)` queues a dictation for capture."""
+
+    def __init__(self, stages: Stages, options: PipelineOptions, text_cfg: PostProcessingConfig,
+                 listener: PipelineListener) -> None:
+        self.stages = stages
+        self.options = options
+        self.text_cfg = text_cfg
+        self.listener = listener
+        self._capture_q: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._asr_q: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._deliver_q: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._last_end_ns = 0  # when the previous dictation's capture ended (no audio read twice)
+        ms = SAMPLE_RATE // 1000
+        self._pauses = _PauseWatcher(options.early_decode_ms * ms, options.min_speech_ms * ms, 300 * ms)
+        workers = ((self._capture_q, self._capture, "capture", True),
+                   (self._asr_q, self._asr_job, "inference", False),  # one bad segment: the rest still count
+                   (self._deliver_q, self._deliver, "injection", True))
+        self._threads = [threading.Thread(target=self._serve, args=w, name=f"onevox-{w[2]}", daemon=True)
+                         for w in workers]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def begin(self, d: Dictation) -> None:
+        self._capture_q.put((d,))
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the workers (what is queued is dropped by the caller's cancel, not decoded)."""
+        for q in (self._capture_q, self._asr_q, self._deliver_q):
+            q.put(_STOP)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(max(deadline - time.monotonic(), 0.0))
+
+    def _serve(self, jobs: queue.SimpleQueue[Any], handle: Any, stage: str, fatal: bool) -> None:
+        """A worker thread: handles each job of a dictation still wanted; a failure is reported (fatal: the
+        dictation ends) and the thread carries on, whatever a device, the model or a window does."""
+        while (job := jobs.get()) is not _STOP:
+            if job[0].cancelled:
+                continue
+            try:
+                handle(*job)
+            except Exception as exc:
+                self._report(job[0], stage, exc, fatal=fatal)
+
+    # -- capture worker -----------------------------------------------------------------------------------
+
+    def _capture(self, d: Dictation) -> None:
+        source, segmenter = self.stages.source, self.stages.segmenter
+        segmenter.reset()
+        self._pauses.reset()
+        source.begin(self._pre_roll_ms(d))
+        try:
+            begun = time.perf_counter_ns()
+            self._record(d, "hotkey", (begun - d.requested_ns) / 1e6)
+            max_samples = int(self.options.max_dictation_s * SAMPLE_RATE)
+            while not d.cancelled and not d.stopping:
+                self._consume(d, source.read(self.options.read_timeout_s))
+                if d.audio_samples >= max_samples:
+                    self.listener.on_max_duration(d)
+                    d.request_stop()  # in case the controller did not (it normally does)
+            if not d.cancelled:
+                self._finish_capture(d)
+        finally:
+            source.end()  # idempotent: _finish_capture has usually ended it already
+            self._last_end_ns = time.perf_counter_ns()
+            if d.cancelled:
+                segmenter.reset()
+
+    def _pre_roll_ms(self, d: Dictation) -> int:
+        """The configured pre-roll, measured back from the start command (it may have waited for the
+        previous dictation's tail), but never reaching into audio the previous dictation already read."""
+        now = time.perf_counter_ns()
+        wanted = (now - d.requested_ns) / 1e6 + self.options.pre_roll_ms
+        if self._last_end_ns:
+            wanted = min(wanted, (now - self._last_end_ns) / 1e6)
+        return max(int(wanted), 0)
+
+    def _consume(self, d: Dictation, chunk: np.ndarray) -> None:
+        if chunk.size == 0:
+            return
+        d.audio_samples += chunk.size
+        if self.options.save_recordings:
+            d.chunks.append(chunk.copy())
+        start = time.perf_counter_ns()
+        segmenter = self.stages.segmenter
+        segments = segmenter.push(chunk)
+        self._record(d, "vad", (time.perf_counter_ns() - start) / 1e6)
+        self._queue_segments(d, segments)
+        if self.options.early_decode_ms > 0:
+            early = self._pauses.push(chunk, segmenter.in_speech, segments)
+            if early is not None:
+                self._asr_q.put((d, "early", early))
+
+    def _finish_capture(self, d: Dictation) -> None:
+        """After the stop: a tail only if speech is still going on, then everything captured up to the end."""
+        source, segmenter = self.stages.source, self.stages.segmenter
+        self._consume(d, source.read(0.0))
+        if segmenter.in_speech and self.options.post_roll_ms > 0:
+            d.post_roll = True
+            target = d.audio_samples + self.options.post_roll_ms * SAMPLE_RATE // 1000
+            deadline = time.monotonic() + self.options.post_roll_ms / 1000 + 0.25  # a stalled device
+            while d.audio_samples < target and time.monotonic() < deadline and not d.cancelled:
+                self._consume(d, source.read(self.options.read_timeout_s))
+        source.end()
+        while not d.cancelled and (chunk := source.read(0.0)).size:  # after end(): never waits
+            self._consume(d, chunk)
+        if d.cancelled:
+            return
+        self._queue_segments(d, segmenter.flush())
+        self._record(d, "capture", (time.perf_counter_ns() - d.release_ns) / 1e6)
+        self._asr_q.put((d, "end", None))  # this dictation's audio is all in
+
+    def _queue_segments(self, d: Dictation, segments: list[SpeechSegment]) -> None:
+        if not segments:
+            return
+        early = self._pauses.take(segments)
+        for segment in segments:
+            d.segments += 1
+            self._asr_q.put((d, "segment", (segment, early)))
+
+    # -- ASR worker ---------------------------------------------------------------------------------------
+
+    def _asr_job(self, d: Dictation, kind: str, payload: Any) -> None:
+        if kind == "end":
+            self._deliver_q.put((d,))
+        elif kind == "early":
+            if not payload.stale:  # speech resumed before its turn came: not worth decoding
+                payload.text = self._decode(d, payload.audio, early=True)
+        else:
+            self._add_segment(d, *payload)
+
+    def _add_segment(self, d: Dictation, segment: SpeechSegment, early: _EarlyDecode | None) -> None:
+        if early is not None and early.text is not None:
+            text = early.text
+            d.reused += 1
+        else:
+            text = self._decode(d, segment.audio)
+        if d.cancelled:
+            return  # decoded, but nobody wants it any more
+        if not d.stopping:
+            d.early_segments += 1
+        if text and not (self.options.hallucination_filter and is_hallucination(text)):
+            d.texts.append(text)
+
+    def _decode(self, d: Dictation, audio: np.ndarray, *, early: bool = False) -> str:
+        with self.stages.metrics.span("inference", dictation=d.id, audio_s=round(audio.size / SAMPLE_RATE, 3),
+                                      early=early):
+            start = time.perf_counter_ns()
+            transcript = self.stages.recognizer.transcribe(audio, prompt=d.prompt())
+            self._record(d, "inference", (time.perf_counter_ns() - start) / 1e6)
+        return transcript.text.strip()
+
+    # -- delivery worker ----------------------------------------------------------------------------------
+
+    def _deliver(self, d: Dictation) -> None:
+        start = time.perf_counter_ns()
+        d.raw_text = join_segments(d.texts)
+        d.text = postprocess(d.raw_text, self.text_cfg)
+        self._record(d, "postprocess", (time.perf_counter_ns() - start) / 1e6)
+        if self.options.save_recordings:
+            self._save_recording(d)
+        if not d.text.strip():
+            d.outcome = "empty"
+            self.listener.on_transcribed(d)
+            self.listener.on_done(d)
+            return
+        self.listener.on_transcribed(d)
+        self._add_history(d)
+        if not d.begin_injection():
+            self._mark_history(d, "not_injected", "cancelled before injection")
+            return
+        self._inject(d)
+        self.listener.on_done(d)
+
+    def _add_history(self, d: Dictation) -> None:
+        history = self.stages.history
+        if history is None:
+            return
+        start = time.perf_counter_ns()
+        entry = HistoryEntry(text=d.text, raw_text=d.raw_text, audio_s=round(d.audio_s, 3),
+                             model=getattr(self.stages.recognizer, "model_name", ""), timings=dict(d.timings))
+        try:
+            d.history_id = history.add(entry)
+        except OnevoxError as exc:  # the text is still injected: losing history must not lose the words
+            self._report(d, "history", exc, fatal=False)
+        self._record(d, "history", (time.perf_counter_ns() - start) / 1e6)
+
+    def _inject(self, d: Dictation) -> None:
+        injector = self.stages.injector
+        start = time.perf_counter_ns()
+        try:
+            with self.stages.metrics.span("injection", dictation=d.id, chars=len(d.text)):
+                injector.inject(d.text)
+        except Exception as exc:
+            if not isinstance(exc, OnevoxError):
+                log.exception("injector %s failed unexpectedly", injector.name)
+            d.outcome = "failed"
+            self._mark_history(d, "failed", str(exc))
+            hint = (f" (the text is saved as history #{d.history_id}: onevox history last --copy)"
+                    if d.history_id else "")
+            self._report(d, "injection", OnevoxError(f"{exc}{hint}"), fatal=True)
+            return
+        end = time.perf_counter_ns()
+        d.method = injector.name
+        d.outcome = "injected"
+        self._record(d, "injection", (end - start) / 1e6)
+        self._record(d, "release_to_text", (end - d.release_ns) / 1e6)
+        self._mark_history(d, "injected", "")
+
+    def _mark_history(self, d: Dictation, status: str, error: str) -> None:
+        history = self.stages.history
+        if history is None or not d.history_id:
+            return
+        try:
+            if status == "injected":
+                history.mark_injected(d.history_id, d.method)
+            else:
+                mark = history.mark_failed if status == "failed" else history.mark_not_injected
+                mark(d.history_id, error)
+        except OnevoxError as exc:
+            self._report(d, "history", exc, fatal=False)
+
+    def _save_recording(self, d: Dictation) -> None:
+        import soundfile  # only needed when the user asked for recordings
+
+        folder = self.options.recordings_dir or paths.data_dir() / "recordings"
+        try:
+            paths.ensure_private_dir(folder)
+            stamp = datetime.fromtimestamp(d.created_at).strftime("%Y%m%d-%H%M%S")
+            path = folder / f"{stamp}-{d.id}.wav"
+            audio = np.concatenate(d.chunks) if d.chunks else np.zeros(0, dtype=np.float32)
+            with open(path, "wb", opener=_private_opener) as handle:
+                soundfile.write(handle, audio, SAMPLE_RATE, format="WAV", subtype="PCM_16")
+            d.recording_path = str(path)
+        except (OSError, RuntimeError) as exc:
+            self._report(d, "recording", exc, fatal=False)
+        d.chunks = []
+
+    # -- helpers ------------------------------------------------------------------------------------------
+
+    def _record(self, d: Dictation, stage: str, ms: float) -> None:
+        d.add_time(stage, ms)
+        self.stages.metrics.record(stage, ms)
+
+    def _report(self, d: Dictation, stage: str, exc: BaseException, *, fatal: bool) -> None:
+        if not isinstance(exc, OnevoxError):
+            log.exception("unexpected failure in %s for dictation %d", stage, d.id, exc_info=exc)
+        self.listener.on_error(d, stage, str(exc) or type(exc).__name__, fatal=fatal)
+
+
+def _private_opener(path: str, flags: int) -> int:
+    return os.open(path, flags, 0o600)

@@ -1,0 +1,167 @@
+"""The daemon in-process: stages wired from the config, a real IPC server on a temporary socket, shutdown."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from onevox.config import Config, DaemonConfig, HistoryConfig, HotkeyConfig, VadConfig
+from onevox.daemon.app import Daemon, run_daemon
+from onevox.ipc.client import DaemonNotRunning, IpcClient
+from tests.daemon.conftest import WAIT_S
+from tests.daemon.doubles import SPEECH_LEVEL, FakeInjector, FakeMic, FakeRecognizer
+
+
+def _config(tmp_path: Path, **daemon: str) -> Config:
+    return Config(hotkey=HotkeyConfig(backend="none"), vad=VadConfig(backend="off"),
+                  history=HistoryConfig(path=str(tmp_path / "history.sqlite3")),
+                  daemon=DaemonConfig(socket=str(tmp_path / "run" / "d.sock"), **daemon))
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Daemon]:
+    daemon = Daemon(_config(tmp_path, trace_path=str(tmp_path / "trace.json")), source=FakeMic(),
+                    injector=FakeInjector(), recognizer=FakeRecognizer(["over the socket"]))
+    daemon.start()
+    yield daemon
+    daemon.stop()
+
+
+def test_status_over_ipc_says_ready(running: Daemon) -> None:
+    status = IpcClient(running.config.socket_path()).request("status")
+    assert status["ready"] is True and status["state"] == "idle"
+    assert status["model"] == "fake-model" and status["device"] == "fake-mic"
+    assert status["hotkey"] == "none" and status["history"] is True
+
+
+def test_a_dictation_driven_over_ipc_streams_its_events(running: Daemon) -> None:
+    client = IpcClient(running.config.socket_path())
+    events: list[dict] = []
+    subscribed = threading.Event()
+
+    def listen() -> None:
+        stream = client.events()
+        subscribed.set()
+        for event in stream:
+            events.append(event)
+            if event["event"] == "injected":
+                return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    assert subscribed.wait(WAIT_S)
+    _wait(lambda: running.bus.subscriber_count == 1)
+    mic = running._given["source"]
+    mic.level = SPEECH_LEVEL
+    assert client.request("start_dictation")["started"] is True
+    time.sleep(0.3)
+    assert client.request("stop_dictation")["stopped"] is True
+    listener.join(WAIT_S)
+    kinds = [e["event"] for e in events]
+    for kind in ("recording_started", "recording_stopped", "transcribed", "injected"):
+        assert kind in kinds
+    transcribed = next(e for e in events if e["event"] == "transcribed")
+    assert "over the socket" in transcribed["text"].lower() and transcribed["v"] == 1
+    assert "inference" in transcribed["timings"]
+    assert running._given["injector"].texts == [transcribed["text"]]
+
+
+def test_shutdown_over_ipc_ends_wait_and_stop_removes_the_socket(tmp_path: Path) -> None:
+    config = _config(tmp_path, trace_path=str(tmp_path / "trace.json"))
+    daemon = Daemon(config, source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer())
+    daemon.start()
+    mic = daemon._given["source"]
+    assert mic.started
+    assert daemon.wait(0) is False
+    assert IpcClient(config.socket_path()).request("shutdown") == {"shutting_down": True}
+    assert daemon.wait(WAIT_S) is True
+    daemon.stop()
+    assert mic.closed and not config.socket_path().exists()
+    with pytest.raises(DaemonNotRunning):
+        IpcClient(config.socket_path()).request("status")
+    trace = json.loads((tmp_path / "trace.json").read_text())
+    assert "daemon_start" in {e["name"] for e in trace["traceEvents"] if e["ph"] == "X"}
+    daemon.stop()  # twice is harmless
+
+
+def test_history_off_writes_nothing(tmp_path: Path) -> None:
+    config = _config(tmp_path).with_changes("history", enabled=False)
+    with Daemon(config, source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer(),
+                ipc=False) as daemon:
+        assert daemon.controller.status()["history"] is False
+    assert not (tmp_path / "history.sqlite3").exists()
+
+
+def test_a_failed_start_cleans_up(tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder")
+    config = _config(tmp_path).with_changes("daemon", socket=str(blocker / "d.sock"))
+    mic = FakeMic()
+    daemon = Daemon(config, source=mic, injector=FakeInjector(), recognizer=FakeRecognizer())
+    with pytest.raises(Exception, match="socket"):
+        daemon.start()
+    assert mic.closed
+
+
+def test_run_daemon_calls_ready_and_returns_on_shutdown(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import onevox.daemon.app as app
+
+    recognizer = FakeRecognizer()
+    monkeypatch.setattr(app, "_load_recognizer", lambda config, metrics: recognizer)
+    config = _config(tmp_path)
+    ready = threading.Event()
+    finished = threading.Event()
+
+    def serve() -> None:
+        run_daemon(config, ready=ready.set, source=FakeMic(), injector=FakeInjector())
+        finished.set()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(WAIT_S)
+    assert IpcClient(config.socket_path()).request("status")["ready"] is True
+    IpcClient(config.socket_path()).request("shutdown")
+    assert finished.wait(WAIT_S)
+    assert not config.socket_path().exists()
+
+
+def _wait(check, timeout: float = WAIT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition never became true")
+        time.sleep(0.01)
+
+
+def test_no_display_means_no_hotkey_but_the_daemon_runs(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    config = _config(tmp_path).with_changes("hotkey", backend="x11")
+    with Daemon(config, source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer()) as daemon:
+        status = IpcClient(config.socket_path()).request("status")
+        assert status["ready"] is True and status["hotkey"] == "none"
+        assert status["last_error"].startswith("hotkey:") and "onevox toggle" in status["last_error"]
+        assert daemon.controller.start()["started"] is True
+
+
+def test_an_unusable_history_file_does_not_stop_dictation(tmp_path: Path) -> None:
+    bad = tmp_path / "history.sqlite3"
+    bad.write_bytes(b"garbage, not a database" * 50)
+    injector = FakeInjector()
+    with Daemon(_config(tmp_path), source=FakeMic(), injector=injector,
+                recognizer=FakeRecognizer(["kept typing"]), ipc=False) as daemon:
+        status = daemon.controller.status()
+        assert status["history"] is False and "history" in status["last_error"]
+        mic = daemon._given["source"]
+        mic.level = SPEECH_LEVEL
+        daemon.controller.start()
+        time.sleep(0.2)
+        daemon.controller.stop()
+        _wait(lambda: len(injector.texts) == 1)
