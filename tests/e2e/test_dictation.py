@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import jiwer
 import numpy as np
 import pytest
 import soundfile as sf
@@ -135,10 +136,20 @@ def toggle_type(tmp_path_factory):
 
 
 def _assert_close_to_transcribe(clip: dict, dictated: str, transcribed: str) -> None:
+    """Word error rate within WER_SLACK of `onevox transcribe`. A compound the model writes one way in one
+    run and another way in the next ("cold-hearted" / "coldhearted") costs two words on a short clip, so a
+    miss is forgiven only when the letters (spaces removed) are as close as transcribe's."""
     mine = word_errors(clip["text"], dictated).wer
     offline = word_errors(clip["text"], transcribed).wer
-    assert mine <= offline + WER_SLACK, (
+    if mine <= offline + WER_SLACK:
+        return
+    mine_chars = _letter_errors(clip["text"], dictated)
+    assert mine_chars <= _letter_errors(clip["text"], transcribed) + 0.02, (
         f"dictated {dictated!r} (WER {mine:.2f}) vs transcribe {transcribed!r} (WER {offline:.2f})")
+
+
+def _letter_errors(reference: str, hypothesis: str) -> float:
+    return jiwer.cer(normalize(reference).replace(" ", ""), normalize(hypothesis).replace(" ", ""))
 
 
 def test_push_to_talk_paste(ptt_paste, speech_dir, clips, transcribed) -> None:
