@@ -20,6 +20,7 @@ from typing import Protocol
 from onevox.config import InjectionConfig
 from onevox.errors import HotkeyError, InjectionError
 from onevox.hotkey.keys import MODIFIER_ORDER, Hotkey, parse_hotkey
+from onevox.inject.base import InjectionMethod
 from onevox.inject.clipboard import NOT_TEXT, Clipboard, Contents, tool_clipboard
 from onevox.inject.session import detect_session, have_tool, run_tool
 from onevox.inject.window import is_terminal
@@ -129,7 +130,7 @@ class _Restore:
     cancelled: threading.Event = field(default_factory=threading.Event)
 
 
-class PasteInjector:
+class PasteInjector(InjectionMethod):
     name = "paste"
 
     def __init__(self, cfg: InjectionConfig, session: str | None = None,
@@ -157,15 +158,7 @@ class PasteInjector:
             return f"needs {', '.join(missing)}" if missing else None
         return "no graphical session (neither WAYLAND_DISPLAY nor DISPLAY is set)"
 
-    def available(self) -> bool:
-        return self.unavailable_reason() is None
-
-    def inject(self, text: str) -> None:
-        if not text:
-            return
-        reason = self.unavailable_reason()
-        if reason:
-            raise InjectionError(f"paste: {reason}")
+    def _deliver(self, text: str) -> None:
         with self._lock:
             backend = self._get_backend()
             self._wait_previous_fetched()

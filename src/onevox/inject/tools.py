@@ -7,7 +7,8 @@ import os
 
 from onevox.config import InjectionConfig
 from onevox.errors import InjectionError
-from onevox.inject.session import detect_session, have_tool, run_tool
+from onevox.inject.base import InjectionMethod, session_tool_reason
+from onevox.inject.session import detect_session, run_tool
 from onevox.inject.xkeyboard import SharedKeyboard
 
 log = logging.getLogger(__name__)
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 XDOTOOL_UNICODE_DELAY_MS = 12  # below its default delay xdotool drops non-ASCII characters
 
 
-class XdotoolInjector:
+class XdotoolInjector(InjectionMethod):
     """`xdotool type`. Left alone, xdotool puts characters missing from the keyboard map on a spare keycode
     one at a time, too fast for the receiver: it drops them with no delay, and lower-cases capitals ("Ü"
     arrives as "ü"). So the characters are put on the map first (XKeyboard.characters_mapped); when that is
@@ -30,19 +31,9 @@ class XdotoolInjector:
         self.keyboard = keyboard or SharedKeyboard()
 
     def unavailable_reason(self) -> str | None:
-        if self.session != "x11":
-            return "needs an X11 session"
-        return None if have_tool("xdotool") else "xdotool is not installed"
+        return session_tool_reason(self.session, "x11", "xdotool")
 
-    def available(self) -> bool:
-        return self.unavailable_reason() is None
-
-    def inject(self, text: str) -> None:
-        if not text:
-            return
-        reason = self.unavailable_reason()
-        if reason:
-            raise InjectionError(f"xdotool: {reason}")
+    def _deliver(self, text: str) -> None:
         if text.isascii():
             self._type(text, self.cfg.type_delay_ms)
             return
@@ -60,7 +51,7 @@ class XdotoolInjector:
                  timeout=10.0 + len(text) * delay / 1000.0)
 
 
-class WtypeInjector:
+class WtypeInjector(InjectionMethod):
     """`wtype` (wlroots compositors such as sway and Hyprland: the virtual-keyboard protocol)."""
 
     name = "wtype"
@@ -70,25 +61,15 @@ class WtypeInjector:
         self.session = session or detect_session()
 
     def unavailable_reason(self) -> str | None:
-        if self.session != "wayland":
-            return "needs a Wayland session (WAYLAND_DISPLAY)"
-        return None if have_tool("wtype") else "wtype is not installed"
+        return session_tool_reason(self.session, "wayland", "wtype")
 
-    def available(self) -> bool:
-        return self.unavailable_reason() is None
-
-    def inject(self, text: str) -> None:
-        if not text:
-            return
-        reason = self.unavailable_reason()
-        if reason:
-            raise InjectionError(f"wtype: {reason}")
+    def _deliver(self, text: str) -> None:
         delay = self.cfg.type_delay_ms
         run_tool(["wtype", "-d", str(delay), "-"], stdin=text.encode("utf-8"), env=utf8_environment(),
                  timeout=10.0 + len(text) * delay / 1000.0)
 
 
-class YdotoolInjector:
+class YdotoolInjector(InjectionMethod):
     """`ydotool type` through uinput (any compositor; needs ydotoold and access to /dev/uinput).
     It types with a US layout and cannot type characters outside ASCII, so such text is refused."""
 
@@ -99,19 +80,9 @@ class YdotoolInjector:
         self.session = session or detect_session()
 
     def unavailable_reason(self) -> str | None:
-        if self.session != "wayland":
-            return "needs a Wayland session (WAYLAND_DISPLAY)"
-        return None if have_tool("ydotool") else "ydotool is not installed"
+        return session_tool_reason(self.session, "wayland", "ydotool")
 
-    def available(self) -> bool:
-        return self.unavailable_reason() is None
-
-    def inject(self, text: str) -> None:
-        if not text:
-            return
-        reason = self.unavailable_reason()
-        if reason:
-            raise InjectionError(f"ydotool: {reason}")
+    def _deliver(self, text: str) -> None:
         if not text.isascii():
             odd = "".join(sorted({c for c in text if not c.isascii()}))
             raise InjectionError(f"ydotool cannot type non-ASCII characters ({odd})")

@@ -6,12 +6,12 @@ Slower than paste for long texts but leaves the clipboard alone, and works where
 from __future__ import annotations
 
 from onevox.config import InjectionConfig
-from onevox.errors import InjectionError
+from onevox.inject.base import InjectionMethod
 from onevox.inject.session import detect_session
 from onevox.inject.xkeyboard import SharedKeyboard
 
 
-class TypeInjector:
+class TypeInjector(InjectionMethod):
     name = "type"
 
     def __init__(self, cfg: InjectionConfig, session: str | None = None,
@@ -25,15 +25,7 @@ class TypeInjector:
             return "needs an X11 session (XTEST); on Wayland use wtype or ydotool"
         return None
 
-    def available(self) -> bool:
-        return self.unavailable_reason() is None
-
-    def inject(self, text: str) -> None:
-        if not text:
-            return
-        reason = self.unavailable_reason()
-        if reason:
-            raise InjectionError(f"type: {reason}")
+    def _deliver(self, text: str) -> None:
         self.keyboard.get().type_text(text, self.cfg.type_delay_ms)
 
     def close(self) -> None:
