@@ -60,14 +60,17 @@ def _print_table(results, model: str) -> None:
     from rich.table import Table
 
     table = Table(title=f"onevox bench (model {model}; medians, warm)")
-    for name in ("metric", "guide target", "stretch", "onevox goal", "measured", "p95", ""):
-        table.add_column(name, justify="left" if name == "metric" else "right")
+    for name in ("metric", "guide", "stretch", "goal", "measured", "p95", ""):
+        table.add_column(name, justify="left" if name == "metric" else "right", no_wrap=name != "")
     for r in results:
         colour = {"ok": "green", "over": "red"}.get(r.verdict, "dim")
         table.add_row(r.label, _fmt(r.guide, r.unit), _fmt(r.stretch, r.unit), _fmt(r.goal, r.unit),
                       _fmt(r.median, r.unit), _fmt(r.p95, r.unit),
                       f"[{colour}]{r.verdict}[/]" + (f" ({r.note})" if r.note else ""))
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
+    console.print(table)
 
 
 def _fmt(value: float | None, unit: str) -> str:
