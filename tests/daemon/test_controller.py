@@ -193,7 +193,8 @@ def test_inference_failure_is_reported_and_the_daemon_carries_on(tmp_path: Path)
         error = h.log.wait_for("error")
         assert error["stage"] == "inference" and "model exploded" in error["message"]
         recognizer.error = None
-        recognizer.texts = ["", "fine now"]  # call 0 failed; call 1 is the next dictation
+        # whichever call comes next (an early decode under load may add one) says "fine now"
+        recognizer.texts = ["fine now"] * 10
         h.dictate()
         h.log.wait_for("injected")
         assert h.injector.texts and "fine now" in h.injector.texts[0].lower()

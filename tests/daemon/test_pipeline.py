@@ -254,10 +254,10 @@ def test_early_decoding_can_be_turned_off(tmp_path: Path) -> None:
 
 
 def test_pause_watcher_keeps_the_audio_after_a_split_segment() -> None:
-    from onevox.daemon.dictation import _PauseWatcher
+    from onevox.daemon.early import PauseWatcher
     from onevox.vad.segmenter import SpeechSegment
 
-    watcher = _PauseWatcher(after=300, min_speech=200, lead_in=100)
+    watcher = PauseWatcher(after=300, min_speech=200, lead_in=100)
     chunk = np.ones(100, np.float32)
     for _ in range(10):  # 1000 samples of speech
         assert watcher.push(chunk, True, []) is None
@@ -273,9 +273,9 @@ def test_pause_watcher_keeps_the_audio_after_a_split_segment() -> None:
 
 
 def test_pause_watcher_keeps_only_a_short_lead_in_before_speech() -> None:
-    from onevox.daemon.dictation import _PauseWatcher
+    from onevox.daemon.early import PauseWatcher
 
-    watcher = _PauseWatcher(after=200, min_speech=100, lead_in=150)
+    watcher = PauseWatcher(after=200, min_speech=100, lead_in=150)
     silence, speech = np.zeros(100, np.float32), np.ones(100, np.float32)
     for _ in range(50):
         watcher.push(silence, False, [])

@@ -17,7 +17,7 @@ _COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "onevox.cli.models_cmd": ("models",),
     "onevox.cli.config_cmd": ("config",),
     "onevox.cli.daemon_cmd": ("daemon", "stop", "status", "toggle", "start_dictation", "stop_dictation",
-                               "cancel", "events", "install_service"),
+                               "cancel", "events", "install_service", "reload"),
     "onevox.cli.history_cmd": ("history",),
     "onevox.cli.devices_cmd": ("devices",),
     "onevox.cli.bench_cmd": ("bench",),

@@ -1,5 +1,6 @@
-"""`onevox daemon`, `stop`, `status`, `toggle`, `start-dictation`, `stop-dictation`, `cancel`, `events` and
-`install-service`: running the daemon and talking to it over IPC. Exit codes: 0 ok, 1 error, 3 not running."""
+"""`onevox daemon`, `stop`, `status`, `toggle`, `start-dictation`, `stop-dictation`, `cancel`, `events`,
+`reload` and `install-service`: running the daemon and talking to it over IPC.
+Exit codes: 0 ok, 1 error, 3 not running."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from typing import Any
 import click
 
 from onevox.cli.common import config_option, get_config
-from onevox.config import Config
+from onevox.config import Config, resolve_config_path
 from onevox.daemon.lifecycle import RuntimeFiles, running_pid, wait_for_exit
 from onevox.errors import OnevoxError
 from onevox.ipc.client import DaemonNotRunning, IpcClient
@@ -46,7 +48,8 @@ def daemon(ctx: click.Context, foreground: bool, sub_config_path: str | None) ->
 
     cfg = get_config(ctx, sub_config_path)
     files = _files(cfg)
-    serve = _serve(cfg, foreground)
+    config_path = resolve_config_path(sub_config_path or (ctx.obj or {}).get("config_path"))
+    serve = _serve(cfg, foreground, config_path)
     if foreground:
         lifecycle.run_foreground(files, serve, on_ready=lambda: _foreground_ready(files))
         return
@@ -55,16 +58,27 @@ def daemon(ctx: click.Context, foreground: bool, sub_config_path: str | None) ->
     if outcome.error:
         raise OnevoxError(f"the daemon did not start: {outcome.error}")
     click.echo(f"onevox daemon started (pid {outcome.pid}); log: {log_path}")
+    _warn_if_faulted(files)
 
 
-def _serve(cfg: Config, foreground: bool) -> Callable[[Callable[[], None]], None]:
+def _warn_if_faulted(files: RuntimeFiles) -> None:
+    """The daemon runs but cannot dictate (e.g. no model): say so now, not at the first key press."""
+    try:
+        fault = IpcClient(files.socket, timeout=STATUS_TIMEOUT_S).request("status").get("fault")
+    except OnevoxError:
+        return
+    if fault:
+        click.echo(f"onevox: the daemon cannot dictate yet: {fault}", err=True)
+
+
+def _serve(cfg: Config, foreground: bool, config_path: Path) -> Callable[[Callable[[], None]], None]:
     def serve(ready: Callable[[], None]) -> None:
         from onevox.daemon.lifecycle import configure_logging
 
         configure_logging(cfg.daemon.log_level)
         from onevox.daemon.app import run_daemon  # the model and audio stack load here, after any fork
 
-        run_daemon(cfg, foreground=foreground, ready=ready)
+        run_daemon(cfg, foreground=foreground, ready=ready, config_path=config_path)
 
     return serve
 
@@ -129,6 +143,7 @@ def format_status(status: dict[str, Any]) -> str:
     lines = [f"onevox daemon: running (pid {status.get('pid', '?')}{version})"]
     rows = [
         ("state", status.get("state")),
+        ("fault", status.get("fault")),
         ("model", _describe(status.get("model"))),
         ("device", _describe(status.get("device"))),
         ("uptime", _duration(status.get("uptime_s"))),
@@ -235,6 +250,33 @@ def events(ctx: click.Context, sub_config_path: str | None) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
     click.echo("onevox: the daemon closed the event stream", err=True)
+
+
+@click.command("reload")
+@click.option("--timeout", type=float, default=10.0, show_default=True,
+              help="Seconds to wait for the result.")
+@config_option
+@click.pass_context
+def reload(ctx: click.Context, timeout: float, sub_config_path: str | None) -> None:
+    """Make the running daemon read its config file again (same as SIGHUP)."""
+    files = _files(get_config(ctx, sub_config_path))
+    client = IpcClient(files.socket, timeout=STATUS_TIMEOUT_S)
+    before = client.request("status")
+    pid = before.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        raise OnevoxError("the daemon did not report its pid; send it SIGHUP yourself")
+    os.kill(pid, signal.SIGHUP)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        after = client.request("status")
+        if after.get("reloads", 0) != before.get("reloads", 0):
+            result = str(after.get("reload", ""))
+            if result.startswith("rejected: "):
+                raise OnevoxError(f"config not reloaded, the old one is kept: {result[len('rejected: '):]}")
+            click.echo(f"config reloaded: {result}")
+            return
+        time.sleep(0.1)
+    raise OnevoxError(f"the daemon (pid {pid}) did not report a reload within {timeout:g} s; see its log")
 
 
 # ---- systemd ---------------------------------------------------------------------------------------------

@@ -11,13 +11,15 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from onevox.asr.base import Transcript
 from onevox.config import Config
 from onevox.daemon.controller import Controller
 from onevox.daemon.dictation import PipelineOptions, Stages
 from onevox.daemon.events import EventBus
-from onevox.errors import OnevoxError
+from onevox.errors import ModelError, OnevoxError
 from onevox.history import History
 from onevox.metrics import Metrics
 
@@ -37,8 +39,9 @@ class Daemon:
 
     def __init__(self, config: Config, *, source: AudioSource | None = None, injector: Injector | None = None,
                  recognizer: SpeechRecognizer | None = None, ipc: bool = True, hotkey: bool = True,
-                 options: PipelineOptions | None = None) -> None:
+                 options: PipelineOptions | None = None, config_path: Path | None = None) -> None:
         self.config = config
+        self.config_path = config_path  # watched and reloaded (SIGHUP, mtime) when set
         self._given: dict[str, Any] = {"source": source, "injector": injector, "recognizer": recognizer}
         self._want_ipc = ipc
         self._want_hotkey = hotkey
@@ -53,6 +56,8 @@ class Daemon:
         self._started = False
         self._shutdown_early = False
         self._problems: list[tuple[str, str]] = []  # found before the controller existed
+        self._watcher: Any = None
+        self._hotkey_sync: Callable[[str], None] | None = None
 
     @property
     def controller(self) -> Controller:
@@ -74,9 +79,15 @@ class Daemon:
 
     def _start(self) -> None:
         config = self.config
-        recognizer = self._given["recognizer"] or _load_recognizer(config, self.metrics)
+        recognizer, model_problem = self._given["recognizer"], ""
+        if recognizer is None:
+            try:
+                recognizer = _load_recognizer(config, self.metrics)
+            except ModelError as exc:  # stay up: status says what is wrong, a reload retries
+                log.error("no speech model: %s", exc)
+                recognizer, model_problem = MissingModel(config.model.name, str(exc)), str(exc)
         segmenter = _build_segmenter(config)
-        self._source = self._given["source"] or _build_capture(config, self._on_audio_event)
+        self._source = self._given["source"] or _build_capture(config, self.on_audio_event)
         injector = self._given["injector"] or _build_injector(config)
         self._history = self._open_history()
         stages = Stages(source=self._source, segmenter=segmenter, recognizer=recognizer, injector=injector,
@@ -84,6 +95,8 @@ class Daemon:
         self._controller = Controller(config, stages, self.bus, self._options)
         for stage, message in self._problems:
             self._controller.note_problem(stage, message)
+        if model_problem:
+            self._controller.set_fault("model", model_problem)
         self._controller.open()
         self._start_source()
         if self._want_ipc:
@@ -93,6 +106,8 @@ class Daemon:
             self._ipc.start()
         if self._want_hotkey:
             self._start_hotkey()
+        if self.config_path is not None:
+            self._start_watcher(self.config_path)
         self._controller.mark_ready()
         if self._shutdown_early:
             self._controller.shutdown()
@@ -112,8 +127,9 @@ class Daemon:
 
     def stop(self) -> None:
         """Stop everything in reverse order of start; safe to call twice and after a failed start."""
-        steps = (("hotkey", self._stop_hotkey), ("dictations", self._drain), ("ipc", self._stop_ipc),
-                 ("controller", self._stop_controller), ("audio", self._close_source),
+        steps = (("config watcher", self._stop_watcher), ("hotkey", self._stop_hotkey),
+                 ("dictations", self._drain), ("ipc", self._stop_ipc), ("controller", self._stop_controller),
+                 ("injection", self._close_injector), ("audio", self._close_source),
                  ("history", self._close_history), ("events", self.bus.close), ("trace", self._export_trace))
         for name, action in steps:
             try:
@@ -147,14 +163,54 @@ class Daemon:
             log.warning("audio input not available yet: %s", exc)
             self.controller.on_audio_event("device_lost", str(exc))
 
-    def _start_hotkey(self) -> None:
+    def reload(self) -> dict[str, Any]:
+        """Read the config file again and apply what changed (SIGHUP, the file's mtime, IPC/CLI reload)."""
+        from onevox.daemon.apply import reload_config
+
+        return reload_config(self)
+
+    def given(self, stage: str) -> Any:
+        """The stage object passed to the constructor ("source", "injector", "recognizer"), or None."""
+        return self._given[stage]
+
+    def replace_source(self, source: AudioSource) -> None:
+        self._source = source
+
+    def restart_hotkey(self, config: Config) -> None:
+        """Rebind the hotkey to `config` (a reload): the old listener stops, a new one starts."""
+        if not self._want_hotkey:
+            return
+        self._stop_hotkey()
+        self._start_hotkey(config)
+
+    def request_reload(self) -> None:
+        """From a signal handler: only wakes the watcher thread, which does the work."""
+        if self._watcher is not None:
+            self._watcher.kick()
+        else:
+            log.info("SIGHUP ignored: this daemon was started without a config file to watch")
+
+    def _start_watcher(self, path: Path) -> None:
+        from onevox.daemon.reload import ConfigWatcher
+
+        self._watcher = ConfigWatcher(path, self.reload)
+        self._watcher.start()
+        self.controller.reload_handler = self.reload
+
+    def _stop_watcher(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+
+    def _start_hotkey(self, config: Config | None = None) -> None:
         from onevox.hotkey import create_listener
 
+        cfg = (config or self.config).hotkey
         try:
-            listener = create_listener(self.config.hotkey, self.controller.on_hotkey_command)
+            listener = create_listener(cfg, self.controller.on_hotkey_command)
             if listener is None:
                 log.info("no global hotkey (backend %s or no display): use `onevox toggle` over IPC",
-                         self.config.hotkey.backend)
+                         cfg.backend)
                 return
             listener.start()
         except OnevoxError as exc:
@@ -163,17 +219,33 @@ class Daemon:
             return
         self._hotkey = listener
         self.controller.hotkey_backend = listener.backend
+        gesture = getattr(listener, "gesture", None)
+        if gesture is not None and gesture.mode == "toggle":
+            # IPC, max duration or an error may start/stop a dictation: the next press must still mean
+            # "start" when idle and "stop" when recording
+            follow = getattr(listener, "sync", gesture.sync)  # X11 also updates its cancel-key grab
 
-    def _on_audio_event(self, kind: str, message: str) -> None:
+            def sync(state: str) -> None:
+                follow(state == "recording")
+
+            self._hotkey_sync = sync
+            self.controller.state_listeners.append(sync)
+
+    def on_audio_event(self, kind: str, message: str) -> None:
         if self._controller is not None:
             self._controller.on_audio_event(kind, message)
         else:
             log.warning("audio %s: %s", kind, message)
 
     def _stop_hotkey(self) -> None:
+        if self._hotkey_sync is not None:
+            self.controller.state_listeners.remove(self._hotkey_sync)
+            self._hotkey_sync = None
         if self._hotkey is not None:
             self._hotkey.stop()
             self._hotkey = None
+        if self._controller is not None:
+            self._controller.hotkey_backend = "none"
 
     def _stop_ipc(self) -> None:
         if self._ipc is not None:
@@ -187,6 +259,14 @@ class Daemon:
     def _stop_controller(self) -> None:
         if self._controller is not None:
             self._controller.close()
+
+    def _close_injector(self) -> None:
+        """Close the injector this daemon built (one passed in belongs to the caller)."""
+        if self._controller is None or self._given["injector"] is not None:
+            return
+        close = getattr(self._controller.stages.injector, "close", None)
+        if close is not None:
+            close()
 
     def _close_source(self) -> None:
         if self._source is not None:
@@ -204,13 +284,29 @@ class Daemon:
             log.info("trace written to %s", path)
 
 
+class MissingModel:
+    """Stands in for the recognizer while the model cannot be loaded: the controller refuses dictations
+    (state "error"), and should a decode ever reach it, it fails with the same actionable message."""
+
+    def __init__(self, name: str, message: str) -> None:
+        self.model_name = name
+        self.message = message
+
+    def transcribe(self, audio: Any, prompt: str = "") -> Transcript:
+        raise ModelError(self.message)
+
+    def warm_up(self) -> None:
+        raise ModelError(self.message)
+
+
 def run_daemon(config: Config, *, foreground: bool = True, ready: Callable[[], None] | None = None,
-               source: AudioSource | None = None, injector: Injector | None = None) -> None:
+               source: AudioSource | None = None, injector: Injector | None = None,
+               config_path: Path | None = None) -> None:
     """Run the daemon until it is asked to stop. `ready()` is called once the model is warm and the socket
     answers. Detaching (when not `foreground`) and the single-instance lock are the CLI's job
     (daemon/lifecycle.py); SIGTERM and SIGINT stop the daemon cleanly when this runs on the main thread."""
     _setup_logging(config.daemon.log_level, foreground)
-    daemon = Daemon(config, source=source, injector=injector)
+    daemon = Daemon(config, source=source, injector=injector, config_path=config_path)
     restore = _install_signal_handlers(daemon)
     try:
         daemon.start()
@@ -272,7 +368,7 @@ def _install_signal_handlers(daemon: Daemon) -> Callable[[], None]:
 
     signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
     previous = {sig: signal.getsignal(sig) for sig in signals}
-    install_signal_handlers(daemon.request_shutdown)
+    install_signal_handlers(daemon.request_shutdown, daemon.request_reload)
 
     def restore() -> None:
         for sig, handler in previous.items():

@@ -14,95 +14,21 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from onevox import __version__
-from onevox.audio import SAMPLE_RATE
 from onevox.config import Config
 from onevox.daemon.dictation import Pipeline, PipelineOptions, Stages
 from onevox.daemon.events import EventBus
-from onevox.errors import IpcError
+from onevox.daemon.record import Dictation
+from onevox.errors import IpcError, OnevoxError
 
 log = logging.getLogger(__name__)
 
 STATES = ("idle", "recording", "transcribing", "injecting", "error")
-COMMANDS = ("ping", "status", "toggle", "start_dictation", "stop_dictation", "cancel", "shutdown")
+COMMANDS = ("ping", "status", "toggle", "start_dictation", "stop_dictation", "cancel", "shutdown", "reload")
 _HOTKEY_COMMANDS = ("start", "stop", "toggle", "cancel")
-_MAX_PROMPT_CHARS = 1200  # more than the model can take as context; bounds tokenising a long dictation
-
-
-class Dictation:
-    """One dictation in flight. The controller sets its flags; the pipeline's workers fill in its results."""
-
-    def __init__(self, dictation_id: int) -> None:
-        self.id = dictation_id
-        self.requested_ns = time.perf_counter_ns()  # when the start command arrived
-        self.created_at = time.time()
-        self.release_ns = 0  # when the stop command arrived (0: still recording)
-        self._stop = threading.Event()
-        self._cancel = threading.Event()
-        self._flag_lock = threading.Lock()
-        self.injecting = False  # True once the text is being delivered (too late to cancel)
-        self.audio_samples = 0
-        self.chunks: list[np.ndarray] = []  # only filled when recordings are saved
-        self.segments = 0
-        self.early_segments = 0  # segments decoded before the stop command (streaming at work)
-        self.reused = 0  # segments whose text came from an early decode made during a pause
-        self.texts: list[str] = []  # raw text of each decoded segment, in order
-        self.timings: dict[str, float] = {}
-        self.post_roll = False  # True when a tail was read after the stop (speech was still going on)
-        self.raw_text = ""
-        self.text = ""
-        self.method = ""
-        self.outcome = ""  # injected | empty | failed
-        self.history_id = 0
-        self.recording_path = ""
-        self.errors: list[str] = []  # failures that did not end the dictation (a segment, the history)
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    @property
-    def audio_s(self) -> float:
-        return self.audio_samples / SAMPLE_RATE
-
-    def request_stop(self) -> None:
-        if not self._stop.is_set():
-            self.release_ns = time.perf_counter_ns()
-            self._stop.set()
-
-    def cancel(self) -> bool:
-        """Drop this dictation; False when its text is already being injected (that cannot be undone)."""
-        with self._flag_lock:
-            if self.injecting:
-                return False
-            self._cancel.set()
-            return True
-
-    def begin_injection(self) -> bool:
-        """Claim the dictation for injection; False when it was cancelled first."""
-        with self._flag_lock:
-            if self._cancel.is_set():
-                return False
-            self.injecting = True
-            return True
-
-    def add_time(self, stage: str, ms: float) -> None:
-        self.timings[stage] = round(self.timings.get(stage, 0.0) + ms, 3)
-
-    def prompt(self) -> str:
-        """The text so far, as context for the next segment (the model keeps only its last ~220 tokens)."""
-        text = " ".join(self.texts)
-        if len(text) > _MAX_PROMPT_CHARS:
-            text = text[-_MAX_PROMPT_CHARS:].split(" ", 1)[-1]
-        return text
 
 
 class Controller:
@@ -131,6 +57,11 @@ class Controller:
         self._started_at = time.monotonic()
         self._shutdown = threading.Event()
         self.hotkey_backend = "none"  # set by the daemon once a hotkey listener runs
+        self._fault = ""  # why no dictation can run at all (e.g. the model is missing); "" when none
+        self.state_listeners: list[Callable[[str], None]] = []  # called (under the lock) on each change
+        self.reload_handler: Callable[[], dict[str, Any]] | None = None  # set by the daemon
+        self._reloads = 0  # config reloads tried (applied or rejected)
+        self._reload_result = ""
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 
@@ -196,6 +127,8 @@ class Controller:
 
     def start(self) -> dict[str, Any]:
         with self._lock:
+            if self._fault:
+                raise IpcError(self._fault, code="unavailable")
             if self._closed:
                 return {"started": False, "state": self._state, "message": "the daemon is stopping"}
             if self._state == "recording" and self._current is not None:
@@ -253,7 +186,10 @@ class Controller:
         if command not in _HOTKEY_COMMANDS:
             log.warning("ignoring unknown hotkey command %r", command)
             return
-        {"start": self.start, "stop": self.stop, "toggle": self.toggle, "cancel": self.cancel}[command]()
+        try:
+            {"start": self.start, "stop": self.stop, "toggle": self.toggle, "cancel": self.cancel}[command]()
+        except OnevoxError as exc:  # e.g. no model: status and the error event already say so
+            log.warning("hotkey %s refused: %s", command, exc)
 
     def on_audio_event(self, kind: str, message: str) -> None:
         """Called by the audio source (device_lost, device_restored, device_fallback)."""
@@ -269,11 +205,50 @@ class Controller:
             self._last_error = f"{stage}: {message}"
             self.bus.publish("error", stage=stage, message=message, fatal=False)
 
+    def set_fault(self, stage: str, message: str) -> None:
+        """Nothing can be dictated until this is fixed (e.g. the model is missing): state "error", every
+        dictation command answers with `message`, IPC and status keep working."""
+        with self._lock:
+            self._fault = message
+            self._last_error = f"{stage}: {message}"
+            self._set_state("error", message=message)
+            self.bus.publish("error", stage=stage, message=message, fatal=True)
+
+    def clear_fault(self) -> None:
+        with self._lock:
+            if self._fault:
+                self._fault = ""
+                self._set_state("idle")
+
+    @property
+    def fault(self) -> str:
+        return self._fault
+
+    def note_reload(self, **fields: Any) -> None:
+        """A config reload was applied (fields: changed, restart_needed, message, ...)."""
+        with self._lock:
+            self._reloads += 1
+            self._reload_result = str(fields.get("message", "reloaded"))
+            self.bus.publish("config_reloaded", **fields)
+
+    def note_reload_rejected(self, message: str) -> None:
+        """The config file is invalid: the old config is kept."""
+        self.note_problem("config", f"{message} (not reloaded; the old config is kept)")
+        with self._lock:
+            self._reloads += 1
+            self._reload_result = f"rejected: {message}"
+
+    def _reload(self) -> dict[str, Any]:
+        if self.reload_handler is None:
+            raise IpcError("this daemon cannot reload its config", code="unavailable")
+        return self.reload_handler()
+
     def dispatch(self, cmd: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
         """The IPC entry point: one command name and its arguments -> a result dict."""
         handlers = {
             "ping": self._ping, "status": self.status, "toggle": self.toggle, "start_dictation": self.start,
             "stop_dictation": self.stop, "cancel": self.cancel, "shutdown": self.shutdown,
+            "reload": self._reload,
         }
         handler = handlers.get(cmd)
         if handler is None:
@@ -289,7 +264,8 @@ class Controller:
             snapshot = {
                 "state": self._state, "ready": self._ready, "dictation": current.id if current else None,
                 "dictations": self._done, "in_flight": len(self._inflight), "last_text": self._last_text,
-                "last_error": self._last_error, "audio_event": self._audio_event,
+                "last_error": self._last_error, "audio_event": self._audio_event, "fault": self._fault,
+                "reloads": self._reloads, "reload": self._reload_result,
             }
         snapshot.update({
             "model": self._model_name(), "device": self._device_name(),
@@ -365,6 +341,11 @@ class Controller:
             return
         previous, self._state = self._state, state
         self.bus.publish("state", state=state, previous=previous, **fields)
+        for listener in self.state_listeners:
+            try:
+                listener(state)
+            except Exception:
+                log.exception("state listener failed")
 
     def _ping(self) -> dict[str, Any]:
         return {"pong": True, "pid": os.getpid(), "version": __version__}

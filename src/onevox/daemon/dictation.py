@@ -17,7 +17,6 @@ import os
 import queue
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 from onevox import paths
 from onevox.audio import SAMPLE_RATE
 from onevox.config import Config, PostProcessingConfig
+from onevox.daemon.early import EarlyDecode, PauseWatcher
 from onevox.errors import OnevoxError
 from onevox.history import HistoryEntry
 from onevox.metrics import Metrics
@@ -37,7 +37,7 @@ from onevox.text.postprocess import join_segments, postprocess
 if TYPE_CHECKING:
     from onevox.asr.base import SpeechRecognizer
     from onevox.audio.base import AudioSource
-    from onevox.daemon.controller import Dictation
+    from onevox.daemon.record import Dictation
     from onevox.history import History
     from onevox.inject.base import Injector
     from onevox.vad.segmenter import SpeechSegment, SpeechSegmenter
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _STOP = object()  # sentinel that ends a worker thread
+WORKERS = ("capture", "inference", "injection")
 
 
 @dataclass(frozen=True)
@@ -92,65 +93,6 @@ class Stages:
     metrics: Metrics = field(default_factory=Metrics)
 
 
-class _EarlyDecode:
-    """The audio of a segment the segmenter has not closed yet, decoded during a pause in case the user
-    stops there: when that segment closes with no speech after the pause, its decode is already done."""
-
-    def __init__(self, audio: np.ndarray) -> None:
-        self.audio = audio
-        self.stale = False  # speech resumed: the segment will be longer than this audio
-        self.text: str | None = None  # set by the ASR worker
-
-
-class _PauseWatcher:
-    """Capture-thread bookkeeping for early decodes: the audio since the last closed segment (plus a short
-    lead-in), and how long speech has paused."""
-
-    def __init__(self, after: int, min_speech: int, lead_in: int) -> None:
-        self.after, self.min_speech, self.lead_in = after, min_speech, lead_in
-        self.reset()
-
-    def reset(self) -> None:
-        self._chunks: deque[np.ndarray] = deque()
-        self._start = 0  # stream position of the first kept sample
-        self._end = 0  # stream position after the last one
-        self._speech = 0  # samples heard as speech since the last closed segment
-        self._silence = 0  # samples since speech paused
-        self.pending: _EarlyDecode | None = None
-
-    def push(self, chunk: np.ndarray, in_speech: bool, closed: list[SpeechSegment]) -> _EarlyDecode | None:
-        """Account for a chunk already pushed to the segmenter; returns an early decode to queue, if due."""
-        self._chunks.append(chunk)
-        self._end += chunk.size
-        if closed:  # what is left is the next segment; speech goes on across a split, not a pause
-            end = closed[-1].end
-            self._drop_before(end)
-            self._speech = max(self._end - end - chunk.size, 0) if in_speech else 0
-        if in_speech:
-            self._speech += chunk.size
-            self._silence = 0
-            if self.pending is not None:
-                self.pending.stale = True
-                self.pending = None
-        elif self._speech == 0:
-            self._drop_before(self._end - self.lead_in)
-        else:
-            self._silence += chunk.size
-            if self.pending is None and self._speech >= self.min_speech and self._silence >= self.after:
-                self.pending = _EarlyDecode(np.concatenate(self._chunks))
-                return self.pending
-        return None
-
-    def take(self, closed: list[SpeechSegment]) -> _EarlyDecode | None:
-        """The early decode that covers the one segment just closed (none if several closed)."""
-        early, self.pending = self.pending, None
-        return early if len(closed) == 1 else None
-
-    def _drop_before(self, position: int) -> None:
-        while self._chunks and self._start + self._chunks[0].size <= position:
-            self._start += self._chunks.popleft().size
-
-
 class Pipeline:
     """Owns the three worker threads; `begin(d)` queues a dictation for capture."""
 
@@ -164,8 +106,7 @@ class Pipeline:
         self._asr_q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._deliver_q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._last_end_ns = 0  # when the previous dictation's capture ended (no audio read twice)
-        ms = SAMPLE_RATE // 1000
-        self._pauses = _PauseWatcher(options.early_decode_ms * ms, options.min_speech_ms * ms, 300 * ms)
+        self._pauses = _pause_watcher(options)
         workers = ((self._capture_q, self._capture, "capture", True),
                    (self._asr_q, self._asr_job, "inference", False),  # one bad segment: the rest still count
                    (self._deliver_q, self._deliver, "injection", True))
@@ -178,6 +119,17 @@ class Pipeline:
 
     def begin(self, d: Dictation) -> None:
         self._capture_q.put((d,))
+
+    def set_options(self, options: PipelineOptions) -> None:
+        """New pre/post roll, limits and early-decode settings; call it on the capture worker (call_on)."""
+        self.options = options
+        self._pauses = _pause_watcher(options)
+
+    def call_on(self, worker: str, action: Any) -> None:
+        """Run `action()` on a worker thread between two jobs (a config reload swapping a stage there, so
+        no dictation ever sees half of a change). `worker` is one of WORKERS."""
+        queues = dict(zip(WORKERS, (self._capture_q, self._asr_q, self._deliver_q), strict=True))
+        queues[worker].put(_Call(action))
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop the workers (what is queued is dropped by the caller's cancel, not decoded)."""
@@ -192,6 +144,9 @@ class Pipeline:
         """A worker thread: handles each job of a dictation still wanted; a failure is reported (fatal: the
         dictation ends) and the thread carries on, whatever a device, the model or a window does."""
         while (job := jobs.get()) is not _STOP:
+            if isinstance(job, _Call):
+                job.run(stage)
+                continue
             if job[0].cancelled:
                 continue
             try:
@@ -286,7 +241,7 @@ class Pipeline:
         else:
             self._add_segment(d, *payload)
 
-    def _add_segment(self, d: Dictation, segment: SpeechSegment, early: _EarlyDecode | None) -> None:
+    def _add_segment(self, d: Dictation, segment: SpeechSegment, early: EarlyDecode | None) -> None:
         if early is not None and early.text is not None:
             text = early.text
             d.reused += 1
@@ -403,6 +358,22 @@ class Pipeline:
         if not isinstance(exc, OnevoxError):
             log.exception("unexpected failure in %s for dictation %d", stage, d.id, exc_info=exc)
         self.listener.on_error(d, stage, str(exc) or type(exc).__name__, fatal=fatal)
+
+
+def _pause_watcher(options: PipelineOptions) -> PauseWatcher:
+    ms = SAMPLE_RATE // 1000
+    return PauseWatcher(options.early_decode_ms * ms, options.min_speech_ms * ms, 300 * ms)
+
+
+class _Call:
+    def __init__(self, action: Any) -> None:
+        self.action = action
+
+    def run(self, stage: str) -> None:
+        try:
+            self.action()
+        except Exception:  # the action reports its own failures; this only keeps the worker alive
+            log.exception("a task on the %s worker failed", stage)
 
 
 def _private_opener(path: str, flags: int) -> int:

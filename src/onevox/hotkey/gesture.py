@@ -62,6 +62,11 @@ class HotkeyGesture:
         self._active = False
         return "cancel"
 
+    def sync(self, active: bool) -> None:
+        """The dictation was started or ended by another route (IPC, max duration, an error): follow it, so
+        the next press in toggle mode does what the user expects (start when idle, stop when recording)."""
+        self._active = active
+
     def reset(self) -> None:
         self._held = False
         self._active = False

@@ -10,6 +10,7 @@ dropped here, and a second press without a release is ignored by the gesture.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import select
@@ -109,7 +110,7 @@ class X11HotkeyListener:
         thread, self._thread = self._thread, None
         if thread is None:
             return
-        os.write(self._wake_w, b"x")
+        os.write(self._wake_w, b"x")  # a byte other than sync()'s "s": the thread returns
         thread.join(timeout=2.0)
         for fd in (self._wake_r, self._wake_w):
             os.close(fd)
@@ -119,6 +120,14 @@ class X11HotkeyListener:
         except Exception as exc:  # the X server may be gone already
             log.debug("closing the hotkey display: %s", exc)
         self._display = None
+
+    def sync(self, active: bool) -> None:
+        """A dictation started or ended by another route (IPC): the gesture follows it, and in toggle mode
+        the cancel key is grabbed (on the listener thread, which owns the display) only while dictating."""
+        self.gesture.sync(active)
+        if self._thread is not None and self.gesture.mode == "toggle" and self._cancel_codes:
+            with contextlib.suppress(OSError):  # stopping at the same moment: nothing left to update
+                os.write(self._wake_w, b"s")
 
     # grabs ---------------------------------------------------------------------------------------------
     def _relevant_mask(self) -> int:
@@ -184,7 +193,10 @@ class X11HotkeyListener:
             while True:
                 ready, _, _ = select.select([fd, self._wake_r], [], [])
                 if self._wake_r in ready:
-                    return
+                    if b"x" in os.read(self._wake_r, 64):
+                        return
+                    self._set_cancel_grab(self.gesture.active)  # sync() asked for it
+                    continue
                 self._drain()
         except ConnectionClosedError:
             log.error("the X display closed; the hotkey no longer works")

@@ -23,6 +23,7 @@ MAX_LINE_BYTES = 64 * 1024
 
 COMMANDS = frozenset({
     "ping", "status", "toggle", "start_dictation", "stop_dictation", "cancel", "subscribe", "shutdown",
+    "reload",
 })
 
 # error codes a response may carry

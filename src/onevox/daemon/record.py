@@ -1,0 +1,84 @@
+"""One dictation in flight: the flags the controller sets and the results the pipeline's workers fill in."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from onevox.audio import SAMPLE_RATE
+
+_MAX_PROMPT_CHARS = 1200  # more than the model can take as context; bounds tokenising a long dictation
+
+
+class Dictation:
+    """One dictation in flight. The controller sets its flags; the pipeline's workers fill in its results."""
+
+    def __init__(self, dictation_id: int) -> None:
+        self.id = dictation_id
+        self.requested_ns = time.perf_counter_ns()  # when the start command arrived
+        self.created_at = time.time()
+        self.release_ns = 0  # when the stop command arrived (0: still recording)
+        self._stop = threading.Event()
+        self._cancel = threading.Event()
+        self._flag_lock = threading.Lock()
+        self.injecting = False  # True once the text is being delivered (too late to cancel)
+        self.audio_samples = 0
+        self.chunks: list[np.ndarray] = []  # only filled when recordings are saved
+        self.segments = 0
+        self.early_segments = 0  # segments decoded before the stop command (streaming at work)
+        self.reused = 0  # segments whose text came from an early decode made during a pause
+        self.texts: list[str] = []  # raw text of each decoded segment, in order
+        self.timings: dict[str, float] = {}
+        self.post_roll = False  # True when a tail was read after the stop (speech was still going on)
+        self.raw_text = ""
+        self.text = ""
+        self.method = ""
+        self.outcome = ""  # injected | empty | failed
+        self.history_id = 0
+        self.recording_path = ""
+        self.errors: list[str] = []  # failures that did not end the dictation (a segment, the history)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    @property
+    def audio_s(self) -> float:
+        return self.audio_samples / SAMPLE_RATE
+
+    def request_stop(self) -> None:
+        if not self._stop.is_set():
+            self.release_ns = time.perf_counter_ns()
+            self._stop.set()
+
+    def cancel(self) -> bool:
+        """Drop this dictation; False when its text is already being injected (that cannot be undone)."""
+        with self._flag_lock:
+            if self.injecting:
+                return False
+            self._cancel.set()
+            return True
+
+    def begin_injection(self) -> bool:
+        """Claim the dictation for injection; False when it was cancelled first."""
+        with self._flag_lock:
+            if self._cancel.is_set():
+                return False
+            self.injecting = True
+            return True
+
+    def add_time(self, stage: str, ms: float) -> None:
+        self.timings[stage] = round(self.timings.get(stage, 0.0) + ms, 3)
+
+    def prompt(self) -> str:
+        """The text so far, as context for the next segment (the model keeps only its last ~220 tokens)."""
+        text = " ".join(self.texts)
+        if len(text) > _MAX_PROMPT_CHARS:
+            text = text[-_MAX_PROMPT_CHARS:].split(" ", 1)[-1]
+        return text

@@ -1,0 +1,112 @@
+"""Config changes while the daemon runs: SIGHUP, or the config file's mtime changing, reloads the file.
+
+A valid new config is applied key by key (each stage is swapped on the worker thread that uses it, between two
+dictations); an invalid one is rejected with its ConfigError line and the old config is kept. No key is
+ignored silently: a key that cannot change live is named in the `config_reloaded` event ("restart needed").
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from onevox.config import Config
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL_S = 2.0
+
+# keys whose change needs a daemon restart (the socket is what clients find the daemon by; the history
+# database is opened once)
+RESTART_NEEDED = ("daemon.socket", "history.enabled", "history.path", "history.max_entries")
+# keys read when needed (nothing to rebuild)
+READ_LIVE = ("daemon.log_level", "daemon.trace_path")
+
+
+def changed_keys(old: Config, new: Config) -> list[str]:
+    """`section.key` for every value that differs between two configs."""
+    changed = []
+    for section in fields(Config):
+        before, after = getattr(old, section.name), getattr(new, section.name)
+        if not is_dataclass(before):
+            continue
+        changed += [f"{section.name}.{key.name}" for key in fields(before)
+                    if getattr(before, key.name) != getattr(after, key.name)]
+    return changed
+
+
+def sections_of(keys: list[str]) -> set[str]:
+    return {key.split(".", 1)[0] for key in keys}
+
+
+def restart_needed(keys: list[str]) -> list[str]:
+    return [key for key in keys if key in RESTART_NEEDED]
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
+class ConfigWatcher:
+    """A thread that calls `on_change()` when the config file's mtime or size changes (polled every
+    `interval_s`, one stat call) or when `kick()` is called (SIGHUP). Calls never overlap."""
+
+    def __init__(self, path: Path, on_change: Callable[[], None],
+                 interval_s: float = POLL_INTERVAL_S) -> None:
+        self.path = path
+        self.on_change = on_change
+        self.interval_s = interval_s
+        self._kicked = threading.Event()
+        self._stopped = threading.Event()
+        self._stamp = _stamp(path)
+        self._thread = threading.Thread(target=self._run, name="onevox-config", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def kick(self) -> None:
+        """Reload now (safe from a signal handler: only sets an event)."""
+        self._kicked.set()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._kicked.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(5.0)
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            kicked = self._kicked.wait(self.interval_s)
+            self._kicked.clear()
+            if self._stopped.is_set():
+                return
+            stamp = _stamp(self.path)
+            if not kicked and stamp == self._stamp:
+                continue
+            self._stamp = stamp
+            try:
+                self.on_change()
+            except Exception:  # a reload must never take the daemon down
+                log.exception("config reload failed")
+
+
+def describe(changed: list[str], restart: list[str]) -> dict[str, Any]:
+    """The `config_reloaded` event's fields."""
+    fields_: dict[str, Any] = {"changed": changed, "applied": [k for k in changed if k not in restart],
+                               "restart_needed": restart}
+    if restart:
+        fields_["message"] = f"restart needed for {', '.join(restart)} (`onevox stop` then `onevox daemon`)"
+    elif changed:
+        fields_["message"] = f"applied {', '.join(changed)}"
+    else:
+        fields_["message"] = "no change"
+    return fields_

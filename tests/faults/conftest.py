@@ -1,0 +1,85 @@
+"""Shared pieces for the fault tests: an in-process daemon on the real stages that can be broken here (history
+database, injector), and small file systems that can be made read-only or filled (we run as root)."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from onevox.config import (
+    Config,
+    DaemonConfig,
+    HistoryConfig,
+    HotkeyConfig,
+    InjectionConfig,
+    PostProcessingConfig,
+    VadConfig,
+)
+from onevox.daemon.app import Daemon
+from tests.daemon.conftest import WAIT_S, EventLog
+from tests.daemon.doubles import SPEECH_LEVEL, FakeMic, FakeRecognizer
+
+
+def fault_config(tmp_path: Path, history: Path, method: str = "stdout") -> Config:
+    return Config(hotkey=HotkeyConfig(backend="none"), vad=VadConfig(backend="off"),
+                  history=HistoryConfig(path=str(history)), injection=InjectionConfig(method=method),
+                  post_processing=PostProcessingConfig(trailing_space=False),
+                  daemon=DaemonConfig(socket=str(tmp_path / "run" / "d.sock")))
+
+
+class Running:
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+        self.log = EventLog(daemon.bus)
+
+    def dictate(self, dictation: int) -> dict[str, Any]:
+        """One dictation through the real pipeline; returns its `transcribed` event once it is finished."""
+        mic = self.daemon.given("source")
+        mic.level = SPEECH_LEVEL
+        assert self.daemon.controller.start()["dictation"] == dictation
+        time.sleep(0.3)
+        mic.level = 0.0
+        self.daemon.controller.stop()
+        event = self.log.wait_for("transcribed", lambda e: e["dictation"] == dictation)
+        wait(lambda: self.daemon.controller.status()["in_flight"] == 0, timeout=WAIT_S)
+        return event
+
+    def close(self) -> None:
+        self.daemon.stop()
+        self.log.close()
+
+
+def start_daemon(config: Config, texts: list[str], **stages: Any) -> Running:
+    daemon = Daemon(config, source=FakeMic(), recognizer=FakeRecognizer(texts), **stages)
+    daemon.start()
+    return Running(daemon)
+
+
+def wait(check, timeout: float = WAIT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition never became true")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def small_fs(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs mounted under tmp_path (skips where mounting is not allowed); unmounted after."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(mount)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        with contextlib.suppress(subprocess.SubprocessError):
+            subprocess.run(["umount", "-l", str(mount)], check=False, timeout=10)
