@@ -72,6 +72,12 @@ def test_prompt_without_context_is_the_start_sequence_with_timestamps(tokenizer)
     assert tokenizer.no_timestamps not in prompt
 
 
+def test_prompt_without_timestamps_ends_with_notimestamps(tokenizer):
+    prompt = build_prompt(tokenizer, "Hello there.", timestamps=False)
+    assert prompt[-1] == tokenizer.no_timestamps
+    assert prompt[:-1] == build_prompt(tokenizer, "Hello there.")
+
+
 def test_prompt_with_context_starts_with_previous_marker(tokenizer):
     prompt = build_prompt(tokenizer, "Hello there.")
     assert prompt[0] == tokenizer.sot_prev

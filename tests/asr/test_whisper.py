@@ -121,3 +121,25 @@ def test_load_recognizer_resolves_the_bundled_model(isolated_xdg):
     eng = load_recognizer(ModelConfig())
     assert eng.model_name == "tiny.en"
     assert not eng.multilingual
+
+
+def test_reused_decoder_input_is_restored_between_calls(model_path, engine, clip):
+    """The short-window buffer is shared by all calls: after a long clip, a short one must see silence
+    after its audio again, exactly as a fresh engine does."""
+    fresh = WhisperEngine(model_path, ModelConfig(), "tiny.en")
+    short = clip("ljspeech-lj002-0020")
+    expected = fresh.transcribe(short)
+    engine.transcribe(clip("ls-2412-153948-0001"))
+    again = engine.transcribe(short)
+    assert again.text == expected.text
+    assert again.no_speech_prob == pytest.approx(expected.no_speech_prob, abs=1e-6)
+
+
+def test_short_audio_decoded_without_timestamps_gives_the_same_words(model_path, engine, clip):
+    window = WindowOptions(plain_max_s=3.0)
+    plain = WhisperEngine(model_path, ModelConfig(), "tiny.en", EngineOptions(window=window))
+    for clip_id in ("ps-goforward", "ljspeech-lj002-0020"):
+        out = plain.transcribe(clip(clip_id))
+        assert normalize(out.text) == normalize(engine.transcribe(clip(clip_id)).text)
+        assert not out.fallback
+    assert plain.transcribe(clip("nonspeech-silence-2s")).text == ""

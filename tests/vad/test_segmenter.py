@@ -221,3 +221,25 @@ def test_any_chunking_gives_the_same_segments(parts, cuts, max_s) -> None:
         assert 0 <= s.start < s.end <= len(audio) and s.end - s.start <= max_s * 16000
         np.testing.assert_array_equal(s.audio, audio[s.start:s.end])
     assert all(a.end <= b.start for a, b in itertools.pairwise(out))
+
+
+def test_a_long_segment_is_also_ended_by_a_shorter_pause() -> None:
+    # 7 s of speech, a 256 ms pause (shorter than min_silence_ms 500), 2 s more speech
+    audio = script((0.0, 512), (0.9, 7008), (0.0, 256), (0.9, 2016), (0.0, 1024))
+    segs = find_speech(audio, CFG, ScriptedVad())
+    assert len(segs) == 2
+    pause_start = frames(512) + frames(7008)
+    assert segs[0].end == pause_start + 200 * MS and segs[1].start == segs[0].end
+    assert segs[1].end == pause_start + frames(256) + frames(2016) + 200 * MS
+
+
+def test_a_short_pause_early_in_a_segment_does_not_end_it() -> None:
+    # the same 256 ms pause after 3 s of speech: one segment
+    audio = script((0.0, 512), (0.9, 3008), (0.0, 256), (0.9, 2016), (0.0, 1024))
+    assert len(find_speech(audio, CFG, ScriptedVad())) == 1
+
+
+def test_the_shorter_pause_never_exceeds_min_silence() -> None:
+    cfg = VadConfig(min_silence_ms=100, speech_pad_ms=0, min_speech_ms=100)
+    audio = script((0.9, 7008), (0.0, 128), (0.9, 1024), (0.0, 1024))
+    assert len(find_speech(audio, cfg, ScriptedVad())) == 2

@@ -20,7 +20,6 @@ from pathlib import Path
 import ctranslate2
 import numpy as np
 import tokenizers
-from faster_whisper.feature_extractor import FeatureExtractor
 from faster_whisper.tokenizer import _LANGUAGE_CODES, Tokenizer
 
 from onevox.asr.base import Transcript
@@ -33,6 +32,8 @@ from onevox.asr.decoding import (
     read_result,
     short_window_doubt,
 )
+from onevox.asr.features import LogMel
+from onevox.asr.memory import release_free_memory
 from onevox.asr.window import (
     FULL_FRAMES,
     HOP_LENGTH,
@@ -98,18 +99,22 @@ class WhisperEngine:
         self._hf_tokenizer = _load_tokenizer(Path(model_path))
         self._language = _check_language(cfg.language, self._model.is_multilingual, model_name)
         self._tokenizers: dict[str, Tokenizer] = {}
-        self._features = FeatureExtractor(feature_size=self._model.n_mels)
+        self._features = LogMel(self._model.n_mels)
         self._silence_memory: np.ndarray | None = None
+        self._memory: np.ndarray | None = None  # the decoder's input for short windows (see _encode_short)
+        self._memory_dirty = 0  # encoder frames of _memory that hold audio rather than silence
 
     @property
     def multilingual(self) -> bool:
         return bool(self._model.is_multilingual)
 
     def warm_up(self) -> None:
-        """Compute the silent window's encoder output and run one small decode."""
+        """Compute the silent window's encoder output and run one small decode, then hand the memory the
+        30 s encode used back to the system."""
         self._silence()
         noise = np.random.default_rng(0).normal(0.0, 1e-3, SAMPLE_RATE).astype(np.float32)
         self.transcribe(noise)
+        release_free_memory()
 
     def transcribe(self, audio: np.ndarray, *, prompt: str = "") -> Transcript:
         """Decode 16 kHz mono float32 audio. Audio over 30 s is decoded in pieces of up to 30 s cut at quiet
@@ -172,7 +177,8 @@ class WhisperEngine:
         memory = self._encode_short(mel) if short else self._encode(mel)
         t2 = time.perf_counter()
         tokenizer = self._tokenizer_for(memory)
-        prompt = build_prompt(tokenizer, context)
+        plain = short and audio.size <= self._opts.window.plain_max_s * SAMPLE_RATE
+        prompt = build_prompt(tokenizer, context, timestamps=not plain)
         limit = max_new_tokens(len(prompt))
         if short:
             limit = min(limit, token_budget(audio.size / SAMPLE_RATE, self._opts.window))
@@ -195,12 +201,20 @@ class WhisperEngine:
         return self._model.encode(ctranslate2.StorageView.from_array(mel[np.newaxis]), to_cpu=False)
 
     def _encode_short(self, mel: np.ndarray) -> ctranslate2.StorageView:
-        """Encode a short window and lay it over the silent full window's encoder output."""
+        """Encode a short window and lay it over the silent full window's encoder output. The result lives
+        in one buffer reused by every call (StorageView.from_array shares its memory): only the part the
+        previous call overwrote is restored from the silence, not 30 s of it copied anew."""
         short = np.asarray(self._model.encode(ctranslate2.StorageView.from_array(mel[np.newaxis]),
                                               to_cpu=True))
-        memory = self._silence().copy()
-        memory[:, :short.shape[1]] = short
-        return ctranslate2.StorageView.from_array(memory)
+        silence = self._silence()
+        if self._memory is None:
+            self._memory = silence.copy()
+        frames = short.shape[1]
+        if self._memory_dirty > frames:
+            self._memory[:, frames:self._memory_dirty] = silence[:, frames:self._memory_dirty]
+        self._memory[:, :frames] = short
+        self._memory_dirty = frames
+        return ctranslate2.StorageView.from_array(self._memory)
 
     def _silence(self) -> np.ndarray:
         """Encoder output of a 30 s window of Whisper's zero padding (the same for every call)."""

@@ -43,6 +43,10 @@ class WindowOptions:
     silence_no_speech: float = 0.8
     # timestamps this far past the window's end mean the decoder is inventing text
     timestamp_slack_s: float = 1.0
+    # audio up to this long is decoded without timestamps: it holds one short sentence, whose two timestamp
+    # tokens only cost decoder steps (~6 ms of ~50 for 1 s of speech); longer audio needs them to go on
+    # after a sentence the model ended early
+    plain_max_s: float = 2.0
 
 
 def window_frames(n_samples: int, opts: WindowOptions) -> int:

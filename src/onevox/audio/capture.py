@@ -35,7 +35,7 @@ EventHandler = Callable[[str, str], None]
 class CaptureOptions:
     """Tuning that is not user configuration (tests shorten the timings)."""
 
-    block_ms: int = 10  # PortAudio block size: audio reaches the ring this often
+    block_ms: int = 30  # PortAudio block size: 10 ms cost 2.5 % of a core idle, 30 ms 1.4 % (measured)
     ring_s: float = 10.0  # audio kept beyond the pre-roll: how far the worker may fall behind
     watch_s: float = 0.1  # how often the supervisor checks the stream
     stall_s: float = 1.0  # an open stream that delivers nothing for this long is lost

@@ -8,6 +8,9 @@ call when it supports `speech_probs`) and stepped through a small state machine:
   between neither start nor break a pause);
 - bursts shorter than `min_speech_ms` are dropped; kept segments get `speech_pad_ms` on both sides (never
   overlapping the previous segment);
+- once a segment has run for `LONG_SEGMENT_S`, a shorter pause (`LONG_SEGMENT_SILENCE_MS`) ends it too:
+  a long stretch of speech without a full pause is then decoded while the user goes on speaking, instead of
+  all of it after release (breaths between sentences are 150-400 ms);
 - speech longer than `max_segment_s` is split at its quietest moment (lowest smoothed probability in the
   later half), not at a fixed length, so a word is not cut in two unless there is no pause at all.
 """
@@ -27,6 +30,8 @@ from onevox.vad.window import SampleWindow
 HYSTERESIS = 0.15  # a pause needs frames this far below the threshold (as Silero's reference code does)
 _SLACK_S = 2.0  # window headroom beyond the longest segment, for the chunks pushed in between
 _SMOOTH = np.array([0.25, 0.5, 0.25], np.float32)
+LONG_SEGMENT_S = 6.0  # an open segment this long...
+LONG_SEGMENT_SILENCE_MS = 200  # ...is also closed by a pause this long (never more than min_silence_ms)
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class _Limits:
     pad: int
     max_segment: int
     max_speech: int  # unpadded speech longer than this is split
+    long_speech: int  # speech longer than this is also ended by a `short_silence` pause
+    short_silence: int
 
     @classmethod
     def of(cls, cfg: VadConfig, frame: int) -> _Limits:
@@ -59,7 +66,9 @@ class _Limits:
         pad = min(cfg.speech_pad_ms * ms, max_segment // 4)
         return cls(threshold=cfg.threshold, silence_below=max(cfg.threshold - HYSTERESIS, 0.0),
                    min_speech=cfg.min_speech_ms * ms, min_silence=cfg.min_silence_ms * ms, pad=pad,
-                   max_segment=max_segment, max_speech=max_segment - 2 * pad - frame)
+                   max_segment=max_segment, max_speech=max_segment - 2 * pad - frame,
+                   long_speech=int(LONG_SEGMENT_S * SAMPLE_RATE),
+                   short_silence=min(LONG_SEGMENT_SILENCE_MS, cfg.min_silence_ms) * ms)
 
 
 def score_frames(detector: FrameClassifier, audio: np.ndarray) -> np.ndarray:
@@ -165,10 +174,17 @@ class SpeechSegmenter:
             self._silence_start = None
         elif prob < lim.silence_below and self._silence_start is None:
             self._silence_start = start
-        if self._silence_start is not None and end - self._silence_start >= lim.min_silence:
-            self._close(self._silence_start, end, out)
+        pause = self._silence_start
+        if pause is not None and end - pause >= self._min_silence(pause):
+            self._close(pause, end, out)
         elif end - self._speech_start > lim.max_speech:
             self._split(out)
+
+    def _min_silence(self, silence_start: int) -> int:
+        """The pause that ends the open segment: shorter once the segment is long."""
+        if silence_start - self._speech_start > self._lim.long_speech:
+            return self._lim.short_silence
+        return self._lim.min_silence
 
     def _remember(self, prob: float) -> None:
         if self._probs_len == self._probs.shape[0]:  # cannot happen with the split rule; kept as a guard
