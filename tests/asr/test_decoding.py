@@ -144,7 +144,7 @@ def test_silence_rule():
     (decoded("Go forward.", truncated=True), "token budget"),
     (decoded("In 1813, in 1813."), "repetition"),
     (decoded("S-0", logprob=-1.15), "low confidence"),
-    (decoded("Thank you.", no_speech=0.79), "maybe no speech"),
+    (decoded("Thank you.", logprob=-0.45, no_speech=0.79), "maybe no speech"),
     (decoded(".", no_speech=0.6), "no words"),
     (decoded("Go.", last_s=7.0), "after the window's end"),
 ])
@@ -158,6 +158,7 @@ def test_doubtful_short_window_results_are_redone(result, reason):
     decoded(".", no_speech=0.93, last_s=7.0),  # silence, confidently: nothing to redo
     decoded("", no_speech=0.95),
     decoded("Unless to be rather...", logprob=-0.63, no_speech=0.27, last_s=2.9),
+    decoded("Open a new document.", logprob=-0.13, no_speech=0.79),  # crisp text, odd voice: no doubt
 ])
 def test_trusted_short_window_results(result):
     assert short_window_doubt(result, 2.0, WindowOptions()) is None

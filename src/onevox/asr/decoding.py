@@ -122,6 +122,6 @@ def short_window_doubt(decoded: Decoded, window_s: float, opts: WindowOptions) -
         return "repetition loop"
     if decoded.avg_logprob < opts.min_avg_logprob:
         return f"low confidence (avg log-probability {decoded.avg_logprob:.2f})"
-    if decoded.no_speech_prob > opts.max_no_speech:
+    if decoded.no_speech_prob > opts.max_no_speech and decoded.avg_logprob < opts.confident_logprob:
         return f"maybe no speech (no-speech probability {decoded.no_speech_prob:.2f})"
     return None

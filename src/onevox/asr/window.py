@@ -37,8 +37,11 @@ class WindowOptions:
     # window: a trusted short-window decode has an average log-probability (timestamp tokens included)
     # above this (measured: -0.1 to -0.65 on clean speech, below -1.1 where the short window misheard)...
     min_avg_logprob: float = -0.8
-    # ...and a no-speech probability below this (short windows: 0.05-0.33 on speech, 0.9+ on silence)
+    # ...and a no-speech probability below this (short windows: 0.05-0.33 on speech, 0.9+ on silence)...
     max_no_speech: float = 0.45
+    # ...unless the text is decoded this confidently: an unusual voice (synthetic, or a close microphone)
+    # can score 0.8 "no speech" on a crisp sentence at -0.13, and redoing that on the full window costs 5x
+    confident_logprob: float = -0.3
     # a short-window result without words is accepted as silence when its no-speech probability is above this
     silence_no_speech: float = 0.8
     # timestamps this far past the window's end mean the decoder is inventing text
