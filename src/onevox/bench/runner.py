@@ -92,9 +92,10 @@ class Plan:
     long_rounds: int = 3
     pipeline: bool = True
     injection: bool = True
+    idle_s: float = 10.0  # how long the running daemon's idle CPU is watched
 
 
-QUICK = Plan(micro_rounds=50, model_rounds=3, pipeline_rounds=2, long_rounds=1)
+QUICK = Plan(micro_rounds=50, model_rounds=3, pipeline_rounds=2, long_rounds=1, idle_s=3.0)
 
 
 def run_all(config: Config, plan: Plan, progress: Callable[[str], None] = lambda key: None) -> list[Result]:
@@ -141,6 +142,8 @@ def run_all(config: Config, plan: Plan, progress: Callable[[str], None] = lambda
             rig.close()
     run("faster_whisper_10s", lambda: wl.faster_whisper(baseline, long, "faster_whisper_10s"),
         plan.long_rounds)
+    progress("daemon_idle_rss")
+    results.update(_measure_daemon(config, plan.idle_s))
     return [results.get(m.key) or unmeasured(m.key, "skipped") for m in BY_KEY.values()]
 
 
@@ -161,3 +164,27 @@ def _measure_injection(config: Config, plan: Plan, results: dict[str, Result],
     samples = time_workload(wl.injection(injector), min(plan.model_rounds, 10))
     results["injection_100_chars"] = summarize(BY_KEY["injection_100_chars"], samples,
                                                f"method {injector.name}; types into the focused window")
+
+
+def _measure_daemon(config: Config, seconds: float) -> dict[str, Result]:
+    """Idle and peak resources of the user's running daemon (its warm microphone stream included)."""
+    from onevox.bench.resources import measure_idle
+    from onevox.errors import IpcError
+    from onevox.ipc.client import IpcClient
+
+    keys = ("daemon_idle_rss", "daemon_idle_cpu", "daemon_peak_rss")
+    try:
+        status = IpcClient(config.socket_path(), timeout=2.0).request("status")
+    except IpcError:
+        return {k: unmeasured(k, "no daemon running: start one with `onevox daemon`") for k in keys}
+    if status.get("state") != "idle":
+        return {k: unmeasured(k, f"the daemon is {status.get('state')}, not idle") for k in keys}
+    usage = measure_idle(int(status["pid"]), seconds)
+    values = {"daemon_idle_rss": usage.rss_mb, "daemon_idle_cpu": usage.cpu_percent,
+              "daemon_peak_rss": usage.peak_rss_mb}
+    out = {}
+    for key, value in values.items():
+        m = BY_KEY[key]
+        out[key] = Result(m.key, m.label, m.unit, value, None, 1, m.guide, m.stretch, m.goal,
+                          f"pid {status['pid']}, {seconds:g} s")
+    return out

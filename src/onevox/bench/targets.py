@@ -13,7 +13,7 @@ from dataclasses import dataclass
 class Metric:
     key: str  # stable id used in --json output and by the pytest benchmarks
     label: str  # what a person reads in the table
-    unit: str  # "ms" or "us"
+    unit: str  # "ms", "us" (timings), "MB" or "%" (resources)
     guide: float | None  # the inherited guide's target (None: the guide sets none)
     stretch: float | None  # the guide's stretch goal
     goal: float | None  # onevox's own target
@@ -31,6 +31,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("release_to_text_1s", "Release to text, 1 s utterance", "ms", 350.0, 200.0, 150.0),
     Metric("release_to_text_10s", "Release to text, 10 s utterance", "ms", None, None, 300.0),
     Metric("faster_whisper_10s", "Plain faster-whisper, 10 s clip", "ms", None, None, None),
+    Metric("daemon_idle_rss", "Daemon idle memory (RSS)", "MB", 500.0, None, 250.0),
+    Metric("daemon_idle_cpu", "Daemon idle CPU, warm stream", "%", 5.0, None, 2.0),
+    Metric("daemon_peak_rss", "Daemon peak memory", "MB", 1500.0, None, 500.0),
 )
 
 BY_KEY = {m.key: m for m in METRICS}
