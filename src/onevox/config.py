@@ -200,6 +200,8 @@ def parse_config(raw: bytes | str, source: str = "<config>") -> Config:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, "", f"not valid TOML: {exc}") from exc
+    except RecursionError:  # tomllib parses nested arrays/inline tables recursively
+        raise ConfigError(source, "", "not valid TOML: arrays or tables nested too deeply") from None
     sections: dict[str, Any] = {}
     for name, value in data.items():
         if name not in SECTIONS:
@@ -243,7 +245,7 @@ def _check_value(value: Any, hint: Any, meta: Any, source: str, key: str) -> Any
             raise ConfigError(source, key, f"must be a string, got {_show(value)}")
         choices = meta.get("choices") or ()
         if choices and value not in choices:
-            raise ConfigError(source, key, f"must be one of {', '.join(choices)}; got {value!r}")
+            raise ConfigError(source, key, f"must be one of {', '.join(choices)}; got {_brief(value)}")
         return value
     if origin is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -275,6 +277,11 @@ def _range(meta: Any) -> str:
     if lo is not None:
         return f" of at least {lo:g}"
     return ""
+
+
+def _brief(value: str, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}..."
 
 
 def _show(value: Any) -> str:

@@ -22,7 +22,7 @@ class ConfigError(OnevoxError):
         self.path = path
         self.key = key
         self.detail = message
-        where = f"{path}: {key}" if key else path
+        where = f"{path}: {_printable(key)}" if key else path
         super().__init__(f"{where}: {message}")
 
 
@@ -48,3 +48,9 @@ class IpcError(OnevoxError):
     def __init__(self, message: str, code: str = "ipc_error") -> None:
         self.code = code
         super().__init__(message)
+
+
+def _printable(name: str, limit: int = 80) -> str:
+    """A config key as shown in a one-line message: control characters escaped, very long names clipped."""
+    shown = name if name.isprintable() else repr(name)[1:-1]
+    return shown if len(shown) <= limit else f"{shown[:limit]}..."

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import struct
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -136,13 +138,59 @@ def test_text_file(tmp_path):
 def test_unreadable_file(tmp_path):
     import os
 
-    path = tmp_path / "secret.wav"
-    sf.write(path, tone(0.1, RATE), RATE)
-    path.chmod(0)
-    if os.access(path, os.R_OK):  # root reads anything
-        pytest.skip("running as root: permissions do not apply")
-    with pytest.raises(AudioError, match="permission denied"):
-        load_audio(path)
+    if os.geteuid() != 0:
+        path = tmp_path / "secret.wav"
+        sf.write(path, tone(0.1, RATE), RATE)
+        path.chmod(0)
+        with pytest.raises(AudioError, match="permission denied"):
+            load_audio(path)
+        return
+    # root reads anything: the check runs in a forked child that drops to nobody (as tests/ipc does)
+    folder = Path(tempfile.mkdtemp(prefix="ovx-", dir="/tmp"))  # tmp_path's parents are 0700: no way in
+    try:
+        folder.chmod(0o711)
+        path = folder / "secret.wav"
+        sf.write(path, tone(0.1, RATE), RATE)
+        path.chmod(0o600)
+        message = _load_as(NOBODY, path)
+        assert message.startswith("AudioError: ") and "permission denied" in message, message
+        assert "secret.wav" in message
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+NOBODY = 65534
+
+
+def _load_as(uid: int, path: Path) -> str:
+    """load_audio(path) as `uid` in a forked child: "AudioError: <message>", "ok", or another error's name."""
+    import os
+
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child only drops its privileges, tries the load and reports
+        try:
+            os.close(read_fd)
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            try:
+                load_audio(path)
+                result = "ok"
+            except AudioError as exc:
+                result = f"AudioError: {exc}"
+            except BaseException as exc:
+                result = f"{type(exc).__name__}: {exc}"
+            os.write(write_fd, result.encode())
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    chunks = []
+    while chunk := os.read(read_fd, 65536):
+        chunks.append(chunk)
+    os.close(read_fd)
+    os.waitpid(pid, 0)
+    return b"".join(chunks).decode()
 
 
 def test_wav_without_samples(tmp_path):

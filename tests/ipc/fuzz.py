@@ -28,7 +28,7 @@ from onevox.ipc.client import IpcClient
 from tests.ipc.doubles import exchange
 
 ERROR_CODES = {proto.BAD_JSON, proto.BAD_REQUEST, proto.UNSUPPORTED_VERSION, proto.UNKNOWN_COMMAND,
-               proto.TOO_LARGE, proto.FAILED, proto.SHUTTING_DOWN, proto.BUSY}
+               proto.TOO_LARGE, proto.FAILED, proto.SHUTTING_DOWN, proto.BUSY, proto.UNAVAILABLE}
 PING_EVERY = 50  # payloads between liveness checks on a separate connection
 
 

@@ -27,6 +27,10 @@ MAX_NEW_TOKENS = MAX_DECODER_POSITIONS // 2  # CTranslate2 never generates more 
 @dataclass(frozen=True)
 class WindowOptions:
     margin_s: float = 0.5  # silence encoded after the audio, so its last word keeps its context
+    # window lengths are rounded up to a multiple of this: each distinct length is a tensor shape for which
+    # oneDNN (inside CTranslate2) caches compiled kernels for good, so unrounded lengths grew the daemon by
+    # ~0.5 MB per new dictation length (+105 MB over 200); rounded, there are at most 60 shapes
+    bucket_s: float = 0.5
     min_window_s: float = 1.0  # shortest encoder window (very short clips get this much)
     tokens_per_s: float = 10.0  # decode budget per second of audio; read speech is 2-4 tokens/s
     base_tokens: int = 10  # decode budget on top of the per-second part
@@ -57,7 +61,8 @@ def window_frames(n_samples: int, opts: WindowOptions) -> int:
     even (the encoder halves the frame count), at most the full window."""
     frames = math.ceil(n_samples / HOP_LENGTH) + round(opts.margin_s * SAMPLE_RATE / HOP_LENGTH)
     frames = max(frames, round(opts.min_window_s * SAMPLE_RATE / HOP_LENGTH))
-    frames += frames % 2
+    bucket = max(2, round(opts.bucket_s * SAMPLE_RATE / HOP_LENGTH) // 2 * 2)
+    frames = math.ceil(frames / bucket) * bucket
     return min(frames, FULL_FRAMES)
 
 

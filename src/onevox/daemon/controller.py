@@ -23,6 +23,7 @@ from onevox.daemon.dictation import Pipeline, PipelineOptions, Stages
 from onevox.daemon.events import EventBus
 from onevox.daemon.record import Dictation
 from onevox.errors import IpcError, OnevoxError
+from onevox.ipc.protocol import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ class Controller:
     def start(self) -> dict[str, Any]:
         with self._lock:
             if self._fault:
-                raise IpcError(self._fault, code="unavailable")
+                raise IpcError(self._fault, code=UNAVAILABLE)
             if self._closed:
                 return {"started": False, "state": self._state, "message": "the daemon is stopping"}
             if self._state == "recording" and self._current is not None:
@@ -240,7 +241,7 @@ class Controller:
 
     def _reload(self) -> dict[str, Any]:
         if self.reload_handler is None:
-            raise IpcError("this daemon cannot reload its config", code="unavailable")
+            raise IpcError("this daemon cannot reload its config", code=UNAVAILABLE)
         return self.reload_handler()
 
     def dispatch(self, cmd: str, args: dict[str, Any] | None = None) -> dict[str, Any]:

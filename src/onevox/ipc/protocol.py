@@ -37,6 +37,7 @@ FORBIDDEN = "forbidden"  # the peer is another user
 BUSY = "busy"  # too many connections at once
 FAILED = "failed"  # the command ran and reported an expected failure (an OnevoxError)
 SHUTTING_DOWN = "shutting_down"
+UNAVAILABLE = "unavailable"  # the daemon cannot do that now (no usable model, no config file to reload)
 
 _ENVELOPE_KEYS = ("v", "id", "cmd")
 
