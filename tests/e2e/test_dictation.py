@@ -23,7 +23,8 @@ from tests.support.wer import normalize, word_errors
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
 HOTKEY = "ctrl+shift+space"
-WER_SLACK = 0.10  # "within a few points" of `onevox transcribe` on the same clip
+WER_SLACK = 0.05  # corpus WER of the dictations: "within a few points" of `onevox transcribe`
+PER_CLIP_SLACK = 0.25
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".test-artifacts"
 
 
@@ -135,13 +136,18 @@ def toggle_type(tmp_path_factory):
     _close(session, "toggle-type")
 
 
+DICTATED: list[tuple[dict, str, str]] = []  # (clip, dictated text, `onevox transcribe` text) of this module
+
+
 def _assert_close_to_transcribe(clip: dict, dictated: str, transcribed: str) -> None:
-    """Word error rate within WER_SLACK of `onevox transcribe`. A compound the model writes one way in one
-    run and another way in the next ("cold-hearted" / "coldhearted") costs two words on a short clip, so a
-    miss is forgiven only when the letters (spaces removed) are as close as transcribe's."""
+    """One dictation: within PER_CLIP_SLACK of `onevox transcribe` (two words on a 14-word clip are 14
+    points, and capture through a sound server is not bit-exact, so a single short clip gets room; the corpus
+    of all this module's dictations is held to WER_SLACK at the end). A compound written one way in one run
+    and another way in the next ("cold-hearted" / "coldhearted") is forgiven when the letters match."""
+    DICTATED.append((clip, dictated, transcribed))
     mine = word_errors(clip["text"], dictated).wer
     offline = word_errors(clip["text"], transcribed).wer
-    if mine <= offline + WER_SLACK:
+    if mine <= offline + PER_CLIP_SLACK:
         return
     mine_chars = _letter_errors(clip["text"], dictated)
     assert mine_chars <= _letter_errors(clip["text"], transcribed) + 0.02, (
@@ -216,6 +222,17 @@ def test_history_keeps_every_dictation(ptt_paste) -> None:
     listed = [json.loads(line) for line in out.splitlines() if line.strip()]
     assert len(listed) >= 4
     assert all(entry["text"] for entry in listed)
+
+
+def test_corpus_of_dictations_is_within_a_few_points_of_transcribe() -> None:
+    """All the clips dictated above, scored together like the accuracy test scores the corpus."""
+    assert len(DICTATED) >= 4, "the dictation tests above did not run"
+    mine = [word_errors(clip["text"], dictated) for clip, dictated, _ in DICTATED]
+    offline = [word_errors(clip["text"], transcribed) for clip, _, transcribed in DICTATED]
+    mine_wer = sum(e.errors for e in mine) / sum(e.ref_words for e in mine)
+    offline_wer = sum(e.errors for e in offline) / sum(e.ref_words for e in offline)
+    print(f"\ndictated corpus WER {mine_wer:.3f} vs transcribe {offline_wer:.3f} over {len(DICTATED)} clips")
+    assert mine_wer <= offline_wer + WER_SLACK
 
 
 def _timed(cli, command: str) -> float:

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 # The receiver looks a keycode up only when it gets to that key; under load that can be long after we sent
 # it, so the map is changed back only well after the last keys went out.
 KEYMAP_RESTORE_S = 2.0  # spare keycodes are emptied this long after the last typing
-CHUNK_PAUSE_S = 0.1  # before re-using a keycode for a text with more new characters than spare keycodes
+CHUNK_PAUSE_S = 0.3  # before re-using a keycode (texts with more new characters than spare keycodes): the
+# window must have read the keys sent with the old meaning; 0.1 s was too short on a loaded machine
 
 
 def char_keysym(ch: str) -> int | None:
