@@ -196,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dictations", type=int, default=1000)
+    parser.add_argument("--warm-up", type=int, default=None, help="dictations before memory is watched")
     parser.add_argument("--session-minutes", type=float, default=10.0)
     parser.add_argument("--json", type=Path, default=None, help="write the summary here")
     args = parser.parse_args(argv)
@@ -212,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         references = transcribe_references(clips, config, recognizer)
         if args.dictations > 0:
             with SoakRig(config, recognizer) as rig:
-                summary["dictations"] = run_dictations(rig, clips, references, args.dictations, progress=True)
+                summary["dictations"] = run_dictations(rig, clips, references, args.dictations,
+                                                       warm_up=args.warm_up, progress=True)
             failures += _check("dictations", check_dictations, summary["dictations"])
         if args.session_minutes > 0:
             session_cfg = soak_config(Path(folder), mode="toggle", max_dictation_s=7200)
