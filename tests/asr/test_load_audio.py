@@ -13,6 +13,7 @@ import soundfile as sf
 
 from onevox.audio.files import load_audio
 from onevox.errors import AudioError
+from tests.support.as_user import NOBODY, run_as
 
 RATE = 16000
 
@@ -159,38 +160,18 @@ def test_unreadable_file(tmp_path):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-NOBODY = 65534
-
-
 def _load_as(uid: int, path: Path) -> str:
     """load_audio(path) as `uid` in a forked child: "AudioError: <message>", "ok", or another error's name."""
-    import os
-
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child only drops its privileges, tries the load and reports
+    def attempt() -> bytes:
         try:
-            os.close(read_fd)
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            try:
-                load_audio(path)
-                result = "ok"
-            except AudioError as exc:
-                result = f"AudioError: {exc}"
-            except BaseException as exc:
-                result = f"{type(exc).__name__}: {exc}"
-            os.write(write_fd, result.encode())
-        finally:
-            os._exit(0)
-    os.close(write_fd)
-    chunks = []
-    while chunk := os.read(read_fd, 65536):
-        chunks.append(chunk)
-    os.close(read_fd)
-    os.waitpid(pid, 0)
-    return b"".join(chunks).decode()
+            load_audio(path)
+            return b"ok"
+        except AudioError as exc:
+            return f"AudioError: {exc}".encode()
+        except BaseException as exc:
+            return f"{type(exc).__name__}: {exc}".encode()
+
+    return run_as(uid, attempt).decode()
 
 
 def test_wav_without_samples(tmp_path):

@@ -16,32 +16,13 @@ import pytest
 
 from onevox.ipc.server import IpcServer
 from tests.ipc.doubles import FakeController
+from tests.support.as_user import NOBODY, run_as
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a client as another user")
 
-NOBODY = 65534
-
-
 def _request_as(uid: int, path: Path) -> tuple[str, bytes]:
     """Connect and send `status` as `uid` from a forked child: ("reply", line) or ("errno", code)."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child does only system calls, then leaves with os._exit
-        try:
-            os.close(read_fd)
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            os.write(write_fd, _child_request(path))
-        finally:
-            os._exit(0)
-    os.close(write_fd)
-    chunks = []
-    while chunk := os.read(read_fd, 65536):
-        chunks.append(chunk)
-    os.close(read_fd)
-    os.waitpid(pid, 0)
-    kind, _, body = b"".join(chunks).partition(b" ")
+    kind, _, body = run_as(uid, lambda: _child_request(path)).partition(b" ")
     return kind.decode(), body
 
 

@@ -297,7 +297,7 @@ class XKeyboard:
         self._send_delayed([(down, code, 0) for down, code in events])
 
     def _send_delayed(self, events: list[tuple[bool, int, int]]) -> None:
-        """Fake key events; the delay (ms) is applied by the server before that event."""
+        """Synthetic key events through XTEST; the delay (ms) is applied by the server before that event."""
         from Xlib import X
         from Xlib.ext import xtest
 
