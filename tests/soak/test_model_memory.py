@@ -6,7 +6,8 @@ window is now rounded up to 0.5 s buckets (asr/window.py), so there are at most 
 has been seen, any number of new lengths must not grow the process.
 
 The measurement runs in a fresh child process: the test process's own RSS also moves with everything the
-rest of the suite allocated and freed.
+rest of the suite allocated and freed. It loads the model as the daemon does, so its threads share one heap
+arena (asr/memory.py): with glibc's per-thread arenas, samples stepped by up to 17 MB either way.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pytest
 pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 CALLS = 200
-MAX_GROWTH_MB = 10.0  # far above the noise (+-3 MB), far below what unbounded shapes took (+105 MB)
+MAX_GROWTH_MB = 10.0  # far above the noise (0.2 MB), far below what unbounded shapes took (+105 MB)
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -33,7 +33,7 @@ from onevox.asr.decoding import (
     short_window_doubt,
 )
 from onevox.asr.features import LogMel
-from onevox.asr.memory import release_free_memory
+from onevox.asr.memory import limit_heap_arenas, release_free_memory
 from onevox.asr.window import (
     FULL_FRAMES,
     HOP_LENGTH,
@@ -247,6 +247,7 @@ def _load_model(path: Path, cfg: ModelConfig) -> ctranslate2.models.Whisper:
         raise ModelError(f"{path}: not a CTranslate2 Whisper model folder (no model.bin); "
                          "run `onevox models list` to see the models you can use")
     threads = cfg.threads or len(os.sched_getaffinity(0))
+    limit_heap_arenas()  # before the model's threads first allocate (see asr/memory.py)
     try:
         return ctranslate2.models.Whisper(str(path), device=cfg.device, compute_type=cfg.compute_type,
                                           intra_threads=threads)

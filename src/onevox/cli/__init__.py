@@ -64,6 +64,9 @@ _register()
 
 
 def main() -> None:
+    from onevox.asr.memory import limit_heap_arenas
+
+    limit_heap_arenas()  # before any thread starts: the daemon's and the model's threads share one heap
     cli(prog_name="onevox")
 
 
