@@ -247,3 +247,37 @@ def test_too_long_is_refused_while_decoding_when_the_header_does_not_say(tmp_pat
     (tmp_path / "s.wav").write_bytes(wav_bytes(1, RATE, data, declared=0xFFFFFFFF))
     with pytest.raises(AudioError, match="too long"):
         load_audio(tmp_path / "s.wav", max_seconds=2.0)
+
+
+def _peak_bytes_while_loading(path: Path) -> tuple[np.ndarray, int]:
+    import tracemalloc  # numpy reports its buffers to it
+
+    tracemalloc.start()
+    try:
+        audio = load_audio(path)
+        return audio, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize(("rate", "channels", "ext"), [(RATE, 1, "wav"), (48000, 2, "flac")])
+def test_a_long_file_is_decoded_into_one_array_of_its_size(tmp_path, rate, channels, ext):
+    """10 minutes: the peak is the result plus a few read blocks, not the blocks and then their join
+    (which is 2x the result: 1.8 GB for a 4 h file)."""
+    path = tmp_path / f"long.{ext}"
+    minute = np.repeat(tone(60.0, rate)[:, None], channels, axis=1)
+    with sf.SoundFile(path, "w", samplerate=rate, channels=channels, subtype="PCM_16") as out:
+        for _ in range(10):
+            out.write(minute)
+    audio, peak = _peak_bytes_while_loading(path)
+    assert audio.size == pytest.approx(600 * RATE, abs=2)
+    assert peak < audio.nbytes * 1.2 + 16 * 2**20, (peak, audio.nbytes)
+
+
+def test_a_header_that_understates_the_length_still_gives_every_sample(tmp_path):
+    from onevox.audio.files import _Mono16k
+
+    collector = _Mono16k(tmp_path / "x.wav", 48000, 60.0, expected_frames=48000)
+    for _ in range(3):
+        collector.add(tone(1.0, 48000)[:, None])
+    assert collector.finish().size == pytest.approx(3 * RATE, abs=2)

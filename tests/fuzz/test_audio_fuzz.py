@@ -160,13 +160,13 @@ def test_longer_than_the_limit_is_refused_from_the_header(over_four_hours: Path)
 @pytest.mark.timeout(600)
 def test_a_four_hour_file_at_the_limit_decodes_in_bounded_memory(tmp_path: Path) -> None:
     """Exactly the 4 h limit: decoded (a bounded result). Peak memory is what 4 h of float32 at 16 kHz
-    needs (879 MiB) twice over (the decoded blocks, then their concatenation) plus the decoder's buffers."""
+    needs (879 MiB), written in place, plus the decoder's buffers (joining decoded blocks took twice that)."""
     path = tmp_path / "silence-4h.flac"
     write_silent_flac(path, MAX_SECONDS)
     outcome = run_bounded(lambda: load_audio(path).size, timeout=300)
     print(f"\nexactly 4 h silent FLAC ({path.stat().st_size} bytes): {outcome}")
     assert outcome.kind == "ok" and outcome.value == MAX_SECONDS * RATE, outcome
-    assert outcome.peak_growth_mb < 2 * MAX_SECONDS * RATE * 4 / 2**20 + 64
+    assert outcome.peak_growth_mb < 1.1 * MAX_SECONDS * RATE * 4 / 2**20 + 64
 
 
 def _onevox_transcribe(isolated_xdg: Path, *files: Path) -> subprocess.CompletedProcess[str]:

@@ -2,8 +2,9 @@
 
 WAV, FLAC and OGG are read with soundfile (libsndfile); anything it does not know (MP3 on older libsndfile,
 M4A, Opus, video containers) goes through PyAV's bundled FFmpeg. Both paths read in blocks, mix down to mono
-and resample with a streaming soxr resampler, so memory stays at the size of the result; files longer than
-`max_seconds` are refused from their header before decoding when the header says how long they are.
+and resample with a streaming soxr resampler into an array sized from the header, so memory stays at the
+size of the result; files longer than `max_seconds` are refused from their header before decoding when the
+header says how long they are.
 """
 
 from __future__ import annotations
@@ -59,13 +60,20 @@ def _check_file(path: Path) -> Path:
 
 @dataclass
 class _Mono16k:
-    """Collects blocks of (frames, channels) audio at `rate` as 16 kHz mono, refusing more than a limit."""
+    """Collects blocks of (frames, channels) audio at `rate` as 16 kHz mono, refusing more than a limit.
+
+    When the header says how long the file is, the result is written into one array of that size, so the
+    peak is the result itself (a 4 h file: 0.9 GB, where collecting blocks and joining them took 1.8 GB).
+    Past that size, or with no size known, blocks are collected and joined at the end."""
 
     file: Path
     rate: int
     max_seconds: float
+    expected_frames: int = 0  # frames at `rate` the header declares; 0 when unknown
     frames_in: int = 0  # frames received so far, at `rate`
     _stream: soxr.ResampleStream | None = None
+    _buffer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    _filled: int = 0
     _parts: list[np.ndarray] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -73,6 +81,9 @@ class _Mono16k:
             raise AudioError(f"{self.file}: invalid sample rate {self.rate}")
         if self.rate != SAMPLE_RATE:
             self._stream = soxr.ResampleStream(self.rate, SAMPLE_RATE, 1, dtype="float32")
+        if 0 < self.expected_frames <= self.max_seconds * self.rate:
+            # pages of np.empty are only taken as they are written: a header that overstates costs nothing
+            self._buffer = np.empty(self.expected_frames * SAMPLE_RATE // self.rate + SAMPLE_RATE, np.float32)
 
     def add(self, block: np.ndarray) -> None:
         self.frames_in += block.shape[0]
@@ -80,14 +91,22 @@ class _Mono16k:
             raise AudioError(_too_long(self.file, self.frames_in / self.rate, self.max_seconds))
         mono = block.mean(axis=1, dtype=np.float32) if block.shape[1] > 1 else block[:, 0]
         mono = np.ascontiguousarray(mono, dtype=np.float32)
-        self._parts.append(self._stream.resample_chunk(mono) if self._stream else mono.copy())
+        self._put(self._stream.resample_chunk(mono) if self._stream else mono)
+
+    def _put(self, samples: np.ndarray) -> None:
+        end = self._filled + samples.size
+        if not self._parts and end <= self._buffer.size:
+            self._buffer[self._filled:end] = samples
+            self._filled = end
+        else:
+            self._parts.append(samples.copy())
 
     def finish(self) -> np.ndarray:
         if self._stream is not None:
-            self._parts.append(self._stream.resample_chunk(np.zeros(0, np.float32), last=True))
+            self._put(self._stream.resample_chunk(np.zeros(0, np.float32), last=True))
         if not self._parts:
-            return np.zeros(0, np.float32)
-        return np.concatenate(self._parts).astype(np.float32, copy=False)
+            return self._buffer[:self._filled]
+        return np.concatenate([self._buffer[:self._filled], *self._parts])
 
 
 def _too_long(file: Path, seconds: float, limit: float) -> str:
@@ -115,7 +134,7 @@ def _load_with_soundfile(file: Path, max_seconds: float) -> np.ndarray:
             raise _NotForSoundfile
         _check_header(file, handle.channels, handle.samplerate, handle.frames, max_seconds)
         _check_wav_length(file, handle)
-        collector = _Mono16k(file, handle.samplerate, max_seconds)
+        collector = _Mono16k(file, handle.samplerate, max_seconds, expected_frames=max(handle.frames, 0))
         try:
             while (block := handle.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)).shape[0]:
                 collector.add(block)
@@ -206,10 +225,12 @@ def _decode_av(file: Path, container, stream, max_seconds: float) -> np.ndarray:
     import av
 
     collector: _Mono16k | None = None
+    declared_s = container.duration / 1_000_000 if container.duration else 0.0
     try:
         for frame in container.decode(stream):
             if collector is None:
-                collector = _Mono16k(file, frame.sample_rate, max_seconds)
+                collector = _Mono16k(file, frame.sample_rate, max_seconds,
+                                     expected_frames=int(declared_s * frame.sample_rate))
             collector.add(_frame_to_block(frame))
     except av.error.InvalidDataError as exc:
         if collector is None:
