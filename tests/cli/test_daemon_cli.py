@@ -22,36 +22,16 @@ from tests.ipc.doubles import WAIT_S, FakeController, short_tmp_dir
 
 
 @pytest.fixture
-def sock_path(isolated_xdg: Path) -> Iterator[Path]:
+def socket_path(isolated_xdg: Path) -> Iterator[Path]:
     with short_tmp_dir() as folder:
         yield folder / "run" / "onevox.sock"
 
 
 @pytest.fixture
-def config_file(isolated_xdg: Path, sock_path: Path) -> Path:
+def config_file(isolated_xdg: Path, socket_path: Path) -> Path:
     path = isolated_xdg / "onevox.toml"
-    path.write_text(f'[daemon]\nsocket = "{sock_path}"\n')
+    path.write_text(f'[daemon]\nsocket = "{socket_path}"\n')
     return path
-
-
-@pytest.fixture
-def controller() -> FakeController:
-    return FakeController()
-
-
-@pytest.fixture
-def bus() -> Iterator[EventBus]:
-    bus = EventBus()
-    yield bus
-    bus.close()
-
-
-@pytest.fixture
-def server(sock_path: Path, controller: FakeController, bus: EventBus) -> Iterator[IpcServer]:
-    srv = IpcServer(sock_path, controller.dispatch, bus.subscribe)
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 def run(config_file: Path, *args: str) -> Result:
@@ -78,18 +58,18 @@ def test_status_human_view(server: IpcServer, config_file: Path) -> None:
     assert lines[header + 1].split() == ["inference", "2", "84.5", "120.0", "90.0"]
 
 
-def test_status_when_not_running(config_file: Path, sock_path: Path) -> None:
+def test_status_when_not_running(config_file: Path, socket_path: Path) -> None:
     result = run(config_file, "status")
     assert result.exit_code == 3
-    assert f"onevox daemon is not running (no socket at {sock_path}); start it with `onevox daemon`" in (
+    assert f"onevox daemon is not running (no socket at {socket_path}); start it with `onevox daemon`" in (
         result.stderr)
     result = run(config_file, "status", "--json")
     assert result.exit_code == 3
     assert json.loads(result.stdout)["running"] is False
 
 
-def test_status_while_the_daemon_is_still_starting(config_file: Path, sock_path: Path) -> None:
-    with InstanceLock(RuntimeFiles.for_socket(sock_path)) as lock:
+def test_status_while_the_daemon_is_still_starting(config_file: Path, socket_path: Path) -> None:
+    with InstanceLock(RuntimeFiles.for_socket(socket_path)) as lock:
         lock.write_pid()
         result = run(config_file, "status", "--json")
     assert result.exit_code == 0
@@ -125,11 +105,11 @@ def test_commands_say_the_daemon_is_not_running(config_file: Path, command: str)
 
 
 def test_stop_waits_until_the_daemon_is_gone(controller: FakeController, config_file: Path,
-                                             sock_path: Path) -> None:
-    lock = InstanceLock(RuntimeFiles.for_socket(sock_path))  # as the daemon does: lock, then listen
+                                             socket_path: Path) -> None:
+    lock = InstanceLock(RuntimeFiles.for_socket(socket_path))  # as the daemon does: lock, then listen
     lock.acquire()
     lock.write_pid()
-    server = IpcServer(sock_path, controller.dispatch)
+    server = IpcServer(socket_path, controller.dispatch)
     server.start()
 
     def exit_daemon() -> None:
@@ -140,7 +120,7 @@ def test_stop_waits_until_the_daemon_is_gone(controller: FakeController, config_
     result = run(config_file, "stop")
     assert result.exit_code == 0, result.output
     assert result.stdout == "onevox daemon stopped\n"
-    assert running_pid(RuntimeFiles.for_socket(sock_path)) is None
+    assert running_pid(RuntimeFiles.for_socket(socket_path)) is None
 
 
 HOLDER = r"""
@@ -157,8 +137,8 @@ while True:
 """
 
 
-def test_stop_signals_a_daemon_that_is_still_starting(config_file: Path, sock_path: Path) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(sock_path)], stdout=subprocess.PIPE,
+def test_stop_signals_a_daemon_that_is_still_starting(config_file: Path, socket_path: Path) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(socket_path)], stdout=subprocess.PIPE,
                               text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
@@ -218,9 +198,9 @@ def test_install_service_refuses_a_broken_config(isolated_xdg: Path) -> None:
 # ---- the real daemon -----------------------------------------------------------------------------------
 
 
-def _real_config(isolated_xdg: Path, sock_path: Path) -> Path:
+def _real_config(isolated_xdg: Path, socket_path: Path) -> Path:
     path = isolated_xdg / "real.toml"
-    path.write_text(f'[daemon]\nsocket = "{sock_path}"\n[hotkey]\nbackend = "none"\n'
+    path.write_text(f'[daemon]\nsocket = "{socket_path}"\n[hotkey]\nbackend = "none"\n'
                     f'[injection]\nmethod = "stdout"\n[history]\npath = "{isolated_xdg / "h.sqlite3"}"\n')
     return path
 
@@ -232,8 +212,8 @@ def _onevox(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str
 
 
 @pytest.mark.model
-def test_real_daemon_starts_answers_and_stops(isolated_xdg: Path, sock_path: Path) -> None:
-    config = _real_config(isolated_xdg, sock_path)
+def test_real_daemon_starts_answers_and_stops(isolated_xdg: Path, socket_path: Path) -> None:
+    config = _real_config(isolated_xdg, socket_path)
     started = _onevox("daemon", "--config", str(config))
     try:
         assert started.returncode == 0, started.stderr
@@ -245,20 +225,20 @@ def test_real_daemon_starts_answers_and_stops(isolated_xdg: Path, sock_path: Pat
     finally:
         stopped = _onevox("stop", "--config", str(config), timeout=60)
     assert stopped.returncode == 0 and stopped.stdout == "onevox daemon stopped\n", stopped.stderr
-    assert not sock_path.exists()
+    assert not socket_path.exists()
     log_text = (isolated_xdg / "xdg_state_home" / "onevox" / "daemon.log").read_text()
     assert "ready" in log_text
 
 
 @pytest.mark.model
-def test_real_daemon_in_foreground_exits_cleanly_on_sigterm(isolated_xdg: Path, sock_path: Path) -> None:
-    config = _real_config(isolated_xdg, sock_path)
-    files = RuntimeFiles.for_socket(sock_path)
+def test_real_daemon_in_foreground_exits_cleanly_on_sigterm(isolated_xdg: Path, socket_path: Path) -> None:
+    config = _real_config(isolated_xdg, socket_path)
+    files = RuntimeFiles.for_socket(socket_path)
     command = [sys.executable, "-m", "onevox", "daemon", "--foreground", "--config", str(config)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         ping_deadline = threading.Event()
-        while not sock_path.exists() and proc.poll() is None and not ping_deadline.wait(0.1):
+        while not socket_path.exists() and proc.poll() is None and not ping_deadline.wait(0.1):
             pass
         assert proc.poll() is None, proc.communicate()[1]
         assert _onevox("status", "--config", str(config), timeout=30).returncode == 0
@@ -268,4 +248,4 @@ def test_real_daemon_in_foreground_exits_cleanly_on_sigterm(isolated_xdg: Path, 
         if proc.poll() is None:
             proc.kill()
         proc.communicate(timeout=WAIT_S)
-    assert wait_for_exit(files, WAIT_S) and not sock_path.exists()
+    assert wait_for_exit(files, WAIT_S) and not socket_path.exists()

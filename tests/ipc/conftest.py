@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from onevox.daemon.events import EventBus
-from onevox.ipc.server import IpcServer
-from tests.ipc.doubles import FakeController, short_tmp_dir
+from tests.ipc.doubles import short_tmp_dir
+from tests.ipc.fixtures import bus, controller, server  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
@@ -19,21 +18,5 @@ def sock_dir() -> Iterator[Path]:
 
 
 @pytest.fixture
-def controller() -> FakeController:
-    return FakeController()
-
-
-@pytest.fixture
-def bus() -> Iterator[EventBus]:
-    bus = EventBus()
-    yield bus
-    bus.close()
-
-
-@pytest.fixture
-def server(sock_dir: Path, controller: FakeController, bus: EventBus) -> Iterator[IpcServer]:
-    srv = IpcServer(sock_dir / "run" / "onevox.sock", controller.dispatch, bus.subscribe)
-    srv.start()
-    yield srv
-    controller.gate.set()
-    srv.stop()
+def socket_path(sock_dir: Path) -> Path:
+    return sock_dir / "run" / "onevox.sock"
