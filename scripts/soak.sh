@@ -10,7 +10,7 @@
 # < 5 MB after warm-up; the hands-free session (toggle mode, VAD-cut segments) containing every clip
 # occurrence in order, once, with no run of more than 6 missing or extra words.
 # The summary (all figures) is printed and written to .test-artifacts/soak.json; exit status 1 on a failure.
-# CI runs the shortened versions: pytest -m slow tests/soak tests/fuzz (60 dictations, a 2-minute session).
+# CI runs the shortened versions: pytest -m slow tests/soak tests/fuzz (90 dictations, a 2-minute session).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || bash scripts/setup.sh --test

@@ -1,4 +1,4 @@
-"""CI versions of the soak (scripts/soak.sh runs the full ones): 60 consecutive dictations and a 2-minute
+"""CI versions of the soak (scripts/soak.sh runs the full ones): 90 consecutive dictations and a 2-minute
 hands-free session through the real daemon, real VAD and the real bundled model."""
 
 from __future__ import annotations
