@@ -15,6 +15,7 @@ from onevox.daemon.app import Daemon, run_daemon
 from onevox.ipc.client import DaemonNotRunning, IpcClient
 from tests.daemon.conftest import WAIT_S
 from tests.daemon.doubles import SPEECH_LEVEL, FakeInjector, FakeMic, FakeRecognizer
+from tests.support.waiting import wait_until
 
 
 def _config(tmp_path: Path, **daemon: str) -> Config:
@@ -55,7 +56,7 @@ def test_a_dictation_driven_over_ipc_streams_its_events(running: Daemon) -> None
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
     assert subscribed.wait(WAIT_S)
-    _wait(lambda: running.bus.subscriber_count == 1)
+    wait_until(lambda: running.bus.subscriber_count == 1)
     mic = running._given["source"]
     mic.level = SPEECH_LEVEL
     assert client.request("start_dictation")["started"] is True
@@ -131,14 +132,6 @@ def test_run_daemon_calls_ready_and_returns_on_shutdown(tmp_path: Path,
     assert not config.socket_path().exists()
 
 
-def _wait(check, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition never became true")
-        time.sleep(0.01)
-
-
 def test_no_display_means_no_hotkey_but_the_daemon_runs(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DISPLAY", raising=False)
@@ -164,4 +157,4 @@ def test_an_unusable_history_file_does_not_stop_dictation(tmp_path: Path) -> Non
         daemon.controller.start()
         time.sleep(0.2)
         daemon.controller.stop()
-        _wait(lambda: len(injector.texts) == 1)
+        wait_until(lambda: len(injector.texts) == 1)

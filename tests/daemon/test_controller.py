@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from onevox.daemon.dictation import PipelineOptions
 from onevox.errors import IpcError
 from tests.daemon.conftest import WAIT_S, Harness, build_harness, close_harness
 from tests.daemon.doubles import FakeInjector, FakeMic, FakeRecognizer, audio_error
+from tests.support.waiting import wait_until
 
 
 def test_a_dictation_goes_idle_recording_transcribing_injecting_idle(harness: Harness) -> None:
@@ -74,7 +74,7 @@ def test_cancel_while_transcribing_drops_queued_segments_and_the_decode_in_progr
     harness.speak(0.4)
     harness.controller.stop()  # the second segment is queued behind the blocked decode
     harness.log.wait_for("state", lambda e: e["state"] == "transcribing")
-    _wait_until(lambda: harness.mic.ends == 1)
+    wait_until(lambda: harness.mic.ends == 1)
     result = harness.controller.cancel()
     assert result["cancelled"] and result["previous"] == "transcribing"
     harness.recognizer.gate.set()  # the decode in progress finishes; its text must be thrown away
@@ -272,11 +272,3 @@ def test_drain_finishes_a_recording_so_a_shutdown_loses_no_words(harness: Harnes
     assert len(harness.injector.texts) == 1 and "last words" in harness.injector.texts[0].lower()
     assert harness.log.wait_for("recording_stopped")["reason"] == "shutdown"
     assert harness.controller.start()["message"] == "the daemon is stopping"
-
-
-def _wait_until(check, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition never became true")
-        time.sleep(0.01)

@@ -12,8 +12,8 @@ from onevox.daemon.app import Daemon
 from onevox.hotkey.gesture import HotkeyGesture
 from tests.daemon.conftest import EventLog
 from tests.daemon.doubles import FakeInjector, FakeMic, FakeRecognizer
-from tests.daemon.test_reload import _wait
 from tests.support.desktop import VirtualDesktop, missing_tools
+from tests.support.waiting import wait_until
 
 
 def test_sync_makes_the_next_toggle_press_match_the_state() -> None:
@@ -66,21 +66,21 @@ def test_ipc_stop_keeps_the_x11_toggle_hotkey_in_step(tmp_path: Path) -> None:
                 assert daemon.controller.status()["hotkey"] == "x11"
                 desktop.xdotool("key", "ctrl+alt+d")
                 log.wait_for("recording_started")
-                _wait(lambda: listener._cancel_grabbed != [])
+                wait_until(lambda: listener._cancel_grabbed != [])
                 assert daemon.controller.stop()["stopped"]  # the IPC route
-                _wait(lambda: daemon.controller.state in ("idle", "error"))
-                _wait(lambda: listener._cancel_grabbed == [])  # Escape is the user's again while idle
+                wait_until(lambda: daemon.controller.state in ("idle", "error"))
+                wait_until(lambda: listener._cancel_grabbed == [])  # Escape is the user's again while idle
                 desktop.xdotool("key", "ctrl+alt+d")  # must start a new dictation, not "stop" nothing
                 log.wait_for("recording_started", lambda e: e["dictation"] == 2)
                 assert daemon.controller.state == "recording"
                 daemon.controller.cancel()  # IPC cancel while recording
-                _wait(lambda: listener._cancel_grabbed == [])
+                wait_until(lambda: listener._cancel_grabbed == [])
                 desktop.xdotool("key", "ctrl+alt+d")
                 log.wait_for("recording_started", lambda e: e["dictation"] == 3)
                 daemon.controller.stop()
-                _wait(lambda: daemon.controller.state in ("idle", "error"))
+                wait_until(lambda: daemon.controller.state in ("idle", "error"))
                 assert daemon.controller.start()["started"]  # IPC start: the cancel key works at once
-                _wait(lambda: listener._cancel_grabbed != [])
+                wait_until(lambda: listener._cancel_grabbed != [])
                 desktop.xdotool("key", "Escape")
                 log.wait_for("cancelled", lambda e: 4 in e["dictations"])
             finally:

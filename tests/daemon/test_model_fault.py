@@ -16,7 +16,8 @@ from onevox.errors import IpcError
 from onevox.ipc.client import IpcClient
 from tests.daemon.conftest import EventLog
 from tests.daemon.doubles import FakeInjector, FakeMic
-from tests.daemon.test_reload import _sections, _wait, _write
+from tests.daemon.test_reload import _sections, _write
+from tests.support.waiting import wait_until
 
 
 def _daemon(tmp_path: Path, model: str) -> tuple[Daemon, Path, EventLog]:
@@ -61,7 +62,7 @@ def test_a_reload_loads_the_model_once_it_is_there(missing) -> None:
     result = daemon.reload()
     assert result["reloaded"] is True and result["changed"] == ["model.name"]
     log.wait_for("model_loaded", timeout=60)
-    _wait(lambda: daemon.controller.state == "idle")
+    wait_until(lambda: daemon.controller.state == "idle")
     status = daemon.controller.status()
     assert status["fault"] == "" and status["model"] == "tiny.en"
     assert daemon.controller.start()["started"] is True

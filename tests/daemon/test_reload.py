@@ -18,6 +18,7 @@ from onevox.ipc.client import IpcClient
 from tests.daemon.conftest import WAIT_S, EventLog
 from tests.daemon.doubles import SPEECH_LEVEL, FakeInjector, FakeMic, FakeRecognizer
 from tests.support.daemon_proc import toml_config
+from tests.support.waiting import wait_until
 
 
 def _sections(tmp_path: Path, **extra: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -51,7 +52,7 @@ class Running:
         time.sleep(0.3)
         mic.level = 0.0
         self.daemon.controller.stop()
-        _wait(lambda: len(injector.texts) > count)
+        wait_until(lambda: len(injector.texts) > count)
         return injector.texts[-1]
 
 
@@ -73,14 +74,6 @@ def running(tmp_path: Path) -> Iterator[Running]:
     yield r
     r.daemon.stop()
     r.log.close()
-
-
-def _wait(check, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition never became true")
-        time.sleep(0.01)
 
 
 def test_changed_keys_names_every_difference(tmp_path: Path) -> None:
@@ -140,7 +133,7 @@ def test_vad_and_injector_are_rebuilt_on_their_workers(tmp_path: Path) -> None:
         result = r.daemon.reload()
         assert result["restart_needed"] == []
         stages = r.daemon.controller.stages
-        _wait(lambda: stages.segmenter.detector is not None and stages.injector.name == "auto")
+        wait_until(lambda: stages.segmenter.detector is not None and stages.injector.name == "auto")
         assert type(stages.segmenter.detector).__name__ == "EnergyVad"
     finally:
         r.daemon.stop()

@@ -24,6 +24,7 @@ from onevox.config import (
 from onevox.daemon.app import Daemon
 from tests.daemon.conftest import WAIT_S, EventLog
 from tests.daemon.doubles import SPEECH_LEVEL, FakeMic, FakeRecognizer
+from tests.support.waiting import wait_until
 
 
 def fault_config(tmp_path: Path, history: Path, method: str = "stdout") -> Config:
@@ -47,7 +48,7 @@ class Running:
         mic.level = 0.0
         self.daemon.controller.stop()
         event = self.log.wait_for("transcribed", lambda e: e["dictation"] == dictation)
-        wait(lambda: self.daemon.controller.status()["in_flight"] == 0, timeout=WAIT_S)
+        wait_until(lambda: self.daemon.controller.status()["in_flight"] == 0, timeout=WAIT_S)
         return event
 
     def close(self) -> None:
@@ -59,14 +60,6 @@ def start_daemon(config: Config, texts: list[str], **stages: Any) -> Running:
     daemon = Daemon(config, source=FakeMic(), recognizer=FakeRecognizer(texts), **stages)
     daemon.start()
     return Running(daemon)
-
-
-def wait(check, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition never became true")
-        time.sleep(0.01)
 
 
 @pytest.fixture

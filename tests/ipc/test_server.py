@@ -25,6 +25,7 @@ from tests.ipc.doubles import (
     exchange_json,
     request_line,
 )
+from tests.support.waiting import wait_until
 
 
 def _mode(path: Path) -> int:
@@ -171,7 +172,7 @@ def test_subscribe_streams_bus_events_until_client_leaves(server: IpcServer, bus
     sock.sendall(request_line(1, "subscribe"))
     stream = sock.makefile("rb")
     assert json.loads(stream.readline()) == {"v": 1, "id": 1, "ok": True, "result": {"subscribed": True}}
-    _wait_until(lambda: bus.subscriber_count == 1)
+    wait_until(lambda: bus.subscriber_count == 1)
     bus.publish("recording_started", dictation=1)
     bus.publish("transcribed", text="hello world", timings={"inference": 80.5})
     first, second = json.loads(stream.readline()), json.loads(stream.readline())
@@ -179,7 +180,7 @@ def test_subscribe_streams_bus_events_until_client_leaves(server: IpcServer, bus
     assert second["event"] == "transcribed" and second["text"] == "hello world"
     stream.close()
     sock.close()
-    _wait_until(lambda: bus.subscriber_count == 0)
+    wait_until(lambda: bus.subscriber_count == 0)
     assert _ping_ok(server.socket_path)
 
 
@@ -193,7 +194,7 @@ def test_event_stream_ends_when_bus_closes(server: IpcServer, bus) -> None:
         done.set()
 
     threading.Thread(target=read, daemon=True).start()
-    _wait_until(lambda: bus.subscriber_count == 1)
+    wait_until(lambda: bus.subscriber_count == 1)
     bus.publish("state", state="recording")
     bus.close()
     assert done.wait(WAIT_S)
@@ -223,7 +224,7 @@ def test_connections_beyond_the_limit_are_told_busy(sock_dir: Path, controller: 
         assert refused == [{"v": 1, "id": None, "ok": False,
                             "error": {"code": proto.BUSY, "message": refused[0]["error"]["message"]}}]
         held[0].close()
-        _wait_until(lambda: srv.stats()["open_connections"] < 2)
+        wait_until(lambda: srv.stats()["open_connections"] < 2)
         assert _ping_ok(srv.socket_path)
         held[1].close()
 
@@ -289,7 +290,7 @@ def test_shutdown_command_may_stop_the_server(sock_dir: Path, controller: FakeCo
     controller.on_shutdown = srv.stop
     srv.start()
     assert IpcClient(srv.socket_path).request("shutdown") == {"state": "idle", "cmd": "shutdown"}
-    _wait_until(lambda: not srv.socket_path.exists())
+    wait_until(lambda: not srv.socket_path.exists())
     srv.stop()
 
 
@@ -299,11 +300,3 @@ def _leave_stale_socket(path: Path) -> None:
     sock.bind(os.fspath(path))
     sock.close()
     assert stat.S_ISSOCK(os.lstat(path).st_mode)
-
-
-def _wait_until(condition, timeout: float = WAIT_S) -> None:
-    event = threading.Event()
-    while not condition():
-        if event.wait(0.01) or timeout <= 0:
-            raise AssertionError("condition never became true")
-        timeout -= 0.01
