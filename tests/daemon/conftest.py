@@ -12,12 +12,23 @@ from typing import Any
 import pytest
 
 from onevox.config import Config, PostProcessingConfig
+from onevox.daemon.commands import CommandTable
 from onevox.daemon.controller import Controller
-from onevox.daemon.dictation import PipelineOptions, Stages
+from onevox.daemon.dictation import PipelineOptions
+from onevox.daemon.stages import Stages
 from onevox.daemon.events import EventBus, SubscriptionClosed
 from onevox.history import History
 from onevox.metrics import Metrics
-from tests.daemon.doubles import SPEECH_LEVEL, FakeInjector, FakeMic, FakeRecognizer, make_segmenter
+from tests.daemon.doubles import (
+    BLOCK,
+    RATE,
+    SPEECH_LEVEL,
+    FakeClock,
+    FakeInjector,
+    FakeMic,
+    FakeRecognizer,
+    make_segmenter,
+)
 
 WAIT_S = 10.0  # generous deadline for things that should happen (a hang fails instead of blocking)
 
@@ -69,7 +80,12 @@ class EventLog:
 
 @dataclass
 class Harness:
+    """A controller on doubles, in virtual time: `speak`/`pause` move the clock and wait until the pipeline
+    has read what the mic heard, so a test never sleeps and never races the wall clock."""
+
     controller: Controller
+    commands: CommandTable
+    clock: FakeClock
     mic: FakeMic
     recognizer: FakeRecognizer
     injector: FakeInjector
@@ -78,28 +94,45 @@ class Harness:
     metrics: Metrics
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def status(self) -> dict[str, Any]:
+        return self.commands.status()
+
     def idle(self, timeout: float = WAIT_S) -> dict[str, Any]:
         """Wait until nothing is in flight and the controller is idle (or in error); returns the status."""
         deadline = time.monotonic() + timeout
         while True:
-            status = self.controller.status()
+            status = self.status()
             if status["in_flight"] == 0 and status["state"] in ("idle", "error"):
                 return status
             if time.monotonic() > deadline:
                 raise AssertionError(f"controller never settled: {status}")
-            time.sleep(0.01)
+            time.sleep(0.005)
+
+    def start(self) -> dict[str, Any]:
+        """The start command, returning once the pipeline listens (as a key press would)."""
+        began = self.mic.attempts
+        result = self.controller.start()
+        if result.get("started"):
+            self.mic.wait_begun(began + 1)
+        return result
+
+    def advance(self, seconds: float) -> None:
+        """Let `seconds` of virtual time pass, one mic block at a time, each read by the pipeline."""
+        for _ in range(round(seconds * RATE / BLOCK)):
+            self.clock.advance(BLOCK / RATE)
+            self.mic.wait_caught_up()
 
     def speak(self, seconds: float) -> None:
         self.mic.level = SPEECH_LEVEL
-        time.sleep(seconds)
+        self.advance(seconds)
 
     def pause(self, seconds: float) -> None:
         self.mic.level = 0.0
-        time.sleep(seconds)
+        self.advance(seconds)
 
     def dictate(self, seconds: float = 0.4) -> dict[str, Any]:
         """One whole dictation (speak, then a pause, then stop); returns its `transcribed` event."""
-        started = self.controller.start()
+        started = self.start()
         assert started["started"], started
         self.speak(seconds)
         self.pause(0.1)
@@ -112,7 +145,11 @@ def build_harness(tmp_path: Path, *, options: PipelineOptions | None = None, his
                   injector: FakeInjector | None = None, history_store: History | None = None,
                   text_cfg: PostProcessingConfig | None = None) -> Harness:
     config = Config(post_processing=text_cfg or PostProcessingConfig(trailing_space=False))
-    mic = mic or FakeMic()
+    clock = FakeClock()
+    if mic is None:
+        mic = FakeMic(clock=clock)
+    else:
+        mic.attach(clock)
     recognizer = recognizer or FakeRecognizer()
     injector = injector or FakeInjector()
     store = history_store
@@ -124,10 +161,11 @@ def build_harness(tmp_path: Path, *, options: PipelineOptions | None = None, his
     opts = options or PipelineOptions(pre_roll_ms=100, post_roll_ms=300, recordings_dir=tmp_path / "rec")
     stages = Stages(source=mic, segmenter=make_segmenter(), recognizer=recognizer, injector=injector,
                     history=store, metrics=metrics)
-    controller = Controller(config, stages, bus, opts)
+    controller = Controller(config, stages, bus, opts, clock=clock)
+    commands = CommandTable(controller, controller.diagnostics)
     mic.start()
     controller.open()
-    return Harness(controller, mic, recognizer, injector, store, log, metrics)
+    return Harness(controller, commands, clock, mic, recognizer, injector, store, log, metrics)
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """Small test doubles for the daemon's stages (the real stages are tested in their own suites and wired
 together for real in test_daemon_model.py).
 
-- `FakeMic`: an AudioSource that produces 20 ms blocks in real time at a level the test sets (speech = a
-  loud tone, silence = zeros), keeping a pre-roll like the real capture.
+- `FakeClock`: virtual time, moved by the test; the daemon's dictation code reads it instead of the wall clock.
+- `FakeMic`: an AudioSource that produces 20 ms blocks as its clock moves, at the levels the test sets
+  (speech = a loud tone, silence = zeros), keeping a pre-roll like the real capture.
 - `LevelDetector`: a FrameClassifier that calls a frame speech when it is loud; used with the REAL
   SpeechSegmenter, so segments, pauses and in_speech behave as in the daemon.
 - `FakeRecognizer`: returns scripted texts, records each call (audio length, prompt), can be held on a gate.
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from onevox.asr.base import Transcript
+from onevox.clock import SYSTEM_CLOCK, Clock
 from onevox.config import VadConfig
 from onevox.errors import AudioError, InjectionError
 from onevox.vad.segmenter import SpeechSegmenter
@@ -33,24 +35,81 @@ def tone(seconds: float, level: float = SPEECH_LEVEL) -> np.ndarray:
     return (level * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
 
 
+class FakeClock:
+    """Virtual time for a dictation: it moves only when a test (or the FakeMic, after a release) says so, so
+    tests neither sleep nor race the wall clock. Implements onevox.clock.Clock."""
+
+    def __init__(self) -> None:
+        self._ns = 1_000_000_000_000
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
+
+    def monotonic(self) -> float:
+        return self._ns / 1e9
+
+    def perf_ns(self) -> int:
+        return self._ns
+
+    def wall(self) -> float:
+        return 1_700_000_000.0 + self._ns / 1e9
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._ns += round(seconds * 1e9)
+            listeners = list(self._listeners)
+        for wake in listeners:
+            wake()
+
+    def on_advance(self, wake: Callable[[], None]) -> None:
+        with self._lock:
+            self._listeners.append(wake)
+
+
 class FakeMic:
-    """A live microphone double: while open, one 20 ms block is 'captured' every 20 ms of wall time."""
+    """A live microphone double. Audio 'arrives' as its clock moves: with the real clock, one 20 ms block
+    every 20 ms of wall time; with a FakeClock, when the test advances it (`Harness.speak`/`pause`) and,
+    once the pipeline has noticed a release (its first read that will not wait), by itself one block per
+    read, as a real microphone keeps delivering after the key is let go. What the test 'says' is a timeline
+    of levels, so what a block holds does not depend on when the pipeline reads it."""
 
     device_name = "fake-mic"
 
-    def __init__(self, begin_error: Exception | None = None) -> None:
-        self.level = 0.0  # the test sets this: SPEECH_LEVEL while 'speaking', 0 for silence
+    def __init__(self, begin_error: Exception | None = None, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or SYSTEM_CLOCK
+        self._virtual = isinstance(clock, FakeClock)
         self.begin_error = begin_error
-        self.begins: list[int] = []  # pre_roll_ms of each begin()
+        self.begins: list[int] = []  # pre_roll_ms of each begin() that worked
+        self.attempts = 0  # begin() calls, failed ones included
         self.ends = 0
         self.started = False
         self.closed = False
-        self._lock = threading.Lock()
+        self._cv = threading.Condition()
+        self._levels: list[tuple[int, float]] = [(0, 0.0)]  # (absolute sample, level from there on)
         self._active = False
-        self._origin = 0.0
+        self._origin = 0  # absolute sample of this dictation's first sample (pre-roll included)
         self._delivered = 0  # samples handed out in the current dictation
         self._end_at: int | None = None
-        self._phase = 0
+        self._waiting = False  # the reader asked for more than has arrived
+        self._released = False  # the reader made a read that will not wait: the key was let go
+        if isinstance(clock, FakeClock):
+            clock.on_advance(self._wake)
+
+    def attach(self, clock: FakeClock) -> None:
+        """Run on `clock` from now on (a harness puts the mic a test made on its own virtual time)."""
+        self.clock = clock
+        self._virtual = True
+        clock.on_advance(self._wake)
+
+    @property
+    def level(self) -> float:
+        with self._cv:
+            return self._levels[-1][1]
+
+    @level.setter
+    def level(self, value: float) -> None:
+        """From now on the mic hears this level (SPEECH_LEVEL while 'speaking', 0 for silence)."""
+        with self._cv:
+            self._levels.append((self._now(), value))
 
     def start(self) -> None:
         self.started = True
@@ -63,46 +122,94 @@ class FakeMic:
                 "error": None}
 
     def begin(self, pre_roll_ms: int) -> None:
+        with self._cv:
+            self.attempts += 1
+            if self.begin_error is None:
+                self.begins.append(pre_roll_ms)
+                self._origin = self._now() - pre_roll_ms * RATE // 1000
+                self._delivered = 0
+                self._end_at = None
+                self._active = True
+                self._waiting = self._released = False
+            self._cv.notify_all()
         if self.begin_error is not None:
             raise self.begin_error
-        with self._lock:
-            self.begins.append(pre_roll_ms)
-            self._origin = time.monotonic() - pre_roll_ms / 1000
-            self._delivered = 0
-            self._end_at = None
-            self._active = True
 
     def end(self) -> None:
-        with self._lock:
+        with self._cv:
             if self._active and self._end_at is None:
-                self._end_at = self._available()
+                self._end_at = self._now() - self._origin
                 self.ends += 1
+                self._cv.notify_all()
 
     def read(self, timeout: float) -> np.ndarray:
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
+        deadline = time.monotonic() + timeout  # how long the reader may block: real time, as for a device
+        with self._cv:
+            if timeout == 0.0 and self._end_at is None:
+                self._released = True
+            while True:
                 if not self._active:
                     return np.zeros(0, np.float32)
-                limit = self._available() if self._end_at is None else self._end_at
-                if limit - self._delivered >= BLOCK or (self._end_at is not None):
+                limit = self._now() - self._origin if self._end_at is None else self._end_at
+                if limit - self._delivered >= BLOCK or self._end_at is not None:
                     count = min(BLOCK, limit - self._delivered)
                     if count <= 0:
                         self._active = False
+                        self._cv.notify_all()
                         return np.zeros(0, np.float32)
+                    self._waiting = False
+                    block = self._block(self._origin + self._delivered, count)
                     self._delivered += count
-                    return self._block(count)
-            if time.monotonic() >= deadline:
-                return np.zeros(0, np.float32)
-            time.sleep(0.002)
+                    self._cv.notify_all()
+                    return block
+                if self._virtual and self._released and timeout > 0:
+                    self._advance_locked()  # after the release the mic keeps delivering by itself
+                    continue
+                self._waiting = True
+                self._cv.notify_all()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return np.zeros(0, np.float32)
+                self._cv.wait(remaining if self._virtual else min(remaining, 0.002))
 
-    def _available(self) -> int:
-        return int((time.monotonic() - self._origin) * RATE)
+    def wait_begun(self, count: int, timeout: float = 10.0) -> None:
+        """Until the pipeline has begun (or tried to begin) its `count`-th dictation on this mic."""
+        with self._cv:
+            if not self._cv.wait_for(lambda: self.attempts >= count, timeout):
+                raise AssertionError(f"the pipeline never began dictation {count} on the mic")
 
-    def _block(self, count: int) -> np.ndarray:
-        t = (self._phase + np.arange(count)) / RATE
-        self._phase += count
-        return (self.level * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    def wait_caught_up(self, timeout: float = 10.0) -> None:
+        """Until the pipeline has read everything that has arrived (or the dictation's capture ended)."""
+        def caught_up() -> bool:
+            if not self._active or self._end_at is not None:
+                return True
+            return self._waiting and self._now() - self._origin - self._delivered < BLOCK
+
+        with self._cv:
+            if not self._cv.wait_for(caught_up, timeout):
+                raise AssertionError("the pipeline stopped reading the mic")
+
+    def _advance_locked(self) -> None:
+        assert isinstance(self.clock, FakeClock)
+        self._cv.release()  # the clock wakes every mic, this one included
+        try:
+            self.clock.advance(BLOCK / RATE)
+        finally:
+            self._cv.acquire()
+
+    def _wake(self) -> None:
+        with self._cv:
+            self._cv.notify_all()
+
+    def _now(self) -> int:
+        return self.clock.perf_ns() * RATE // 1_000_000_000
+
+    def _block(self, first: int, count: int) -> np.ndarray:
+        positions = first + np.arange(count)
+        levels = np.zeros(count, np.float32)
+        for at, level in self._levels:
+            levels[positions >= at] = level
+        return (levels * np.sin(2 * np.pi * 220 * positions / RATE)).astype(np.float32)
 
 
 class LevelDetector:

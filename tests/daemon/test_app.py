@@ -12,6 +12,7 @@ import pytest
 
 from onevox.config import Config, DaemonConfig, HistoryConfig, HotkeyConfig, VadConfig
 from onevox.daemon.app import Daemon, run_daemon
+from onevox.daemon.stages import StageFactory
 from onevox.ipc.client import DaemonNotRunning, IpcClient
 from tests.daemon.conftest import WAIT_S
 from tests.daemon.doubles import SPEECH_LEVEL, FakeInjector, FakeMic, FakeRecognizer
@@ -26,8 +27,7 @@ def _config(tmp_path: Path, **daemon: str) -> Config:
 
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[Daemon]:
-    daemon = Daemon(_config(tmp_path, trace_path=str(tmp_path / "trace.json")), source=FakeMic(),
-                    injector=FakeInjector(), recognizer=FakeRecognizer(["over the socket"]))
+    daemon = Daemon(_config(tmp_path, trace_path=str(tmp_path / "trace.json")), factory=StageFactory(source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer(["over the socket"])))
     daemon.start()
     yield daemon
     daemon.stop()
@@ -57,7 +57,7 @@ def test_a_dictation_driven_over_ipc_streams_its_events(running: Daemon) -> None
     listener.start()
     assert subscribed.wait(WAIT_S)
     wait_until(lambda: running.bus.subscriber_count == 1)
-    mic = running._given["source"]
+    mic = running.factory.source(running.config, print)
     mic.level = SPEECH_LEVEL
     assert client.request("start_dictation")["started"] is True
     time.sleep(0.3)
@@ -69,14 +69,14 @@ def test_a_dictation_driven_over_ipc_streams_its_events(running: Daemon) -> None
     transcribed = next(e for e in events if e["event"] == "transcribed")
     assert "over the socket" in transcribed["text"].lower() and transcribed["v"] == 1
     assert "inference" in transcribed["timings"]
-    assert running._given["injector"].texts == [transcribed["text"]]
+    assert running.factory.injector(running.config).texts == [transcribed["text"]]
 
 
 def test_shutdown_over_ipc_ends_wait_and_stop_removes_the_socket(tmp_path: Path) -> None:
     config = _config(tmp_path, trace_path=str(tmp_path / "trace.json"))
-    daemon = Daemon(config, source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer())
+    daemon = Daemon(config, factory=StageFactory(source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer()))
     daemon.start()
-    mic = daemon._given["source"]
+    mic = daemon.factory.source(daemon.config, print)
     assert mic.started
     assert daemon.wait(0) is False
     assert IpcClient(config.socket_path()).request("shutdown") == {"shutting_down": True}
@@ -92,9 +92,8 @@ def test_shutdown_over_ipc_ends_wait_and_stop_removes_the_socket(tmp_path: Path)
 
 def test_history_off_writes_nothing(tmp_path: Path) -> None:
     config = _config(tmp_path).with_changes("history", enabled=False)
-    with Daemon(config, source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer(),
-                ipc=False) as daemon:
-        assert daemon.controller.status()["history"] is False
+    with Daemon(config, factory=StageFactory(source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer()), ipc=False) as daemon:
+        assert daemon.commands.status()["history"] is False
     assert not (tmp_path / "history.sqlite3").exists()
 
 
@@ -103,7 +102,7 @@ def test_a_failed_start_cleans_up(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     config = _config(tmp_path).with_changes("daemon", socket=str(blocker / "d.sock"))
     mic = FakeMic()
-    daemon = Daemon(config, source=mic, injector=FakeInjector(), recognizer=FakeRecognizer())
+    daemon = Daemon(config, factory=StageFactory(source=mic, injector=FakeInjector(), recognizer=FakeRecognizer()))
     with pytest.raises(Exception, match="socket"):
         daemon.start()
     assert mic.closed
@@ -120,7 +119,7 @@ def test_run_daemon_calls_ready_and_returns_on_shutdown(tmp_path: Path,
     finished = threading.Event()
 
     def serve() -> None:
-        run_daemon(config, ready=ready.set, source=FakeMic(), injector=FakeInjector())
+        run_daemon(config, factory=StageFactory(source=FakeMic(), injector=FakeInjector()), ready=ready.set)
         finished.set()
 
     thread = threading.Thread(target=serve, daemon=True)
@@ -137,7 +136,7 @@ def test_no_display_means_no_hotkey_but_the_daemon_runs(tmp_path: Path,
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     config = _config(tmp_path).with_changes("hotkey", backend="x11")
-    with Daemon(config, source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer()) as daemon:
+    with Daemon(config, factory=StageFactory(source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer())) as daemon:
         status = IpcClient(config.socket_path()).request("status")
         assert status["ready"] is True and status["hotkey"] == "none"
         assert status["last_error"].startswith("hotkey:") and "onevox toggle" in status["last_error"]
@@ -148,11 +147,10 @@ def test_an_unusable_history_file_does_not_stop_dictation(tmp_path: Path) -> Non
     bad = tmp_path / "history.sqlite3"
     bad.write_bytes(b"garbage, not a database" * 50)
     injector = FakeInjector()
-    with Daemon(_config(tmp_path), source=FakeMic(), injector=injector,
-                recognizer=FakeRecognizer(["kept typing"]), ipc=False) as daemon:
-        status = daemon.controller.status()
+    with Daemon(_config(tmp_path), factory=StageFactory(source=FakeMic(), injector=injector, recognizer=FakeRecognizer(["kept typing"])), ipc=False) as daemon:
+        status = daemon.commands.status()
         assert status["history"] is False and "history" in status["last_error"]
-        mic = daemon._given["source"]
+        mic = daemon.factory.source(daemon.config, print)
         mic.level = SPEECH_LEVEL
         daemon.controller.start()
         time.sleep(0.2)

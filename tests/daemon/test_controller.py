@@ -23,13 +23,13 @@ def test_a_dictation_goes_idle_recording_transcribing_injecting_idle(harness: Ha
     assert event["text"].lower().startswith("hello world")
     assert harness.injector.texts == [event["text"]]
     assert harness.log.states() == ["recording", "transcribing", "injecting", "idle"]
-    assert harness.controller.status()["last_text"] == event["text"]
-    assert harness.controller.status()["dictations"] == 1
+    assert harness.status()["last_text"] == event["text"]
+    assert harness.status()["dictations"] == 1
 
 
 def test_second_start_while_recording_is_refused_and_harmless(harness: Harness) -> None:
-    first = harness.controller.start()
-    again = harness.controller.start()
+    first = harness.start()
+    again = harness.start()
     assert first["started"] and not again["started"]
     assert again["message"] == "already recording" and again["dictation"] == first["dictation"]
     assert harness.controller.state == "recording"
@@ -52,7 +52,7 @@ def test_cancel_when_idle_reports_nothing_to_cancel(harness: Harness) -> None:
 
 
 def test_cancel_while_recording_discards_the_audio(harness: Harness) -> None:
-    harness.controller.start()
+    harness.start()
     harness.speak(0.3)
     result = harness.controller.cancel()
     assert result["cancelled"] and result["previous"] == "recording"
@@ -67,7 +67,7 @@ def test_cancel_while_recording_discards_the_audio(harness: Harness) -> None:
 
 def test_cancel_while_transcribing_drops_queued_segments_and_the_decode_in_progress(harness: Harness) -> None:
     harness.recognizer.gate = threading.Event()
-    harness.controller.start()
+    harness.start()
     harness.speak(0.4)
     harness.pause(0.45)  # first segment closes and its decode starts (and blocks)
     assert harness.recognizer.entered.wait(WAIT_S)
@@ -89,7 +89,7 @@ def test_cancel_while_transcribing_drops_queued_segments_and_the_decode_in_progr
 def test_cancel_while_injecting_is_too_late_and_the_text_still_lands(harness: Harness) -> None:
     harness.injector.gate = threading.Event()
     harness.recognizer.texts = ["typed anyway"]
-    started = harness.controller.start()
+    started = harness.start()
     harness.speak(0.3)
     harness.pause(0.1)
     harness.controller.stop()
@@ -135,12 +135,12 @@ def test_repeated_toggles_alternate_start_and_stop_and_settle(harness: Harness) 
 def test_start_while_the_previous_dictation_is_transcribing(harness: Harness) -> None:
     harness.recognizer.gate = threading.Event()
     harness.recognizer.texts = ["one", "two"]
-    harness.controller.start()
+    harness.start()
     harness.speak(0.3)
     harness.pause(0.1)
     harness.controller.stop()
     assert harness.recognizer.entered.wait(WAIT_S)
-    second = harness.controller.start()
+    second = harness.start()
     assert second["started"] and harness.controller.state == "recording"
     harness.speak(0.3)
     harness.pause(0.1)
@@ -155,12 +155,12 @@ def test_start_while_the_previous_dictation_is_transcribing(harness: Harness) ->
 def test_a_dictation_longer_than_the_limit_stops_itself(tmp_path: Path) -> None:
     h = build_harness(tmp_path, options=PipelineOptions(pre_roll_ms=0, max_dictation_s=0.4))
     try:
-        h.controller.start()
-        h.mic.level = 0.5
+        h.start()
+        h.speak(0.6)  # the limit is reached on the way
         event = h.log.wait_for("recording_stopped")
         assert event["reason"] == "max_duration"
         h.log.wait_for("injected")
-        assert h.controller.status()["dictations"] == 1
+        assert h.status()["dictations"] == 1
     finally:
         close_harness(h)
 
@@ -169,11 +169,11 @@ def test_an_audio_device_error_puts_the_controller_in_error_then_recovers(tmp_pa
     mic = FakeMic(begin_error=audio_error())
     h = build_harness(tmp_path, mic=mic)
     try:
-        h.controller.start()
+        h.start()
         error = h.log.wait_for("error")
         assert error["stage"] == "capture" and "disappeared" in error["message"]
         h.idle()
-        status = h.controller.status()
+        status = h.status()
         assert status["state"] == "error" and "disappeared" in status["last_error"]
         mic.begin_error = None
         h.recognizer.texts = ["back again"]
@@ -203,53 +203,94 @@ def test_inference_failure_is_reported_and_the_daemon_carries_on(tmp_path: Path)
 
 
 def test_dispatch_maps_every_ipc_command(harness: Harness) -> None:
-    c = harness.controller
-    assert c.dispatch("ping", {})["pong"] is True
+    c = harness.commands
     assert c.dispatch("status", {})["state"] == "idle"
     assert c.dispatch("start_dictation", {})["started"] is True
     assert c.dispatch("stop_dictation", {})["stopped"] is True
     assert c.dispatch("toggle", {})["started"] is True
     assert c.dispatch("cancel", {})["cancelled"] is True
     assert c.dispatch("shutdown", {}) == {"shutting_down": True}
-    assert c.shutdown_requested and c.wait_for_shutdown(0)
+    assert harness.controller.shutdown_requested and harness.controller.wait_for_shutdown(0)
     with pytest.raises(IpcError) as info:
-        c.dispatch("format_disk", {})
-    assert info.value.code == "unknown_command"
+        c.dispatch("reload", {})  # this controller was built without a config file
+    assert info.value.code == "unavailable" and "config file" in str(info.value)
+    for unknown in ("format_disk", "ping", "subscribe"):  # ping and subscribe are the server's own
+        with pytest.raises(IpcError) as info:
+            c.dispatch(unknown, {})
+        assert info.value.code == "unknown_command"
+
+
+def test_the_command_table_answers_every_protocol_command_the_server_does_not() -> None:
+    from onevox.daemon.commands import HOTKEY_COMMANDS
+    from onevox.ipc.protocol import COMMANDS, DAEMON_COMMANDS, SERVER_COMMANDS, Command
+
+    assert DAEMON_COMMANDS | SERVER_COMMANDS == COMMANDS == set(Command)
+    assert set(HOTKEY_COMMANDS.values()) <= DAEMON_COMMANDS
+
+
+def test_start_without_a_microphone_fails_at_once_with_the_reason(harness: Harness) -> None:
+    harness.controller.on_audio_event("device_lost", "no audio input device found (default)")
+    for command in ("start_dictation", "toggle"):
+        with pytest.raises(IpcError) as info:
+            harness.commands.dispatch(command, {})
+        assert info.value.code == "unavailable"
+        assert str(info.value) == "no microphone: no audio input device found (default)"
+    assert harness.status()["state"] == "idle" and harness.status()["in_flight"] == 0
+    harness.controller.on_audio_event("device_restored", "listening again on fake-mic at 16000 Hz")
+    assert harness.status()["last_error"] == ""
+    assert harness.start()["started"] is True
+
+
+def test_an_error_leaves_status_once_its_stage_works_again(tmp_path: Path) -> None:
+    injector = FakeInjector(error="the window went away")
+    h = build_harness(tmp_path, injector=injector)
+    try:
+        h.recognizer.texts = ["first", "second"]
+        h.dictate()
+        h.idle()
+        assert h.status()["last_error"].startswith("injection: the window went away")
+        injector.error = ""
+        h.dictate()
+        h.log.wait_for("injected")
+        status = h.idle()
+        assert status["last_error"] == "" and status["state"] == "idle"
+    finally:
+        close_harness(h)
 
 
 def test_hotkey_commands_drive_the_same_state_machine(harness: Harness) -> None:
-    harness.controller.on_hotkey_command("start")
+    harness.commands.on_hotkey("start")
     assert harness.controller.state == "recording"
-    harness.controller.on_hotkey_command("cancel")
+    harness.commands.on_hotkey("cancel")
     assert harness.controller.state == "idle"
-    harness.controller.on_hotkey_command("toggle")
+    harness.commands.on_hotkey("toggle")
     assert harness.controller.state == "recording"
-    harness.controller.on_hotkey_command("stop")
+    harness.commands.on_hotkey("stop")
     assert harness.controller.state in ("transcribing", "idle")
-    harness.controller.on_hotkey_command("bogus")  # ignored, no exception
+    harness.commands.on_hotkey("bogus")  # ignored, no exception
 
 
 def test_status_has_every_documented_field(harness: Harness) -> None:
-    status = harness.controller.status()
+    status = harness.status()
     for key in ("state", "model", "device", "uptime_s", "rss_mb", "dictations", "last_text", "last_error",
                 "latencies", "pid", "version", "ready"):
         assert key in status
     assert status["model"] == "fake-model" and status["device"] == "fake-mic"
     assert status["rss_mb"] > 0
     harness.controller.mark_ready()
-    assert harness.controller.status()["ready"] is True
+    assert harness.status()["ready"] is True
     assert harness.log.wait_for("ready")["model"] == "fake-model"
 
 
 def test_status_answers_while_the_model_is_busy(harness: Harness) -> None:
     harness.recognizer.gate = threading.Event()
-    harness.controller.start()
+    harness.start()
     harness.speak(0.3)
     harness.pause(0.1)
     harness.controller.stop()
     assert harness.recognizer.entered.wait(WAIT_S)
     answers: list[dict] = []
-    asker = threading.Thread(target=lambda: answers.append(harness.controller.dispatch("status", {})))
+    asker = threading.Thread(target=lambda: answers.append(harness.commands.dispatch("status", {})))
     asker.start()
     asker.join(WAIT_S)
     assert not asker.is_alive(), "status() waited on the blocked model"
@@ -260,15 +301,15 @@ def test_status_answers_while_the_model_is_busy(harness: Harness) -> None:
 
 def test_commands_after_close_are_refused(harness: Harness) -> None:
     harness.controller.close()
-    assert harness.controller.start()["started"] is False
+    assert harness.start()["started"] is False
 
 
 def test_drain_finishes_a_recording_so_a_shutdown_loses_no_words(harness: Harness) -> None:
     harness.recognizer.texts = ["last words"]
-    harness.controller.start()
+    harness.start()
     harness.speak(0.3)
     harness.pause(0.1)
     assert harness.controller.drain(WAIT_S) is True
     assert len(harness.injector.texts) == 1 and "last words" in harness.injector.texts[0].lower()
     assert harness.log.wait_for("recording_stopped")["reason"] == "shutdown"
-    assert harness.controller.start()["message"] == "the daemon is stopping"
+    assert harness.start()["message"] == "the daemon is stopping"

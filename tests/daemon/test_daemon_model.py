@@ -17,6 +17,7 @@ from onevox.audio.files import load_audio
 from onevox.audio.filesource import FileAudioSource
 from onevox.config import Config, DaemonConfig, HistoryConfig, HotkeyConfig, InjectionConfig, ModelConfig
 from onevox.daemon.app import Daemon
+from onevox.daemon.stages import StageFactory
 from onevox.history import History
 from onevox.inject.stdout import StdoutInjector
 from onevox.ipc.client import IpcClient
@@ -47,7 +48,7 @@ def daemon(tmp_path: Path, recognizer) -> Iterator[tuple[Daemon, FileAudioSource
                     daemon=DaemonConfig(socket=str(tmp_path / "run" / "d.sock")))
     source = FileAudioSource(np.zeros(RATE // 10, np.float32), RATE, realtime=True)  # a quiet, warm mic
     out = io.StringIO()
-    with Daemon(config, source=source, injector=StdoutInjector(out), recognizer=recognizer) as d:
+    with Daemon(config, factory=StageFactory(source=source, injector=StdoutInjector(out), recognizer=recognizer)) as d:
         yield d, source, out
 
 

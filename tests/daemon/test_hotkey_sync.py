@@ -9,6 +9,7 @@ import pytest
 
 from onevox.config import Config, DaemonConfig, HistoryConfig, HotkeyConfig, InjectionConfig, VadConfig
 from onevox.daemon.app import Daemon
+from onevox.daemon.stages import StageFactory
 from onevox.hotkey.gesture import HotkeyGesture
 from tests.daemon.conftest import EventLog
 from tests.daemon.doubles import FakeInjector, FakeMic, FakeRecognizer
@@ -44,11 +45,11 @@ def test_the_daemon_closes_the_injector_it_built(tmp_path: Path, monkeypatch: py
 
     monkeypatch.setattr(app, "_build_injector", lambda config: Closing())
     config = _config(tmp_path, backend="none").with_changes("injection", method="stdout")
-    with Daemon(config, source=FakeMic(), recognizer=FakeRecognizer(), ipc=False):
+    with Daemon(config, factory=StageFactory(source=FakeMic(), recognizer=FakeRecognizer()), ipc=False):
         assert closed == []
     assert closed == ["fake"]
     given = Closing()
-    with Daemon(config, source=FakeMic(), recognizer=FakeRecognizer(), injector=given, ipc=False):
+    with Daemon(config, factory=StageFactory(source=FakeMic(), recognizer=FakeRecognizer(), injector=given), ipc=False):
         pass
     assert closed == ["fake"]  # one passed in belongs to the caller
     assert isinstance(config.injection, InjectionConfig)
@@ -59,11 +60,11 @@ def test_the_daemon_closes_the_injector_it_built(tmp_path: Path, monkeypatch: py
 def test_ipc_stop_keeps_the_x11_toggle_hotkey_in_step(tmp_path: Path) -> None:
     with VirtualDesktop.start(tmp_path, repeat=False) as desktop, desktop.activated():
         config = _config(tmp_path, backend="x11", mode="toggle", trigger="ctrl+alt+d", cancel="escape")
-        with Daemon(config, source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer()) as daemon:
+        with Daemon(config, factory=StageFactory(source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer())) as daemon:
             log = EventLog(daemon.bus)
             listener = daemon._hotkey
             try:
-                assert daemon.controller.status()["hotkey"] == "x11"
+                assert daemon.commands.status()["hotkey"] == "x11"
                 desktop.xdotool("key", "ctrl+alt+d")
                 log.wait_for("recording_started")
                 wait_until(lambda: listener._cancel_grabbed != [])

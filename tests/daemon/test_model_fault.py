@@ -12,6 +12,7 @@ import pytest
 
 from onevox.config import load_config
 from onevox.daemon.app import Daemon
+from onevox.daemon.stages import StageFactory
 from onevox.errors import IpcError
 from onevox.ipc.client import IpcClient
 from tests.daemon.conftest import EventLog
@@ -23,7 +24,7 @@ from tests.support.waiting import wait_until
 def _daemon(tmp_path: Path, model: str) -> tuple[Daemon, Path, EventLog]:
     path = tmp_path / "onevox.toml"
     _write(path, _sections(tmp_path, model={"name": model}))
-    daemon = Daemon(load_config(path), config_path=path, source=FakeMic(), injector=FakeInjector())
+    daemon = Daemon(load_config(path), factory=StageFactory(source=FakeMic(), injector=FakeInjector()), config_path=path)
     log = EventLog(daemon.bus)
     daemon.start()
     return daemon, path, log
@@ -51,7 +52,7 @@ def test_a_missing_model_leaves_the_daemon_up_and_says_what_to_run(missing) -> N
             client.request(cmd)
         assert caught.value.code == "unavailable"
     assert client.request("stop_dictation")["stopped"] is False  # nothing to stop: a no-op
-    daemon.controller.on_hotkey_command("start")  # the hotkey is refused without raising in its thread
+    daemon.commands.on_hotkey("start")  # the hotkey is refused without raising in its thread
     assert client.request("ping")["pong"] is True
 
 
@@ -63,7 +64,7 @@ def test_a_reload_loads_the_model_once_it_is_there(missing) -> None:
     assert result["reloaded"] is True and result["changed"] == ["model.name"]
     log.wait_for("model_loaded", timeout=60)
     wait_until(lambda: daemon.controller.state == "idle")
-    status = daemon.controller.status()
+    status = daemon.commands.status()
     assert status["fault"] == "" and status["model"] == "tiny.en"
     assert daemon.controller.start()["started"] is True
     daemon.controller.cancel()
@@ -96,7 +97,7 @@ def test_a_bad_model_in_a_reload_keeps_the_working_one(tmp_path: Path, isolated_
     original = app._load_recognizer
     try:
         app._load_recognizer = lambda config, metrics: recognizer  # a "loaded" model without the cost
-        daemon = Daemon(load_config(path), config_path=path, source=FakeMic(), injector=FakeInjector())
+        daemon = Daemon(load_config(path), factory=StageFactory(source=FakeMic(), injector=FakeInjector()), config_path=path)
         log = EventLog(daemon.bus)
         daemon.start()
     finally:

@@ -22,7 +22,7 @@ TEXT_CFG = PostProcessingConfig(trailing_space=False)
 
 def test_segments_are_decoded_while_the_user_is_still_speaking(harness: Harness) -> None:
     harness.recognizer.texts = ["the first part", "and the second part"]
-    harness.controller.start()
+    harness.start()
     harness.speak(0.5)
     harness.pause(0.5)  # a pause longer than min_silence_ms closes the first segment
     assert harness.recognizer.entered.wait(WAIT_S)
@@ -40,7 +40,7 @@ def test_segments_are_decoded_while_the_user_is_still_speaking(harness: Harness)
 
 
 def test_post_roll_is_read_when_speech_goes_on_at_release(harness: Harness) -> None:
-    harness.controller.start()
+    harness.start()
     harness.speak(0.5)
     stopped = harness.controller.stop()  # still speaking
     event = harness.log.wait_for("transcribed")
@@ -50,7 +50,7 @@ def test_post_roll_is_read_when_speech_goes_on_at_release(harness: Harness) -> N
 
 
 def test_no_post_roll_when_the_user_has_finished_speaking(harness: Harness) -> None:
-    harness.controller.start()
+    harness.start()
     harness.speak(0.4)
     harness.pause(0.5)
     harness.controller.stop()
@@ -118,7 +118,7 @@ def test_text_is_injected_even_when_history_cannot_be_written(tmp_path: Path) ->
 
 
 def test_silence_injects_nothing_and_the_event_says_so(harness: Harness) -> None:
-    harness.controller.start()
+    harness.start()
     harness.pause(0.4)
     harness.controller.stop()
     event = harness.log.wait_for("transcribed")
@@ -161,10 +161,10 @@ def test_recordings_are_saved_only_when_asked(tmp_path: Path) -> None:
 def test_pre_roll_never_reaches_into_the_previous_dictation(tmp_path: Path) -> None:
     h = build_harness(tmp_path, options=PipelineOptions(pre_roll_ms=1000))
     try:
-        h.controller.start()
+        h.start()
         h.pause(0.2)
         h.controller.stop()
-        h.controller.start()  # at once: only the audio since the first one ended may be kept
+        h.start()  # at once: only the audio since the first one ended may be kept
         h.log.wait_for("recording_started", lambda e: e["dictation"] == 2)
         _wait_for_begins(h, 2)
         assert h.mic.begins[0] >= 1000
@@ -178,7 +178,7 @@ def test_every_stage_is_measured(harness: Harness) -> None:
     harness.dictate()
     harness.log.wait_for("injected")
     harness.idle()
-    latencies = harness.controller.status()["latencies"]
+    latencies = harness.status()["latencies"]
     for stage in ("hotkey", "capture", "vad", "inference", "postprocess", "history", "injection",
                   "release_to_text"):
         assert latencies[stage]["count"] >= 1, stage
@@ -206,7 +206,7 @@ def test_a_pause_before_release_is_used_to_decode_early(tmp_path: Path) -> None:
     h = _early_harness(tmp_path, 100)
     try:
         h.recognizer.texts = ["decoded during the pause"]
-        h.controller.start()
+        h.start()
         h.speak(0.5)
         h.pause(0.2)  # long enough for the early decode, too short to close the segment
         assert h.recognizer.entered.wait(WAIT_S)
@@ -222,7 +222,7 @@ def test_speech_after_the_pause_throws_the_early_decode_away(tmp_path: Path) -> 
     h = _early_harness(tmp_path, 100)
     try:
         h.recognizer.texts = ["half a sentence", "the whole sentence"]
-        h.controller.start()
+        h.start()
         h.speak(0.4)
         h.pause(0.2)
         assert h.recognizer.entered.wait(WAIT_S)  # the early decode ran
@@ -242,7 +242,7 @@ def test_early_decoding_can_be_turned_off(tmp_path: Path) -> None:
     h = _early_harness(tmp_path, 0)
     try:
         h.recognizer.texts = ["only after the release"]
-        h.controller.start()
+        h.start()
         h.speak(0.4)
         h.pause(0.25)
         assert h.recognizer.calls == []

@@ -97,7 +97,7 @@ def test_a_valid_change_is_applied_to_the_next_dictation(running: Running) -> No
     assert running.dictate() == "Hello there"
     assert running.daemon.controller.pipeline.options.pre_roll_ms == 120
     assert running.daemon.config.audio.pre_roll_ms == 120
-    status = running.daemon.controller.status()
+    status = running.daemon.commands.status()
     assert status["reloads"] == 1 and status["reload"].startswith("applied")
 
 
@@ -128,7 +128,7 @@ def test_keys_that_cannot_change_live_are_named(running: Running) -> None:
 def test_vad_and_injector_are_rebuilt_on_their_workers(tmp_path: Path) -> None:
     r = _start(tmp_path, _sections(tmp_path, injection={"method": "stdout"}), injector=None)
     try:
-        assert r.daemon.controller.status()["injector"] == "stdout"
+        assert r.daemon.commands.status()["injector"] == "stdout"
         _write(r.path, _sections(tmp_path, injection={"method": "auto"}, vad={"backend": "energy"}))
         result = r.daemon.reload()
         assert result["restart_needed"] == []

@@ -22,6 +22,7 @@ from onevox.config import (
     VadConfig,
 )
 from onevox.daemon.app import Daemon
+from onevox.daemon.stages import StageFactory
 from tests.daemon.conftest import WAIT_S, EventLog
 from tests.daemon.doubles import SPEECH_LEVEL, FakeMic, FakeRecognizer
 from tests.support.waiting import wait_until
@@ -48,7 +49,7 @@ class Running:
         mic.level = 0.0
         self.daemon.controller.stop()
         event = self.log.wait_for("transcribed", lambda e: e["dictation"] == dictation)
-        wait_until(lambda: self.daemon.controller.status()["in_flight"] == 0, timeout=WAIT_S)
+        wait_until(lambda: self.daemon.commands.status()["in_flight"] == 0, timeout=WAIT_S)
         return event
 
     def close(self) -> None:
@@ -57,7 +58,7 @@ class Running:
 
 
 def start_daemon(config: Config, texts: list[str], **stages: Any) -> Running:
-    daemon = Daemon(config, source=FakeMic(), recognizer=FakeRecognizer(texts), **stages)
+    daemon = Daemon(config, factory=StageFactory(source=FakeMic(), recognizer=FakeRecognizer(texts)), **stages)
     daemon.start()
     return Running(daemon)
 

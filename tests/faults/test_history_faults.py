@@ -67,7 +67,7 @@ def test_a_locked_history_still_delivers_the_text(tmp_path: Path) -> None:
         error = run.log.wait_for("error", lambda e: e.get("stage") == "history")
         assert "locked" in error["message"] and error["fatal"] is False
         assert injector.texts[-1] == "Second"  # delivered all the same
-        status = run.daemon.controller.status()
+        status = run.daemon.commands.status()
         assert status["last_error"].startswith("history:") and status["state"] == "idle"
         holder.communicate("", timeout=10)  # the other program lets go
         run.dictate(3)
@@ -94,7 +94,7 @@ def test_a_read_only_file_system_still_delivers_the_text(tmp_path: Path, small_f
     injector = FakeInjector()
     run = start_daemon(fault_config(tmp_path, db), ["second", "third"], injector=injector)
     try:
-        status = run.daemon.controller.status()
+        status = run.daemon.commands.status()
         assert status["history"] is False
         assert status["last_error"].startswith("history:") and "Read-only" in status["last_error"]
         run.dictate(1)

@@ -23,6 +23,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.skipif(bool(missing_tools(["xclip"]))
 def test_missing_tools_fall_back_and_a_lost_display_keeps_the_text(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from onevox.daemon.app import Daemon
+    from onevox.daemon.stages import StageFactory
 
     db = tmp_path / "history.sqlite3"
     empty_bin = tmp_path / "bin"
@@ -32,8 +33,7 @@ def test_missing_tools_fall_back_and_a_lost_display_keeps_the_text(tmp_path: Pat
         window = desktop.open_target("editor")
         with desktop.activated():
             monkeypatch.setenv("PATH", str(empty_bin))  # no xclip, xsel, xdotool for the daemon
-            run = Running(Daemon(fault_config(tmp_path, db, method="auto"), source=FakeMic(),
-                                 recognizer=FakeRecognizer(["typed without tools", "kept in history"])))
+            run = Running(Daemon(fault_config(tmp_path, db, method="auto"), factory=StageFactory(source=FakeMic(), recognizer=FakeRecognizer(["typed without tools", "kept in history"]))))
             run.daemon.start()
             try:
                 run.dictate(1)
@@ -47,7 +47,7 @@ def test_missing_tools_fall_back_and_a_lost_display_keeps_the_text(tmp_path: Pat
                 # the chain tried every method and says why each failed
                 assert all(f"{m}: " in error["message"] for m in ("paste", "type", "xdotool"))
                 assert "xdotool is not installed" in error["message"]
-                status = run.daemon.controller.status()
+                status = run.daemon.commands.status()
                 assert status["last_error"].startswith("injection:")
                 assert run.daemon.controller.start()["started"] is True  # the daemon carries on
                 run.daemon.controller.cancel()

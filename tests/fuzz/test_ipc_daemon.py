@@ -21,6 +21,7 @@ from hypothesis import seed as hypothesis_seed
 from onevox.audio.filesource import FileAudioSource
 from onevox.config import load_config
 from onevox.daemon.app import Daemon
+from onevox.daemon.stages import StageFactory
 from onevox.inject.stdout import StdoutInjector
 from onevox.ipc import protocol as proto
 from onevox.ipc.client import IpcClient
@@ -53,8 +54,7 @@ def daemon() -> Iterator[Daemon]:
         # with its config file, `reload` (where the daemon has it) is served for real, not refused
         extra = {"config_path": path} if "config_path" in inspect.signature(Daemon).parameters else {}
         source = FileAudioSource(np.zeros(RATE // 10, np.float32), RATE, realtime=True)  # a quiet, warm mic
-        with Daemon(config, source=source, injector=StdoutInjector(io.StringIO()),
-                    recognizer=FakeRecognizer(), **extra) as d:
+        with Daemon(config, factory=StageFactory(source=source, injector=StdoutInjector(io.StringIO()), recognizer=FakeRecognizer()), **extra) as d:
             yield d
 
 

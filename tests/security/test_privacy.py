@@ -24,6 +24,7 @@ import pytest
 
 from onevox.config import AudioConfig, Config, HotkeyConfig, InjectionConfig, VadConfig
 from onevox.daemon.app import Daemon
+from onevox.daemon.stages import StageFactory
 from onevox.inject.stdout import StdoutInjector
 from onevox.ipc.client import IpcClient
 from tests.daemon.doubles import FakeRecognizer, tone
@@ -61,8 +62,7 @@ def daemon(short_xdg: Path) -> Iterator[Daemon]:
     from onevox.audio.filesource import FileAudioSource
 
     source = FileAudioSource(np.zeros(1600, np.float32), 16000, realtime=True)
-    with Daemon(private_config(), source=source, injector=StdoutInjector(io.StringIO()),
-                recognizer=FakeRecognizer(), hotkey=False) as d:
+    with Daemon(private_config(), factory=StageFactory(source=source, injector=StdoutInjector(io.StringIO()), recognizer=FakeRecognizer()), hotkey=False) as d:
         yield d
 
 
@@ -89,7 +89,7 @@ def test_another_uid_is_refused_by_the_running_daemon(daemon: Daemon) -> None:
     os.chmod(path, 0o666)
     kind, body = _request_as(NOBODY, path)
     assert kind == "reply" and json.loads(body)["error"]["code"] == "forbidden", body
-    status = daemon.controller.status()
+    status = daemon.commands.status()
     assert status["state"] == "idle" and status["dictations"] == 0
 
 

@@ -23,6 +23,7 @@ from onevox.audio import SAMPLE_RATE
 from onevox.audio.filesource import FileAudioSource
 from onevox.config import AudioConfig, Config, HistoryConfig, HotkeyConfig, InjectionConfig
 from onevox.daemon.app import Daemon
+from onevox.daemon.stages import StageFactory
 from onevox.inject.stdout import StdoutInjector
 
 TAIL_S = 0.8  # silence after each clip: longer than the VAD's min_silence, so speech has ended at release
@@ -82,8 +83,7 @@ class SoakRig:
     def __init__(self, config: Config, recognizer: Any) -> None:
         self.source = FileAudioSource(np.zeros(0, dtype=np.float32), SAMPLE_RATE, realtime=False)
         self.sink = _Sink()
-        self.daemon = Daemon(config, source=self.source, injector=StdoutInjector(self.sink),
-                             recognizer=recognizer, ipc=False, hotkey=False)
+        self.daemon = Daemon(config, factory=StageFactory(source=self.source, injector=StdoutInjector(self.sink), recognizer=recognizer), ipc=False, hotkey=False)
         self.daemon.start()
         self._events = self.daemon.bus.subscribe()
         self.errors: list[dict[str, Any]] = []
@@ -147,7 +147,7 @@ class SoakRig:
         return event
 
     def status(self) -> dict[str, Any]:
-        return self.daemon.controller.status()
+        return self.daemon.commands.status()
 
     def close(self) -> None:
         self._events.close()

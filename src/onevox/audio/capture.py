@@ -234,7 +234,10 @@ class AudioCapture:
                 refresh_devices()  # PortAudio only sees devices (or a restarted server) after a rescan
                 note = self._open()
         except AudioError as exc:
-            self._error = f"{self._lost_reason}; reopening failed: {exc}"
+            # the same cause twice reads as noise ("no device (x); reopening failed: no device (x)")
+            failure = str(exc)
+            lost = self._lost_reason
+            self._error = failure if not lost or lost == failure else f"{lost}; reopening failed: {failure}"
             self._retry_at = now + self._backoff.next_delay()
             return
         self.restarts += 1

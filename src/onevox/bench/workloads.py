@@ -110,12 +110,12 @@ class DictationRig:
     def __init__(self, config: Config, recognizer: Any | None = None) -> None:
         from onevox.audio.filesource import FileAudioSource
         from onevox.daemon.app import Daemon
+        from onevox.daemon.stages import StageFactory
         from onevox.inject.stdout import StdoutInjector
 
         self.source = FileAudioSource(np.zeros(0, dtype=np.float32), SAMPLE_RATE, realtime=True)
         self.sink = _SignalStream()
-        self.daemon = Daemon(config, source=self.source, injector=StdoutInjector(self.sink),
-                             recognizer=recognizer, ipc=False, hotkey=False)
+        self.daemon = Daemon(config, factory=StageFactory(source=self.source, injector=StdoutInjector(self.sink), recognizer=recognizer), ipc=False, hotkey=False)
         self.daemon.start()
         self._events = self.daemon.bus.subscribe()
         self.texts: list[str] = []

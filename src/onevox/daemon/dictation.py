@@ -17,7 +17,8 @@ import os
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -27,11 +28,13 @@ import numpy as np
 from onevox import paths
 from onevox.asr.memory import release_free_memory
 from onevox.audio import SAMPLE_RATE
+from onevox.clock import SYSTEM_CLOCK, Clock
 from onevox.config import Config, PostProcessingConfig
 from onevox.daemon.early import EarlyDecode, PauseWatcher
+from onevox.daemon.stages import Stages
+from onevox.daemon.state import AudioEvent, Outcome
 from onevox.errors import OnevoxError
 from onevox.history import HistoryEntry
-from onevox.metrics import Metrics
 from onevox.text.hallucination import is_hallucination
 from onevox.text.postprocess import join_segments, postprocess
 
@@ -39,14 +42,13 @@ if TYPE_CHECKING:
     from onevox.asr.base import SpeechRecognizer
     from onevox.audio.base import AudioSource
     from onevox.daemon.record import Dictation
-    from onevox.history import History
     from onevox.inject.base import Injector
     from onevox.vad.segmenter import SpeechSegment, SpeechSegmenter
 
 log = logging.getLogger(__name__)
 
 _STOP = object()  # sentinel that ends a worker thread
-WORKERS = ("capture", "inference", "injection")
+_CAPTURE, _INFERENCE, _INJECTION = "capture", "inference", "injection"  # the workers, named as in traces
 
 
 @dataclass(frozen=True)
@@ -81,36 +83,31 @@ class PipelineListener(Protocol):
 
     def on_error(self, d: Dictation, stage: str, message: str, *, fatal: bool) -> None: ...
 
+    def on_audio_event(self, kind: str, message: str) -> None: ...
 
-@dataclass
-class Stages:
-    """The stage objects a pipeline drives; built from the config by daemon.app (or doubles in tests)."""
+    def on_model_loaded(self, model_name: str) -> None: ...
 
-    source: AudioSource
-    segmenter: SpeechSegmenter
-    recognizer: SpeechRecognizer
-    injector: Injector
-    history: History | None
-    metrics: Metrics = field(default_factory=Metrics)
+    def on_model_failed(self, message: str) -> None: ...
 
 
 class Pipeline:
     """Owns the three worker threads; `begin(d)` queues a dictation for capture."""
 
     def __init__(self, stages: Stages, options: PipelineOptions, text_cfg: PostProcessingConfig,
-                 listener: PipelineListener) -> None:
+                 listener: PipelineListener, clock: Clock = SYSTEM_CLOCK) -> None:
         self.stages = stages
         self.options = options
         self.text_cfg = text_cfg
         self.listener = listener
+        self.clock = clock
         self._capture_q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._asr_q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._deliver_q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._last_end_ns = 0  # when the previous dictation's capture ended (no audio read twice)
         self._pauses = _pause_watcher(options)
-        workers = ((self._capture_q, self._capture, "capture", True),
-                   (self._asr_q, self._asr_job, "inference", False),  # one bad segment: the rest still count
-                   (self._deliver_q, self._deliver, "injection", True))
+        workers = ((self._capture_q, self._capture, _CAPTURE, True),
+                   (self._asr_q, self._asr_job, _INFERENCE, False),  # one bad segment: the rest still count
+                   (self._deliver_q, self._deliver, _INJECTION, True))
         self._threads = [threading.Thread(target=self._serve, args=w, name=f"onevox-{w[2]}", daemon=True)
                          for w in workers]
 
@@ -121,22 +118,70 @@ class Pipeline:
     def begin(self, d: Dictation) -> None:
         self._capture_q.put((d,))
 
-    def set_options(self, options: PipelineOptions) -> None:
-        """New pre/post roll, limits and early-decode settings; call it on the capture worker (call_on)."""
-        self.options = options
-        self._pauses = _pause_watcher(options)
+    # -- changes between two dictations (a config reload) -------------------------------------------------
+    # Each runs on the worker that uses what it changes, between two jobs, so no dictation ever sees half
+    # of a change: one in flight finishes with what it started with.
 
-    def call_on(self, worker: str, action: Any) -> None:
-        """Run `action()` on a worker thread between two jobs (a config reload swapping a stage there, so
-        no dictation ever sees half of a change). `worker` is one of WORKERS."""
-        queues = dict(zip(WORKERS, (self._capture_q, self._asr_q, self._deliver_q), strict=True))
-        queues[worker].put(_Call(action))
+    def set_options(self, options: PipelineOptions) -> None:
+        """New pre/post roll, limits and early-decode settings."""
+        def apply() -> None:
+            self.options = options
+            self._pauses = _pause_watcher(options)
+
+        self._capture_q.put(_Call(apply))
+
+    def set_text_config(self, text_cfg: PostProcessingConfig) -> None:
+        def apply() -> None:
+            self.text_cfg = text_cfg
+
+        self._deliver_q.put(_Call(apply))
+
+    def swap_segmenter(self, segmenter: SpeechSegmenter) -> None:
+        def apply() -> None:
+            self.stages.segmenter = segmenter
+
+        self._capture_q.put(_Call(apply))
+
+    def swap_source(self, source: AudioSource, reason: str) -> None:
+        """Close the current input and open `source`; the listener hears how that went."""
+        def apply() -> None:
+            old, self.stages.source = self.stages.source, source
+            old.close()
+            try:
+                source.start()
+            except OnevoxError as exc:
+                self.listener.on_audio_event(AudioEvent.LOST, str(exc))
+                return
+            self.listener.on_audio_event(AudioEvent.CHANGED, f"reopened {source.device_name} for {reason}")
+
+        self._capture_q.put(_Call(apply))
+
+    def swap_injector(self, injector: Injector, *, close_old: bool) -> None:
+        def apply() -> None:
+            old, self.stages.injector = self.stages.injector, injector
+            if close_old:
+                old.close()
+
+        self._deliver_q.put(_Call(apply))
+
+    def load_model(self, load: Callable[[], SpeechRecognizer]) -> None:
+        """Load a model on the ASR worker (decodes wait for it rather than mixing two models)."""
+        def apply() -> None:
+            try:
+                recognizer = load()
+            except OnevoxError as exc:
+                self.listener.on_model_failed(str(exc))
+                return
+            self.stages.recognizer = recognizer
+            self.listener.on_model_loaded(recognizer.model_name)
+
+        self._asr_q.put(_Call(apply))
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop the workers (what is queued is dropped by the caller's cancel, not decoded)."""
         for q in (self._capture_q, self._asr_q, self._deliver_q):
             q.put(_STOP)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout  # joining threads: real time, whatever the dictation clock
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(max(deadline - time.monotonic(), 0.0))
@@ -163,7 +208,7 @@ class Pipeline:
         self._pauses.reset()
         source.begin(self._pre_roll_ms(d))
         try:
-            begun = time.perf_counter_ns()
+            begun = self.clock.perf_ns()
             self._record(d, "hotkey", (begun - d.requested_ns) / 1e6)
             max_samples = int(self.options.max_dictation_s * SAMPLE_RATE)
             while not d.cancelled and not d.stopping:
@@ -175,14 +220,14 @@ class Pipeline:
                 self._finish_capture(d)
         finally:
             source.end()  # idempotent: _finish_capture has usually ended it already
-            self._last_end_ns = time.perf_counter_ns()
+            self._last_end_ns = self.clock.perf_ns()
             if d.cancelled:
                 segmenter.reset()
 
     def _pre_roll_ms(self, d: Dictation) -> int:
         """The configured pre-roll, measured back from the start command (it may have waited for the
         previous dictation's tail), but never reaching into audio the previous dictation already read."""
-        now = time.perf_counter_ns()
+        now = self.clock.perf_ns()
         wanted = (now - d.requested_ns) / 1e6 + self.options.pre_roll_ms
         if self._last_end_ns:
             wanted = min(wanted, (now - self._last_end_ns) / 1e6)
@@ -194,10 +239,10 @@ class Pipeline:
         d.audio_samples += chunk.size
         if self.options.save_recordings:
             d.chunks.append(chunk.copy())
-        start = time.perf_counter_ns()
+        start = self.clock.perf_ns()
         segmenter = self.stages.segmenter
         segments = segmenter.push(chunk)
-        self._record(d, "vad", (time.perf_counter_ns() - start) / 1e6)
+        self._record(d, "vad", (self.clock.perf_ns() - start) / 1e6)
         self._queue_segments(d, segments)
         if self.options.early_decode_ms > 0:
             early = self._pauses.push(chunk, segmenter.in_speech, segments)
@@ -211,8 +256,8 @@ class Pipeline:
         if segmenter.in_speech and self.options.post_roll_ms > 0:
             d.post_roll = True
             target = d.audio_samples + self.options.post_roll_ms * SAMPLE_RATE // 1000
-            deadline = time.monotonic() + self.options.post_roll_ms / 1000 + 0.25  # a stalled device
-            while d.audio_samples < target and time.monotonic() < deadline and not d.cancelled:
+            deadline = self.clock.monotonic() + self.options.post_roll_ms / 1000 + 0.25  # a stalled device
+            while d.audio_samples < target and self.clock.monotonic() < deadline and not d.cancelled:
                 self._consume(d, source.read(self.options.read_timeout_s))
         source.end()
         while not d.cancelled and (chunk := source.read(0.0)).size:  # after end(): never waits
@@ -220,7 +265,7 @@ class Pipeline:
         if d.cancelled:
             return
         self._queue_segments(d, segmenter.flush())
-        self._record(d, "capture", (time.perf_counter_ns() - d.release_ns) / 1e6)
+        self._record(d, "capture", (self.clock.perf_ns() - d.release_ns) / 1e6)
         self._asr_q.put((d, "end", None))  # this dictation's audio is all in
 
     def _queue_segments(self, d: Dictation, segments: list[SpeechSegment]) -> None:
@@ -258,28 +303,29 @@ class Pipeline:
     def _decode(self, d: Dictation, audio: np.ndarray, *, early: bool = False) -> str:
         with self.stages.metrics.span("inference", dictation=d.id, audio_s=round(audio.size / SAMPLE_RATE, 3),
                                       early=early):
-            start = time.perf_counter_ns()
+            start = self.clock.perf_ns()
             transcript = self.stages.recognizer.transcribe(audio, prompt=d.prompt())
-            self._record(d, "inference", (time.perf_counter_ns() - start) / 1e6)
+            self._record(d, "inference", (self.clock.perf_ns() - start) / 1e6)
         return transcript.text.strip()
 
     # -- delivery worker ----------------------------------------------------------------------------------
 
     def _deliver(self, d: Dictation) -> None:
-        start = time.perf_counter_ns()
+        start = self.clock.perf_ns()
         d.raw_text = join_segments(d.texts)
         d.text = postprocess(d.raw_text, self.text_cfg)
-        self._record(d, "postprocess", (time.perf_counter_ns() - start) / 1e6)
+        self._record(d, "postprocess", (self.clock.perf_ns() - start) / 1e6)
         if self.options.save_recordings:
             self._save_recording(d)
         if not d.text.strip():
-            d.outcome = "empty"
+            d.outcome = Outcome.EMPTY
             self.listener.on_transcribed(d)
             self.listener.on_done(d)
             return
         self.listener.on_transcribed(d)
         self._add_history(d)
         if not d.begin_injection():
+            d.outcome = Outcome.CANCELLED
             self._mark_history(d, "not_injected", "cancelled before injection")
             return
         self._inject(d)
@@ -290,33 +336,33 @@ class Pipeline:
         history = self.stages.history
         if history is None:
             return
-        start = time.perf_counter_ns()
+        start = self.clock.perf_ns()
         entry = HistoryEntry(text=d.text, raw_text=d.raw_text, audio_s=round(d.audio_s, 3),
-                             model=getattr(self.stages.recognizer, "model_name", ""), timings=dict(d.timings))
+                             model=self.stages.recognizer.model_name, timings=dict(d.timings))
         try:
             d.history_id = history.add(entry)
         except OnevoxError as exc:  # the text is still injected: losing history must not lose the words
             self._report(d, "history", exc, fatal=False)
-        self._record(d, "history", (time.perf_counter_ns() - start) / 1e6)
+        self._record(d, "history", (self.clock.perf_ns() - start) / 1e6)
 
     def _inject(self, d: Dictation) -> None:
         injector = self.stages.injector
-        start = time.perf_counter_ns()
+        start = self.clock.perf_ns()
         try:
             with self.stages.metrics.span("injection", dictation=d.id, chars=len(d.text)):
                 injector.inject(d.text)
         except Exception as exc:
             if not isinstance(exc, OnevoxError):
                 log.exception("injector %s failed unexpectedly", injector.name)
-            d.outcome = "failed"
+            d.outcome = Outcome.FAILED
             self._mark_history(d, "failed", str(exc))
             hint = (f" (the text is saved as history #{d.history_id}: onevox history last --copy)"
                     if d.history_id else "")
             self._report(d, "injection", OnevoxError(f"{exc}{hint}"), fatal=True)
             return
-        end = time.perf_counter_ns()
+        end = self.clock.perf_ns()
         d.method = injector.name
-        d.outcome = "injected"
+        d.outcome = Outcome.INJECTED
         self._record(d, "injection", (end - start) / 1e6)
         self._record(d, "release_to_text", (end - d.release_ns) / 1e6)
         self._mark_history(d, "injected", "")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 
 from onevox.audio import SAMPLE_RATE
+from onevox.clock import SYSTEM_CLOCK, Clock
+from onevox.daemon.state import Outcome
 
 _MAX_PROMPT_CHARS = 1200  # more than the model can take as context; bounds tokenising a long dictation
 
@@ -15,10 +16,11 @@ _MAX_PROMPT_CHARS = 1200  # more than the model can take as context; bounds toke
 class Dictation:
     """One dictation in flight. The controller sets its flags; the pipeline's workers fill in its results."""
 
-    def __init__(self, dictation_id: int) -> None:
+    def __init__(self, dictation_id: int, clock: Clock = SYSTEM_CLOCK) -> None:
         self.id = dictation_id
-        self.requested_ns = time.perf_counter_ns()  # when the start command arrived
-        self.created_at = time.time()
+        self._clock = clock
+        self.requested_ns = clock.perf_ns()  # when the start command arrived
+        self.created_at = clock.wall()
         self.release_ns = 0  # when the stop command arrived (0: still recording)
         self._stop = threading.Event()
         self._cancel = threading.Event()
@@ -35,7 +37,7 @@ class Dictation:
         self.raw_text = ""
         self.text = ""
         self.method = ""
-        self.outcome = ""  # injected | empty | failed
+        self.outcome = Outcome.PENDING
         self.history_id = 0
         self.recording_path = ""
         self.errors: list[str] = []  # failures that did not end the dictation (a segment, the history)
@@ -54,7 +56,7 @@ class Dictation:
 
     def request_stop(self) -> None:
         if not self._stop.is_set():
-            self.release_ns = time.perf_counter_ns()
+            self.release_ns = self._clock.perf_ns()
             self._stop.set()
 
     def cancel(self) -> bool:

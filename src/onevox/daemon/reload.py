@@ -13,7 +13,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from pathlib import Path
-from typing import Any
 
 from onevox.config import Config
 
@@ -38,10 +37,6 @@ def changed_keys(old: Config, new: Config) -> list[str]:
         changed += [f"{section.name}.{key.name}" for key in fields(before)
                     if getattr(before, key.name) != getattr(after, key.name)]
     return changed
-
-
-def sections_of(keys: list[str]) -> set[str]:
-    return {key.split(".", 1)[0] for key in keys}
 
 
 def restart_needed(keys: list[str]) -> list[str]:
@@ -97,16 +92,3 @@ class ConfigWatcher:
                 self.on_change()
             except Exception:  # a reload must never take the daemon down
                 log.exception("config reload failed")
-
-
-def describe(changed: list[str], restart: list[str]) -> dict[str, Any]:
-    """The `config_reloaded` event's fields."""
-    fields_: dict[str, Any] = {"changed": changed, "applied": [k for k in changed if k not in restart],
-                               "restart_needed": restart}
-    if restart:
-        fields_["message"] = f"restart needed for {', '.join(restart)} (`onevox stop` then `onevox daemon`)"
-    elif changed:
-        fields_["message"] = f"applied {', '.join(changed)}"
-    else:
-        fields_["message"] = "no change"
-    return fields_

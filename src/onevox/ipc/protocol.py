@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,27 @@ VERSION = 1
 # a request line longer than this (without its newline) is answered with `too_large` and the connection closed
 MAX_LINE_BYTES = 64 * 1024
 
-COMMANDS = frozenset({
-    "ping", "status", "toggle", "start_dictation", "stop_dictation", "cancel", "subscribe", "shutdown",
-    "reload",
-})
+
+
+class Command(StrEnum):
+    """Every command a request may name: the one table the server, the daemon and the client share."""
+
+    PING = "ping"  # answered by the server itself
+    STATUS = "status"
+    TOGGLE = "toggle"
+    START_DICTATION = "start_dictation"
+    STOP_DICTATION = "stop_dictation"
+    CANCEL = "cancel"
+    SUBSCRIBE = "subscribe"  # turns the connection into an event stream (the server's job)
+    SHUTDOWN = "shutdown"
+    RELOAD = "reload"
+
+
+COMMANDS = frozenset(Command)
+# answered by the IPC server without the daemon's command table
+SERVER_COMMANDS = frozenset({Command.PING, Command.SUBSCRIBE})
+# what the daemon's command table must answer: everything else
+DAEMON_COMMANDS = COMMANDS - SERVER_COMMANDS
 
 # error codes a response may carry
 BAD_JSON = "bad_json"
@@ -45,7 +63,7 @@ _ENVELOPE_KEYS = ("v", "id", "cmd")
 @dataclass(frozen=True)
 class Request:
     id: int  # chosen by the client, echoed in the response
-    cmd: str  # one of COMMANDS
+    cmd: Command
     args: dict[str, Any] = field(default_factory=dict)  # every other key of the request object
 
 
@@ -94,7 +112,7 @@ def _validate(obj: dict[str, Any]) -> Request:
         raise ProtocolError(UNKNOWN_COMMAND,
                             f"unknown command {_short(cmd)!r}; known: {', '.join(sorted(COMMANDS))}", echo_id)
     args = {k: v for k, v in obj.items() if k not in _ENVELOPE_KEYS}
-    return Request(id=echo_id, cmd=cmd, args=args)
+    return Request(id=echo_id, cmd=Command(cmd), args=args)
 
 
 def encode_request(request_id: int, cmd: str, **args: Any) -> bytes:

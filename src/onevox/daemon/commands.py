@@ -1,0 +1,77 @@
+"""The daemon's command table: every IPC command the daemon answers, and the hotkey's commands, mapped to
+what runs them. The names come from the protocol (ipc/protocol.py), the one list the server and the clients
+use too; building the table fails if a protocol command has no handler here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from onevox.daemon.controller import Controller
+from onevox.daemon.diagnostics import Diagnostics, ReloadReport
+from onevox.errors import IpcError, OnevoxError
+from onevox.ipc.protocol import DAEMON_COMMANDS, UNAVAILABLE, UNKNOWN_COMMAND, Command
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[], dict[str, Any]]
+# what the hotkey listener sends (hotkey/base.py) -> the protocol command it means
+HOTKEY_COMMANDS: Mapping[str, Command] = {"start": Command.START_DICTATION, "stop": Command.STOP_DICTATION,
+                                          "toggle": Command.TOGGLE, "cancel": Command.CANCEL}
+
+
+class CommandTable:
+    """`dispatch(cmd, args)` for the IPC server and `on_hotkey(command)` for the hotkey listener."""
+
+    def __init__(self, controller: Controller, diagnostics: Diagnostics,
+                 reload: Callable[[], ReloadReport] | None = None) -> None:
+        self.controller = controller
+        self.diagnostics = diagnostics
+        self._reload = reload
+        self._handlers: dict[Command, Handler] = {
+            Command.STATUS: self.status, Command.TOGGLE: controller.toggle,
+            Command.START_DICTATION: controller.start, Command.STOP_DICTATION: controller.stop,
+            Command.CANCEL: controller.cancel, Command.SHUTDOWN: controller.shutdown,
+            Command.RELOAD: self.reload,
+        }
+        missing = DAEMON_COMMANDS - set(self._handlers)
+        if missing:
+            raise RuntimeError(f"no handler for {sorted(missing)}")
+
+    def dispatch(self, cmd: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The IPC entry point: one command name and its arguments -> a result dict."""
+        try:
+            handler = self._handlers[Command(cmd)]
+        except (ValueError, KeyError):
+            known = ", ".join(sorted(self._handlers))
+            raise IpcError(f"unknown command {cmd!r}; known: {known}", code=UNKNOWN_COMMAND) from None
+        return handler()
+
+    def on_hotkey(self, command: str) -> None:
+        """From the hotkey listener's thread: 'start', 'stop', 'toggle' or 'cancel'."""
+        cmd = HOTKEY_COMMANDS.get(command)
+        if cmd is None:
+            log.warning("ignoring unknown hotkey command %r", command)
+            return
+        try:
+            self._handlers[cmd]()
+        except OnevoxError as exc:  # e.g. no model: status and the error event already say so
+            log.warning("hotkey %s refused: %s", command, exc)
+
+    def set_reload(self, reload: Callable[[], ReloadReport] | None) -> None:
+        self._reload = reload
+
+    def reload(self) -> dict[str, Any]:
+        if self._reload is None:
+            raise IpcError("this daemon was started without a config file to reload", code=UNAVAILABLE)
+        return self._reload().fields()
+
+    def status(self) -> dict[str, Any]:
+        """Instant: reads what is already known, never waits on the model, the device or the disk."""
+        controller = self.controller
+        stages = controller.stages
+        return {**controller.snapshot(), **self.diagnostics.fields(),
+                "model": stages.recognizer.model_name, "device": stages.source.device_name,
+                "injector": stages.injector.name, "history": stages.history is not None,
+                "latencies": stages.metrics.summary()}
