@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from onevox.history import SCHEMA_VERSION, History, HistoryEntry, HistoryError
+from onevox.history import INTERRUPTED_NOTE, SCHEMA_VERSION, History, HistoryEntry, HistoryError
 
 
 @pytest.fixture
@@ -231,3 +231,105 @@ def test_a_full_disk_raises_history_error(tmp_path: Path) -> None:
         with pytest.raises(HistoryError, match="no space left"):
             for _ in range(50):
                 h.add(_entry("x" * 20_000))
+
+
+def test_resolve_interrupted_marks_what_an_earlier_process_left_pending(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with History(path) as killed:  # a daemon that died between add() and mark_*()
+        done = killed.add(_entry("typed"))
+        killed.mark_injected(done, "paste")
+        lost = killed.add(_entry("Never typed because of the crash."))
+    with History(path) as daemon:
+        own = daemon.add(_entry("in flight in this daemon"))
+        assert daemon.resolve_interrupted() == 1
+        assert daemon.resolve_interrupted() == 0
+        entry = daemon.get(lost)
+        assert entry is not None and (entry.status, entry.error) == ("interrupted", INTERRUPTED_NOTE)
+        assert [e.id for e in daemon.search("crash")] == [lost]
+        assert [(e.id, e.status) for e in daemon.list()] == [
+            (own, "pending"), (lost, "interrupted"), (done, "injected")]
+
+
+def test_opening_the_history_leaves_a_running_daemons_entry_pending(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with History(path) as daemon:
+        in_flight = daemon.add(_entry("being typed right now"))
+        with History(path) as cli:  # `onevox history list` while the daemon injects
+            assert [e.status for e in cli.list()] == ["pending"]
+        assert daemon.resolve_interrupted() == 0  # its own entries are not from an earlier process
+        daemon.mark_injected(in_flight, "paste")
+        assert [e.status for e in daemon.list()] == ["injected"]
+
+
+_SCHEMA_1 = """
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+INSERT INTO schema_version (version) VALUES (1);
+CREATE TABLE entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, created_at REAL NOT NULL, text TEXT NOT NULL,
+    raw_text TEXT NOT NULL DEFAULT '', audio_s REAL NOT NULL DEFAULT 0, model TEXT NOT NULL DEFAULT '',
+    timings TEXT NOT NULL DEFAULT '{}', method TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'injected', 'failed', 'not_injected')),
+    error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX entries_created ON entries (created_at);
+CREATE VIRTUAL TABLE entries_fts USING fts5(text, content='entries', content_rowid='id');
+CREATE TRIGGER entries_ai AFTER INSERT ON entries BEGIN
+    INSERT INTO entries_fts (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER entries_ad AFTER DELETE ON entries BEGIN
+    INSERT INTO entries_fts (entries_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+INSERT INTO entries (created_at, text, status) VALUES (1.0, 'Old injected words', 'injected');
+INSERT INTO entries (created_at, text) VALUES (2.0, 'Old words a killed daemon left pending');
+INSERT INTO entries (created_at, text) VALUES (3.0, 'Deleted newest words');
+DELETE FROM entries WHERE id = 3;
+"""
+
+
+def test_a_version_1_file_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(_SCHEMA_1)
+    conn.close()
+    with History(path) as h:
+        assert [(e.id, e.text, e.status) for e in h.list()] == [
+            (2, "Old words a killed daemon left pending", "pending"), (1, "Old injected words", "injected")]
+        assert h.resolve_interrupted() == 1  # the old CHECK constraint would refuse this status
+        assert [e.id for e in h.search("killed")] == [2]
+        new = h.add(_entry("New words after the upgrade"))
+        assert new == 4  # id 3 was used and deleted: never handed out again
+        assert [e.id for e in h.search("upgrade")] == [new]
+        assert h.delete(new) and h.search("upgrade") == []
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+        table = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'entries'").fetchone()[0]
+        assert "'interrupted'" in table
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        conn.execute("INSERT INTO entries_fts (entries_fts) VALUES ('integrity-check')")
+    conn.close()
+
+
+def test_two_processes_opening_a_version_1_file_at_once_both_work(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(_SCHEMA_1)
+    conn.close()
+    handles: list[History] = []
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            handles.append(History(path))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(handles) == 4
+    assert all(h.count() == 2 for h in handles)
+    for h in handles:
+        h.close()

@@ -2,11 +2,13 @@
 
 The daemon adds an entry BEFORE it injects the text (status "pending"), then marks it injected or failed: if
 the paste goes wrong, or the machine dies half-way, the words are still here (`onevox history last --copy`).
-The file is private (0600, in a 0700 folder) and never leaves the machine.
+An entry a killed daemon left "pending" becomes "interrupted" when the next daemon starts
+(`History.resolve_interrupted`). The file is private (0600, in a 0700 folder) and never leaves the machine.
 """
 
 from __future__ import annotations
 
+import builtins
 import csv
 import json
 import os
@@ -23,16 +25,17 @@ from typing import Any, TextIO
 from onevox import paths
 from onevox.errors import OnevoxError
 
-SCHEMA_VERSION = 1
-STATUSES = ("pending", "injected", "failed", "not_injected")
+# 2: status may be "interrupted" (the CHECK constraint of version 1 refuses it)
+SCHEMA_VERSION = 2
+STATUSES = ("pending", "injected", "failed", "not_injected", "interrupted")
+INTERRUPTED_NOTE = "the daemon stopped before this text was injected"
 EXPORT_FORMATS = ("json", "jsonl", "csv", "txt")
 BUSY_TIMEOUT_MS = 2000
 
 _COLUMNS = "id, created_at, text, raw_text, audio_s, model, timings, method, status, error"
 _FTS_COLUMNS = ", ".join("e." + c.strip() for c in _COLUMNS.split(","))
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS entries (
+_CREATE_ENTRIES = f"""
+CREATE TABLE entries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     created_at REAL NOT NULL,
     text TEXT NOT NULL,
@@ -43,19 +46,19 @@ CREATE TABLE IF NOT EXISTS entries (
     method TEXT NOT NULL DEFAULT '',
     status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ({", ".join(repr(s) for s in STATUSES)})),
     error TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS entries_created ON entries (created_at);
-"""
+)"""
+_CREATE_INDEX = "CREATE INDEX IF NOT EXISTS entries_created ON entries (created_at)"
 # Full-text index kept in step with `entries` by triggers (only when this SQLite has FTS5).
-_FTS_SCHEMA = """
-CREATE VIRTUAL TABLE IF NOT EXISTS entries_fts USING fts5(text, content='entries', content_rowid='id');
-CREATE TRIGGER IF NOT EXISTS entries_ai AFTER INSERT ON entries BEGIN
+_FTS_TRIGGERS = (
+    """CREATE TRIGGER IF NOT EXISTS entries_ai AFTER INSERT ON entries BEGIN
     INSERT INTO entries_fts (rowid, text) VALUES (new.id, new.text);
-END;
-CREATE TRIGGER IF NOT EXISTS entries_ad AFTER DELETE ON entries BEGIN
+END""",
+    """CREATE TRIGGER IF NOT EXISTS entries_ad AFTER DELETE ON entries BEGIN
     INSERT INTO entries_fts (entries_fts, rowid, text) VALUES ('delete', old.id, old.text);
-END;
-"""
+END""",
+)
+_FTS_TABLE = ("CREATE VIRTUAL TABLE IF NOT EXISTS entries_fts "
+              "USING fts5(text, content='entries', content_rowid='id')")
 
 
 class HistoryError(OnevoxError):
@@ -72,8 +75,8 @@ class HistoryEntry:
     created_at: float = field(default_factory=time.time)  # Unix time the dictation ended
     id: int = 0  # assigned by History.add
     method: str = ""  # injection method that delivered it ('' until injected)
-    status: str = "pending"  # pending | injected | failed | not_injected
-    error: str = ""  # why injection failed
+    status: str = "pending"  # pending | injected | failed | not_injected | interrupted
+    error: str = ""  # why it was not injected
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -92,6 +95,8 @@ class History:
         self.has_fts = False
         with self._guard("open"):
             self._init_schema()
+            # every entry up to here was written before this handle existed (AUTOINCREMENT never reuses an id)
+            self._last_id_at_open = int(self._conn.execute("SELECT MAX(id) FROM entries").fetchone()[0] or 0)
 
     # -- writing ------------------------------------------------------------------------------------------
 
@@ -120,6 +125,16 @@ class History:
     def mark_not_injected(self, entry_id: int, reason: str = "") -> None:
         self._set_status(entry_id, "not_injected", error=reason)
 
+    def resolve_interrupted(self) -> int:
+        """Mark the entries still "pending" from before this handle was opened as "interrupted" (with
+        INTERRUPTED_NOTE as the error) and return how many. For the daemon, once at start: it is then the
+        only writer (the instance lock), so a pending entry belongs to a daemon that died before it could
+        mark it. Never called by the CLI, which would also catch the running daemon's dictation in flight."""
+        with self._guard("update"), self._conn:
+            return self._conn.execute(
+                "UPDATE entries SET status = 'interrupted', error = ? WHERE status = 'pending' AND id <= ?",
+                (INTERRUPTED_NOTE, self._last_id_at_open)).rowcount
+
     def delete(self, entry_id: int) -> bool:
         with self._guard("delete from"), self._conn:
             return self._conn.execute("DELETE FROM entries WHERE id = ?", (entry_id,)).rowcount > 0
@@ -135,7 +150,7 @@ class History:
 
     # -- reading ------------------------------------------------------------------------------------------
 
-    def list(self, limit: int = 20, offset: int = 0) -> list[HistoryEntry]:
+    def list(self, limit: int = 20, offset: int = 0) -> builtins.list[HistoryEntry]:
         """Newest first."""
         return self._query(f"SELECT {_COLUMNS} FROM entries ORDER BY id DESC LIMIT ? OFFSET ?",
                            (limit, offset))
@@ -152,7 +167,7 @@ class History:
         with self._guard("read"):
             return int(self._conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
 
-    def search(self, query: str, limit: int = 50) -> list[HistoryEntry]:
+    def search(self, query: str, limit: int = 50) -> builtins.list[HistoryEntry]:
         """Entries whose text contains every word of `query` (word prefixes with FTS5), newest first."""
         words = query.split()
         if not words:
@@ -212,21 +227,63 @@ class History:
             conn.execute("PRAGMA journal_mode = DELETE")  # e.g. a filesystem without shared memory
         conn.execute("PRAGMA synchronous = NORMAL")
         version = self._schema_version()
+        self._check_version(version)
+        if version < SCHEMA_VERSION or not self._table_exists("entries"):
+            self._upgrade()
+        self.has_fts = self._try_fts()
+
+    def _check_version(self, version: int) -> None:
         if version > SCHEMA_VERSION:
             raise HistoryError(f"history database {self.path} was written by a newer onevox (schema "
                                f"{version}, this one reads {SCHEMA_VERSION}); upgrade onevox or set "
                                "[history] path")
-        with conn:
-            conn.executescript(_SCHEMA)
-            if version == 0:
-                conn.execute("DELETE FROM schema_version")
-                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-        self.has_fts = self._try_fts()
+
+    def _upgrade(self) -> None:
+        """Create the tables, or bring an older file to SCHEMA_VERSION, in one transaction. IMMEDIATE takes
+        the write lock first, so of two processes opening an old file at once one upgrades, the other waits
+        and then finds nothing left to do."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._schema_version()
+            self._check_version(version)
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            if not self._table_exists("entries"):
+                conn.execute(_CREATE_ENTRIES)
+            elif version < SCHEMA_VERSION:
+                self._rebuild_entries()
+            conn.execute(_CREATE_INDEX)
+            conn.execute("DELETE FROM schema_version")
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+
+    def _rebuild_entries(self) -> None:
+        """Re-create `entries` with this version's definition (SQLite cannot alter a CHECK constraint). The
+        ids stay the same, so the full-text index, which refers to them, stays valid; its triggers went with
+        the old table and come back in this transaction: no insert from another process misses the index."""
+        conn = self._conn
+        seq = conn.execute("SELECT MAX(seq) FROM sqlite_sequence WHERE name = 'entries'").fetchone()[0]
+        conn.execute(f"CREATE TEMP TABLE entries_old AS SELECT {_COLUMNS} FROM entries")
+        conn.execute("DROP TABLE entries")
+        conn.execute(_CREATE_ENTRIES)
+        conn.execute(f"INSERT INTO entries ({_COLUMNS}) SELECT {_COLUMNS} FROM entries_old")
+        conn.execute("DROP TABLE temp.entries_old")
+        if seq is not None:  # the ids of deleted newest entries must not be handed out again
+            conn.execute("DELETE FROM sqlite_sequence WHERE name = 'entries'")
+            conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('entries', ?)", (seq,))
+        if self._table_exists("entries_fts"):
+            for trigger in _FTS_TRIGGERS:
+                conn.execute(trigger)
+
+    def _table_exists(self, name: str) -> bool:
+        return self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
     def _schema_version(self) -> int:
-        exists = self._conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").fetchone()
-        if not exists:
+        if not self._table_exists("schema_version"):
             return 0
         row = self._conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
         return int(row[0] or 0)
@@ -236,7 +293,8 @@ class History:
             "SELECT 1 FROM sqlite_master WHERE name = 'entries_fts'").fetchone() is not None
         try:
             with self._conn:
-                self._conn.executescript(_FTS_SCHEMA)
+                for statement in (_FTS_TABLE, *_FTS_TRIGGERS):
+                    self._conn.execute(statement)
                 if not had_index:  # an older file without the index: fill it once
                     self._conn.execute("INSERT INTO entries_fts (entries_fts) VALUES ('rebuild')")
         except sqlite3.OperationalError:
@@ -252,7 +310,7 @@ class History:
                 self._conn.execute("UPDATE entries SET status = ?, method = ?, error = ? WHERE id = ?",
                                    (status, method, error, entry_id))
 
-    def _query(self, sql: str, params: tuple[Any, ...]) -> list[HistoryEntry]:
+    def _query(self, sql: str, params: tuple[Any, ...]) -> builtins.list[HistoryEntry]:
         with self._guard("read"):
             rows = self._conn.execute(sql, params).fetchall()
         return [_row_to_entry(row) for row in rows]

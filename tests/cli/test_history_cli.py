@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from onevox.cli import cli
-from onevox.history import History, HistoryEntry
+from onevox.history import INTERRUPTED_NOTE, History, HistoryEntry
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_list_shows_newest_first(db: Path) -> None:
 
 def test_list_json_and_limit(db: Path) -> None:
     result = run("history", "list", "--json", "--limit", "2")
-    rows = [json.loads(line) for line in result.output.splitlines()]
+    rows = json.loads(result.output)
     assert [r["text"] for r in rows] == ["Naïve café 🙂", "Call the dentist at noon."]
     assert rows[1]["status"] == "failed" and rows[1]["error"] == "no display"
 
@@ -124,7 +124,7 @@ def test_clear_asks_first(db: Path) -> None:
     assert refused.exit_code == 1 and "Delete all 3 dictation(s)" in refused.output
     assert "Buy milk" in run("history", "list").output
     assert run("history", "clear", "--yes").output.strip() == "Deleted 3 dictation(s)."
-    assert run("history", "list", "--json").output == ""
+    assert json.loads(run("history", "list", "--json").output) == []
 
 
 def test_commands_on_a_missing_history_do_not_create_it(isolated_xdg: Path) -> None:
@@ -143,6 +143,51 @@ def test_history_path_from_the_config_file(isolated_xdg: Path, tmp_path: Path) -
     config.write_text(f'[history]\npath = "{custom}"\n')
     assert "From the custom file" in run("--config", str(config), "history", "list").output
     assert "From the custom file" in run("history", "last", "--config", str(config)).output
+
+
+def test_search_json_is_an_array(db: Path) -> None:
+    assert [e["id"] for e in json.loads(run("history", "search", "dentist", "--json").output)] == [2]
+
+
+@pytest.mark.parametrize("args", [("list",), ("search", "nothing-like-this"), ("export", "--format", "json")])
+def test_json_of_an_empty_history_is_an_empty_array(isolated_xdg: Path, args: tuple[str, ...]) -> None:
+    json_args = args if "export" in args else (*args, "--json")
+    missing = run("history", *json_args)
+    assert missing.exit_code == 0 and json.loads(missing.stdout) == []
+    with History(isolated_xdg / "xdg_data_home" / "onevox" / "history.sqlite3"):
+        pass  # the file exists now, with no entries
+    empty = run("history", *json_args)
+    assert empty.exit_code == 0 and json.loads(empty.stdout) == []
+
+
+def test_export_jsonl_of_an_empty_history_is_no_lines(isolated_xdg: Path) -> None:
+    assert run("history", "export", "--format", "jsonl").stdout == ""
+
+
+def test_a_dictation_the_daemon_never_injected_shows_as_interrupted(db: Path) -> None:
+    with History(db) as killed:  # the daemon was killed while typing this one
+        lost = killed.add(HistoryEntry(text="Lost in the crash.", model="tiny.en"))
+    with History(db) as daemon:  # the next daemon, at its start
+        assert daemon.resolve_interrupted() == 1
+    listed = run("history", "list").output.splitlines()[0]
+    assert "Lost in the crash." in listed and f"[interrupted: {INTERRUPTED_NOTE}]" in listed
+    shown = run("history", "show", str(lost))
+    assert f"status:   interrupted: {INTERRUPTED_NOTE}" in shown.output
+    assert shown.output.endswith("\nLost in the crash.\n")
+    as_json = json.loads(run("history", "show", str(lost), "--json").output)
+    assert (as_json["status"], as_json["error"]) == ("interrupted", INTERRUPTED_NOTE)
+    assert json.loads(run("history", "list", "--json").output)[0]["status"] == "interrupted"
+    assert "Lost in the crash." in run("history", "search", "crash").output
+    assert run("history", "last").output == "Lost in the crash.\n"
+
+
+def test_listing_while_the_daemon_injects_leaves_its_dictation_pending(db: Path) -> None:
+    with History(db) as daemon:
+        in_flight = daemon.add(HistoryEntry(text="Being typed right now."))
+        assert "[pending]" in run("history", "list").output.splitlines()[0]
+        assert json.loads(run("history", "show", str(in_flight), "--json").output)["status"] == "pending"
+        daemon.mark_injected(in_flight, "paste")
+    assert "[" not in run("history", "list").output.splitlines()[0]
 
 
 @pytest.mark.e2e

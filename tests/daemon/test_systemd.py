@@ -45,6 +45,27 @@ def test_unit_passes_the_session_environment_and_restarts() -> None:
     assert "systemctl --user enable --now onevox" in unit
 
 
+def test_the_import_hint_names_every_session_variable_the_unit_passes() -> None:
+    # install-service prints IMPORT_ENVIRONMENT; the unit's comment and the README must say the same
+    assert systemd.IMPORT_ENVIRONMENT.split()[3:] == ["DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY"]
+    unit = systemd.render_unit()
+    assert f"#   {systemd.IMPORT_ENVIRONMENT}\n" in unit
+    passed = next(line for line in unit.splitlines() if line.startswith("PassEnvironment="))
+    assert set(systemd.SESSION_VARIABLES) <= set(passed.split("=", 1)[1].split())
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    assert f"\n{systemd.IMPORT_ENVIRONMENT}\n" in readme.read_text(encoding="utf-8")
+
+
+def test_install_service_prints_the_import_hint(isolated_xdg: Path) -> None:
+    from click.testing import CliRunner
+
+    from onevox.cli import cli
+
+    result = CliRunner().invoke(cli, ["install-service"])
+    assert result.exit_code == 0, result.output
+    assert f"\n  {systemd.IMPORT_ENVIRONMENT}\n" in result.stdout
+
+
 def test_config_path_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     words = _systemd_split(_exec_start(systemd.render_unit(python="/usr/bin/python3",

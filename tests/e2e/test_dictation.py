@@ -218,8 +218,7 @@ def test_toggle_mode_typing_without_auto_repeat(toggle_type, speech_dir, clips, 
 
 
 def test_history_keeps_every_dictation(ptt_paste) -> None:
-    out = ptt_paste.daemon.cli("history", "list", "--json").stdout
-    listed = [json.loads(line) for line in out.splitlines() if line.strip()]
+    listed = json.loads(ptt_paste.daemon.cli("history", "list", "--json").stdout)
     assert len(listed) >= 4
     assert all(entry["text"] for entry in listed)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import ctranslate2
 import numpy as np
 import tokenizers
-from faster_whisper.tokenizer import _LANGUAGE_CODES, Tokenizer
+from faster_whisper.tokenizer import Tokenizer
 
 from onevox.asr.base import Transcript
 from onevox.asr.decoding import (
@@ -46,6 +46,7 @@ from onevox.asr.window import (
     window_frames,
 )
 from onevox.audio import SAMPLE_RATE
+from onevox.compat import whisper_language_codes
 from onevox.config import ModelConfig
 from onevox.errors import AudioError, ModelError
 
@@ -276,7 +277,7 @@ def _check_language(language: str, multilingual: bool, model_name: str) -> str |
         return "en"
     if language == "auto":
         return None
-    if language not in _LANGUAGE_CODES:
+    if language not in whisper_language_codes():
         raise ModelError(f"model.language {language!r} is not a Whisper language code (e.g. en, de, fr, "
                          "or auto)")
     return language

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from onevox.compat import rescan_audio_devices
 from onevox.errors import AudioError
 
 # PortAudio calls (listing, rescanning, opening streams) are serialised through this lock: a rescan
@@ -71,9 +72,7 @@ def refresh_devices() -> None:
     sd = sounddevice()
     with PORTAUDIO_LOCK:
         try:
-            if sd._initialized:
-                sd._terminate()
-            sd._initialize()
+            rescan_audio_devices(sd)
         except sd.PortAudioError as exc:
             raise AudioError(f"PortAudio could not be re-initialised: {exc}") from exc
 

@@ -288,7 +288,7 @@ def reload(ctx: click.Context, timeout: float, sub_config_path: str | None) -> N
 @click.pass_context
 def install_service(ctx: click.Context, print_only: bool, sub_config_path: str | None) -> None:
     """Write the systemd user unit that runs the daemon at login."""
-    from onevox.daemon.systemd import install_unit, render_unit
+    from onevox.daemon.systemd import IMPORT_ENVIRONMENT, install_unit, render_unit
 
     config_path = sub_config_path or (ctx.obj or {}).get("config_path")
     if config_path:
@@ -299,7 +299,7 @@ def install_service(ctx: click.Context, print_only: bool, sub_config_path: str |
         return
     path = install_unit(text)
     click.echo(f"wrote {path}\nnow run:\n  systemctl --user daemon-reload\n"
-               "  systemctl --user import-environment DISPLAY WAYLAND_DISPLAY\n"
+               f"  {IMPORT_ENVIRONMENT}\n"
                "  systemctl --user enable --now onevox")
     pid = running_pid(_files(get_config(ctx, sub_config_path)))
     if pid is not None:

@@ -8,15 +8,23 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import click
 
-from onevox.cli.common import config_option, get_config
+from onevox.cli.common import config_option as _untyped_config_option
+from onevox.cli.common import get_config
+from onevox.config import Config
 from onevox.errors import OnevoxError
 from onevox.history import EXPORT_FORMATS, History, HistoryEntry, HistoryError
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+# common.config_option with a type, so that the commands below keep theirs under mypy --strict
+config_option = cast(Callable[[_F], _F], _untyped_config_option)
 
 # clipboard tools tried in order by `history last --copy`: (executable, arguments, needs)
 _CLIPBOARD_TOOLS = (
@@ -32,15 +40,23 @@ def history() -> None:
 
 
 @contextmanager
-def _open(ctx: click.Context, config_path: str | None, *, must_exist: bool = True):
+def _open(ctx: click.Context, config_path: str | None) -> Iterator[tuple[History | None, Path]]:
+    """The history and its path; None instead of a history when the file does not exist yet (reading it
+    must not create it)."""
     config = get_config(ctx, config_path)
     path = config.history_path()
-    if must_exist and not path.exists():
+    if not path.exists():
         yield None, path
         return
-    store = History(path, config.history.max_entries)
-    try:
+    with _store(config) as store:
         yield store, path
+
+
+@contextmanager
+def _store(config: Config) -> Iterator[History]:
+    store = History(config.history_path(), config.history.max_entries)
+    try:
+        yield store
     finally:
         store.close()
 
@@ -49,7 +65,7 @@ def _open(ctx: click.Context, config_path: str | None, *, must_exist: bool = Tru
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=20, show_default=True,
               help="How many dictations to show (newest first).")
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many of the newest.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array of entries ([] when there are none).")
 @config_option
 @click.pass_context
 def list_cmd(ctx: click.Context, limit: int, offset: int, as_json: bool, sub_config_path: str | None) -> None:
@@ -62,7 +78,7 @@ def list_cmd(ctx: click.Context, limit: int, offset: int, as_json: bool, sub_con
 @history.command("search")
 @click.argument("query")
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=50, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array of entries ([] when none match).")
 @config_option
 @click.pass_context
 def search_cmd(ctx: click.Context, query: str, limit: int, as_json: bool,
@@ -123,7 +139,7 @@ def last_cmd(ctx: click.Context, copy: bool, sub_config_path: str | None) -> Non
 @click.pass_context
 def export_cmd(ctx: click.Context, fmt: str, output: str | None, sub_config_path: str | None) -> None:
     """Write every dictation, oldest first, as json, jsonl, csv or txt."""
-    with _open(ctx, sub_config_path, must_exist=False) as (store, _path):
+    with _store(get_config(ctx, sub_config_path)) as store:
         if output is None:
             store.export(fmt, sys.stdout)
             return
@@ -166,9 +182,8 @@ def clear_cmd(ctx: click.Context, yes: bool, sub_config_path: str | None) -> Non
 
 
 def _show_entries(entries: list[HistoryEntry], as_json: bool, *, empty: str) -> None:
-    if as_json:
-        for entry in entries:
-            click.echo(json.dumps(entry.to_dict(), ensure_ascii=False))
+    if as_json:  # an array even when empty: a JSON reader gets [] rather than nothing at all
+        click.echo(json.dumps([entry.to_dict() for entry in entries], ensure_ascii=False, indent=2))
         return
     if not entries:
         click.echo(empty, err=True)
@@ -193,7 +208,7 @@ def _status(entry: HistoryEntry) -> str:
 
 def _copy_to_clipboard(text: str) -> str:
     """Hand the text to the first clipboard tool that works; the tool keeps owning the selection."""
-    reasons = []
+    reasons: list[str] = []
     for tool, args, needs in _CLIPBOARD_TOOLS:
         exe = shutil.which(tool)
         if exe is None:

@@ -17,6 +17,12 @@ log = logging.getLogger(__name__)
 
 TEMPLATE_PATH = Path(__file__).with_name("onevox.service")
 UNIT_NAME = "onevox.service"
+# what the daemon needs from the desktop session to reach the display (XAUTHORITY: X refuses a client
+# without the cookie, which e.g. GDM keeps outside ~/.Xauthority). The unit passes them on from the user
+# manager, which learns them from IMPORT_ENVIRONMENT: install-service prints it; the unit's comment and the
+# README say the same.
+SESSION_VARIABLES = ("DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY")
+IMPORT_ENVIRONMENT = "systemctl --user import-environment " + " ".join(SESSION_VARIABLES)
 # characters that need no quoting in an ExecStart= word
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9_./:@+=,-]+")
 

@@ -11,15 +11,14 @@ session.run with fresh arrays 93 us, io_binding on pre-allocated buffers 84 us, 
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 
+from onevox.compat import silero_model_path as bundled_model_path
 from onevox.errors import ModelError
 from onevox.vad.frames import check_frame, check_frames
 
-MODEL_FILE = "silero_vad_v6.onnx"
 FRAME = 512  # samples per frame at 16 kHz (32 ms)
 CONTEXT = 64  # samples of the previous frame the v5/v6 models see before each frame
 STATE_SHAPE = (1, 1, 128)
@@ -27,21 +26,12 @@ _INPUTS = ("input", "h", "c")
 _OUTPUTS = ("speech_probs", "hn", "cn")
 
 
-def bundled_model_path() -> Path:
-    """Path of the Silero model inside the installed faster-whisper (found without importing it)."""
-    spec = importlib.util.find_spec("faster_whisper")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError("the Silero VAD model comes with faster-whisper, which is not installed: "
-                         "run `pip install faster-whisper`, or set [vad] backend = \"webrtc\"")
-    return Path(next(iter(spec.submodule_search_locations))) / "assets" / MODEL_FILE
-
-
 def _open_session(path: Path):  # -> onnxruntime.InferenceSession
     import onnxruntime as ort
 
     if not path.is_file():
-        raise ModelError(f"Silero VAD model not found at {path}: reinstall faster-whisper "
-                         "(`pip install --force-reinstall faster-whisper`) or set [vad] backend = \"webrtc\"")
+        raise ModelError(f"Silero VAD model not found at {path}: give the path of an existing file, "
+                         "or set [vad] backend = \"webrtc\"")
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1
