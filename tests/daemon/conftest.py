@@ -15,19 +15,18 @@ from onevox.config import Config, PostProcessingConfig
 from onevox.daemon.commands import CommandTable
 from onevox.daemon.controller import Controller
 from onevox.daemon.dictation import PipelineOptions
-from onevox.daemon.stages import Stages
 from onevox.daemon.events import EventBus, SubscriptionClosed
+from onevox.daemon.stages import Stages
 from onevox.history import History
 from onevox.metrics import Metrics
 from tests.daemon.doubles import (
-    BLOCK,
-    RATE,
     SPEECH_LEVEL,
     FakeClock,
     FakeInjector,
     FakeMic,
     FakeRecognizer,
     make_segmenter,
+    play,
 )
 
 WAIT_S = 10.0  # generous deadline for things that should happen (a hang fails instead of blocking)
@@ -116,19 +115,11 @@ class Harness:
             self.mic.wait_begun(began + 1)
         return result
 
-    def advance(self, seconds: float) -> None:
-        """Let `seconds` of virtual time pass, one mic block at a time, each read by the pipeline."""
-        for _ in range(round(seconds * RATE / BLOCK)):
-            self.clock.advance(BLOCK / RATE)
-            self.mic.wait_caught_up()
-
     def speak(self, seconds: float) -> None:
-        self.mic.level = SPEECH_LEVEL
-        self.advance(seconds)
+        play(self.mic, self.clock, SPEECH_LEVEL, seconds)
 
     def pause(self, seconds: float) -> None:
-        self.mic.level = 0.0
-        self.advance(seconds)
+        play(self.mic, self.clock, 0.0, seconds)
 
     def dictate(self, seconds: float = 0.4) -> dict[str, Any]:
         """One whole dictation (speak, then a pause, then stop); returns its `transcribed` event."""

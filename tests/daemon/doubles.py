@@ -1,7 +1,7 @@
 """Small test doubles for the daemon's stages (the real stages are tested in their own suites and wired
 together for real in test_daemon_model.py).
 
-- `FakeClock`: virtual time, moved by the test; the daemon's dictation code reads it instead of the wall clock.
+- `FakeClock`: virtual time, moved by the test; the dictation code reads it instead of the wall clock.
 - `FakeMic`: an AudioSource that produces 20 ms blocks as its clock moves, at the levels the test sets
   (speech = a loud tone, silence = zeros), keeping a pre-roll like the real capture.
 - `LevelDetector`: a FrameClassifier that calls a frame speech when it is loud; used with the REAL
@@ -284,3 +284,17 @@ class FakeInjector:
 
 def audio_error() -> AudioError:
     return AudioError("input device 'fake-mic' disappeared; plug it back in or pick another one")
+
+
+def play(mic: FakeMic, clock: FakeClock, level: float, seconds: float) -> None:
+    """The mic hears `level` for `seconds` of virtual time, one block at a time, each read by the pipeline
+    before the next arrives (what `Harness.speak`/`pause` and the whole-daemon tests use)."""
+    mic.level = level
+    for _ in range(round(seconds * RATE / BLOCK)):
+        clock.advance(BLOCK / RATE)
+        mic.wait_caught_up()
+
+
+def virtual_mic() -> tuple[FakeMic, FakeClock]:
+    clock = FakeClock()
+    return FakeMic(clock=clock), clock

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from onevox.config import Config, DaemonConfig, HistoryConfig, HotkeyConfig, VadConfig
+from onevox.config import Config, DaemonConfig, HistoryConfig, HotkeyConfig, ModelConfig, VadConfig
 from onevox.daemon.app import Daemon, run_daemon
 from onevox.daemon.stages import StageFactory
 from onevox.ipc.client import DaemonNotRunning, IpcClient
 from tests.daemon.conftest import WAIT_S
-from tests.daemon.doubles import SPEECH_LEVEL, FakeInjector, FakeMic, FakeRecognizer
+from tests.daemon.doubles import (
+    SPEECH_LEVEL,
+    FakeClock,
+    FakeInjector,
+    FakeMic,
+    FakeRecognizer,
+    play,
+    virtual_mic,
+)
 from tests.support.waiting import wait_until
 
 
@@ -25,22 +32,31 @@ def _config(tmp_path: Path, **daemon: str) -> Config:
                   daemon=DaemonConfig(socket=str(tmp_path / "run" / "d.sock"), **daemon))
 
 
+class Running:
+    def __init__(self, daemon: Daemon, mic: FakeMic, clock: FakeClock, injector: FakeInjector) -> None:
+        self.daemon, self.mic, self.clock, self.injector = daemon, mic, clock, injector
+        self.config, self.bus = daemon.config, daemon.bus
+
+
 @pytest.fixture
-def running(tmp_path: Path) -> Iterator[Daemon]:
-    daemon = Daemon(_config(tmp_path, trace_path=str(tmp_path / "trace.json")), factory=StageFactory(source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer(["over the socket"])))
+def running(tmp_path: Path) -> Iterator[Running]:
+    mic, clock = virtual_mic()
+    injector = FakeInjector()
+    factory = StageFactory(source=mic, injector=injector, recognizer=FakeRecognizer(["over the socket"]))
+    daemon = Daemon(_config(tmp_path, trace_path=str(tmp_path / "trace.json")), factory=factory, clock=clock)
     daemon.start()
-    yield daemon
+    yield Running(daemon, mic, clock, injector)
     daemon.stop()
 
 
-def test_status_over_ipc_says_ready(running: Daemon) -> None:
+def test_status_over_ipc_says_ready(running: Running) -> None:
     status = IpcClient(running.config.socket_path()).request("status")
     assert status["ready"] is True and status["state"] == "idle"
     assert status["model"] == "fake-model" and status["device"] == "fake-mic"
     assert status["hotkey"] == "none" and status["history"] is True
 
 
-def test_a_dictation_driven_over_ipc_streams_its_events(running: Daemon) -> None:
+def test_a_dictation_driven_over_ipc_streams_its_events(running: Running) -> None:
     client = IpcClient(running.config.socket_path())
     events: list[dict] = []
     subscribed = threading.Event()
@@ -57,10 +73,9 @@ def test_a_dictation_driven_over_ipc_streams_its_events(running: Daemon) -> None
     listener.start()
     assert subscribed.wait(WAIT_S)
     wait_until(lambda: running.bus.subscriber_count == 1)
-    mic = running.factory.source(running.config, print)
-    mic.level = SPEECH_LEVEL
     assert client.request("start_dictation")["started"] is True
-    time.sleep(0.3)
+    running.mic.wait_begun(1)
+    play(running.mic, running.clock, SPEECH_LEVEL, 0.3)
     assert client.request("stop_dictation")["stopped"] is True
     listener.join(WAIT_S)
     kinds = [e["event"] for e in events]
@@ -69,14 +84,15 @@ def test_a_dictation_driven_over_ipc_streams_its_events(running: Daemon) -> None
     transcribed = next(e for e in events if e["event"] == "transcribed")
     assert "over the socket" in transcribed["text"].lower() and transcribed["v"] == 1
     assert "inference" in transcribed["timings"]
-    assert running.factory.injector(running.config).texts == [transcribed["text"]]
+    assert running.injector.texts == [transcribed["text"]]
 
 
 def test_shutdown_over_ipc_ends_wait_and_stop_removes_the_socket(tmp_path: Path) -> None:
     config = _config(tmp_path, trace_path=str(tmp_path / "trace.json"))
-    daemon = Daemon(config, factory=StageFactory(source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer()))
+    mic = FakeMic()
+    factory = StageFactory(source=mic, injector=FakeInjector(), recognizer=FakeRecognizer())
+    daemon = Daemon(config, factory=factory)
     daemon.start()
-    mic = daemon.factory.source(daemon.config, print)
     assert mic.started
     assert daemon.wait(0) is False
     assert IpcClient(config.socket_path()).request("shutdown") == {"shutting_down": True}
@@ -92,7 +108,8 @@ def test_shutdown_over_ipc_ends_wait_and_stop_removes_the_socket(tmp_path: Path)
 
 def test_history_off_writes_nothing(tmp_path: Path) -> None:
     config = _config(tmp_path).with_changes("history", enabled=False)
-    with Daemon(config, factory=StageFactory(source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer()), ipc=False) as daemon:
+    factory = StageFactory(source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer())
+    with Daemon(config, factory=factory, ipc=False) as daemon:
         assert daemon.commands.status()["history"] is False
     assert not (tmp_path / "history.sqlite3").exists()
 
@@ -102,24 +119,28 @@ def test_a_failed_start_cleans_up(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     config = _config(tmp_path).with_changes("daemon", socket=str(blocker / "d.sock"))
     mic = FakeMic()
-    daemon = Daemon(config, factory=StageFactory(source=mic, injector=FakeInjector(), recognizer=FakeRecognizer()))
+    factory = StageFactory(source=mic, injector=FakeInjector(), recognizer=FakeRecognizer())
+    daemon = Daemon(config, factory=factory)
     with pytest.raises(Exception, match="socket"):
         daemon.start()
     assert mic.closed
 
 
-def test_run_daemon_calls_ready_and_returns_on_shutdown(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    import onevox.daemon.app as app
-
+def test_run_daemon_calls_ready_and_returns_on_shutdown(tmp_path: Path) -> None:
     recognizer = FakeRecognizer()
-    monkeypatch.setattr(app, "_load_recognizer", lambda config, metrics: recognizer)
+    loaded: list[str] = []
+
+    def load(model: ModelConfig) -> FakeRecognizer:
+        loaded.append(model.name)
+        return recognizer
+
     config = _config(tmp_path)
     ready = threading.Event()
     finished = threading.Event()
 
     def serve() -> None:
-        run_daemon(config, factory=StageFactory(source=FakeMic(), injector=FakeInjector()), ready=ready.set)
+        factory = StageFactory(source=FakeMic(), injector=FakeInjector(), load_model=load)
+        run_daemon(config, factory=factory, ready=ready.set)
         finished.set()
 
     thread = threading.Thread(target=serve, daemon=True)
@@ -128,6 +149,7 @@ def test_run_daemon_calls_ready_and_returns_on_shutdown(tmp_path: Path,
     assert IpcClient(config.socket_path()).request("status")["ready"] is True
     IpcClient(config.socket_path()).request("shutdown")
     assert finished.wait(WAIT_S)
+    assert loaded == [config.model.name] and recognizer.warmed  # loaded and warmed once, through the factory
     assert not config.socket_path().exists()
 
 
@@ -136,7 +158,8 @@ def test_no_display_means_no_hotkey_but_the_daemon_runs(tmp_path: Path,
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     config = _config(tmp_path).with_changes("hotkey", backend="x11")
-    with Daemon(config, factory=StageFactory(source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer())) as daemon:
+    factory = StageFactory(source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer())
+    with Daemon(config, factory=factory) as daemon:
         status = IpcClient(config.socket_path()).request("status")
         assert status["ready"] is True and status["hotkey"] == "none"
         assert status["last_error"].startswith("hotkey:") and "onevox toggle" in status["last_error"]
@@ -147,12 +170,13 @@ def test_an_unusable_history_file_does_not_stop_dictation(tmp_path: Path) -> Non
     bad = tmp_path / "history.sqlite3"
     bad.write_bytes(b"garbage, not a database" * 50)
     injector = FakeInjector()
-    with Daemon(_config(tmp_path), factory=StageFactory(source=FakeMic(), injector=injector, recognizer=FakeRecognizer(["kept typing"])), ipc=False) as daemon:
+    mic, clock = virtual_mic()
+    factory = StageFactory(source=mic, injector=injector, recognizer=FakeRecognizer(["kept typing"]))
+    with Daemon(_config(tmp_path), factory=factory, ipc=False, clock=clock) as daemon:
         status = daemon.commands.status()
         assert status["history"] is False and "history" in status["last_error"]
-        mic = daemon.factory.source(daemon.config, print)
-        mic.level = SPEECH_LEVEL
         daemon.controller.start()
-        time.sleep(0.2)
+        mic.wait_begun(1)
+        play(mic, clock, SPEECH_LEVEL, 0.2)
         daemon.controller.stop()
         wait_until(lambda: len(injector.texts) == 1)

@@ -48,7 +48,8 @@ def daemon(tmp_path: Path, recognizer) -> Iterator[tuple[Daemon, FileAudioSource
                     daemon=DaemonConfig(socket=str(tmp_path / "run" / "d.sock")))
     source = FileAudioSource(np.zeros(RATE // 10, np.float32), RATE, realtime=True)  # a quiet, warm mic
     out = io.StringIO()
-    with Daemon(config, factory=StageFactory(source=source, injector=StdoutInjector(out), recognizer=recognizer)) as d:
+    factory = StageFactory(source=source, injector=StdoutInjector(out), recognizer=recognizer)
+    with Daemon(config, factory=factory) as d:
         yield d, source, out
 
 

@@ -34,22 +34,24 @@ def _config(tmp_path: Path, **hotkey: str) -> Config:
                   daemon=DaemonConfig(socket=str(tmp_path / "run" / "d.sock")))
 
 
-def test_the_daemon_closes_the_injector_it_built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import onevox.daemon.app as app
-
+def test_the_daemon_closes_the_injector_it_built(tmp_path: Path) -> None:
     closed: list[str] = []
 
     class Closing(FakeInjector):
         def close(self) -> None:
             closed.append(self.name)
 
-    monkeypatch.setattr(app, "_build_injector", lambda config: Closing())
+    class BuildsClosing(StageFactory):
+        def injector(self, config: Config) -> Closing:
+            return Closing()
+
     config = _config(tmp_path, backend="none").with_changes("injection", method="stdout")
-    with Daemon(config, factory=StageFactory(source=FakeMic(), recognizer=FakeRecognizer()), ipc=False):
+    with Daemon(config, factory=BuildsClosing(source=FakeMic(), recognizer=FakeRecognizer()), ipc=False):
         assert closed == []
     assert closed == ["fake"]
     given = Closing()
-    with Daemon(config, factory=StageFactory(source=FakeMic(), recognizer=FakeRecognizer(), injector=given), ipc=False):
+    factory = StageFactory(source=FakeMic(), recognizer=FakeRecognizer(), injector=given)
+    with Daemon(config, factory=factory, ipc=False):
         pass
     assert closed == ["fake"]  # one passed in belongs to the caller
     assert isinstance(config.injection, InjectionConfig)
@@ -60,7 +62,8 @@ def test_the_daemon_closes_the_injector_it_built(tmp_path: Path, monkeypatch: py
 def test_ipc_stop_keeps_the_x11_toggle_hotkey_in_step(tmp_path: Path) -> None:
     with VirtualDesktop.start(tmp_path, repeat=False) as desktop, desktop.activated():
         config = _config(tmp_path, backend="x11", mode="toggle", trigger="ctrl+alt+d", cancel="escape")
-        with Daemon(config, factory=StageFactory(source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer())) as daemon:
+        factory = StageFactory(source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer())
+        with Daemon(config, factory=factory) as daemon:
             log = EventLog(daemon.bus)
             listener = daemon._hotkey
             try:

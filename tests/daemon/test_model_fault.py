@@ -24,7 +24,8 @@ from tests.support.waiting import wait_until
 def _daemon(tmp_path: Path, model: str) -> tuple[Daemon, Path, EventLog]:
     path = tmp_path / "onevox.toml"
     _write(path, _sections(tmp_path, model={"name": model}))
-    daemon = Daemon(load_config(path), factory=StageFactory(source=FakeMic(), injector=FakeInjector()), config_path=path)
+    factory = StageFactory(source=FakeMic(), injector=FakeInjector())
+    daemon = Daemon(load_config(path), factory=factory, config_path=path)
     log = EventLog(daemon.bus)
     daemon.start()
     return daemon, path, log
@@ -88,26 +89,33 @@ def test_a_corrupt_model_folder_is_reported(tmp_path: Path, isolated_xdg: Path) 
 
 
 def test_a_bad_model_in_a_reload_keeps_the_working_one(tmp_path: Path, isolated_xdg: Path) -> None:
-    import onevox.daemon.app as app
+    from onevox.asr.base import SpeechRecognizer
+    from onevox.asr.whisper import load_recognizer
+    from onevox.config import ModelConfig
     from tests.daemon.doubles import FakeRecognizer
 
     recognizer = FakeRecognizer()
     path = tmp_path / "onevox.toml"
     _write(path, _sections(tmp_path))
-    original = app._load_recognizer
-    try:
-        app._load_recognizer = lambda config, metrics: recognizer  # a "loaded" model without the cost
-        daemon = Daemon(load_config(path), factory=StageFactory(source=FakeMic(), injector=FakeInjector()), config_path=path)
-        log = EventLog(daemon.bus)
-        daemon.start()
-    finally:
-        app._load_recognizer = original
+    loads: list[str] = []
+
+    def load(model: ModelConfig) -> SpeechRecognizer:
+        loads.append(model.name)
+        if len(loads) == 1:
+            return recognizer  # a "loaded" model without the cost; the reload then loads for real
+        return load_recognizer(model)
+
+    factory = StageFactory(source=FakeMic(), injector=FakeInjector(), load_model=load)
+    daemon = Daemon(load_config(path), factory=factory, config_path=path)
+    log = EventLog(daemon.bus)
+    daemon.start()
     try:
         _write(path, _sections(tmp_path, model={"name": "base.en"}))
         daemon.reload()
         error = log.wait_for("error", lambda e: e.get("stage") == "model")
         assert "keeping fake-model" in error["message"]
         assert daemon.controller.state == "idle" and daemon.controller.stages.recognizer is recognizer
+        assert loads == ["tiny.en", "base.en"]
     finally:
         daemon.stop()
         log.close()

@@ -14,9 +14,18 @@ import pytest
 from onevox.config import load_config
 from onevox.daemon.app import Daemon
 from onevox.daemon.reload import ConfigWatcher, changed_keys
+from onevox.daemon.stages import StageFactory
 from onevox.ipc.client import IpcClient
 from tests.daemon.conftest import WAIT_S, EventLog
-from tests.daemon.doubles import SPEECH_LEVEL, FakeInjector, FakeMic, FakeRecognizer
+from tests.daemon.doubles import (
+    SPEECH_LEVEL,
+    FakeClock,
+    FakeInjector,
+    FakeMic,
+    FakeRecognizer,
+    play,
+    virtual_mic,
+)
 from tests.support.daemon_proc import toml_config
 from tests.support.waiting import wait_until
 
@@ -40,17 +49,18 @@ def _write(path: Path, sections: dict[str, dict[str, Any]]) -> None:
 
 
 class Running:
-    def __init__(self, daemon: Daemon, path: Path, log: EventLog) -> None:
-        self.daemon, self.path, self.log = daemon, path, log
+    def __init__(self, daemon: Daemon, path: Path, log: EventLog, clock: FakeClock) -> None:
+        self.daemon, self.path, self.log, self.clock = daemon, path, log, clock
 
     def dictate(self) -> str:
-        mic = self.daemon.given("source")
-        injector = self.daemon.given("injector")
+        stages = self.daemon.controller.stages
+        mic, injector = stages.source, stages.injector
+        assert isinstance(mic, FakeMic) and isinstance(injector, FakeInjector)
         count = len(injector.texts)
-        mic.level = SPEECH_LEVEL
         assert self.daemon.controller.start()["started"]
-        time.sleep(0.3)
-        mic.level = 0.0
+        mic.wait_begun(len(mic.begins) + 1)
+        play(mic, self.clock, SPEECH_LEVEL, 0.3)
+        play(mic, self.clock, 0.0, 0.1)
         self.daemon.controller.stop()
         wait_until(lambda: len(injector.texts) > count)
         return injector.texts[-1]
@@ -59,13 +69,15 @@ class Running:
 def _start(tmp_path: Path, sections: dict[str, dict[str, Any]], **given: Any) -> Running:
     path = tmp_path / "onevox.toml"
     _write(path, sections)
-    stages = {"source": FakeMic(), "injector": FakeInjector(),
+    mic, clock = virtual_mic()
+    stages = {"source": mic, "injector": FakeInjector(),
               "recognizer": FakeRecognizer(["hello world"] * 9)}
     stages.update(given)
-    daemon = Daemon(load_config(path), config_path=path, **{k: v for k, v in stages.items() if v is not None})
+    factory = StageFactory(**{k: v for k, v in stages.items() if v is not None})
+    daemon = Daemon(load_config(path), config_path=path, factory=factory, clock=clock)
     log = EventLog(daemon.bus)
     daemon.start()
-    return Running(daemon, path, log)
+    return Running(daemon, path, log, clock)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from onevox.config import (
 from onevox.daemon.app import Daemon
 from onevox.daemon.stages import StageFactory
 from tests.daemon.conftest import WAIT_S, EventLog
-from tests.daemon.doubles import SPEECH_LEVEL, FakeMic, FakeRecognizer
+from tests.daemon.doubles import SPEECH_LEVEL, FakeClock, FakeMic, FakeRecognizer, play, virtual_mic
 from tests.support.waiting import wait_until
 
 
@@ -36,17 +35,16 @@ def fault_config(tmp_path: Path, history: Path, method: str = "stdout") -> Confi
 
 
 class Running:
-    def __init__(self, daemon: Daemon) -> None:
-        self.daemon = daemon
+    def __init__(self, daemon: Daemon, mic: FakeMic, clock: FakeClock) -> None:
+        self.daemon, self.mic, self.clock = daemon, mic, clock
         self.log = EventLog(daemon.bus)
 
     def dictate(self, dictation: int) -> dict[str, Any]:
         """One dictation through the real pipeline; returns its `transcribed` event once it is finished."""
-        mic = self.daemon.given("source")
-        mic.level = SPEECH_LEVEL
         assert self.daemon.controller.start()["dictation"] == dictation
-        time.sleep(0.3)
-        mic.level = 0.0
+        self.mic.wait_begun(len(self.mic.begins) + 1)
+        play(self.mic, self.clock, SPEECH_LEVEL, 0.3)
+        play(self.mic, self.clock, 0.0, 0.1)
         self.daemon.controller.stop()
         event = self.log.wait_for("transcribed", lambda e: e["dictation"] == dictation)
         wait_until(lambda: self.daemon.commands.status()["in_flight"] == 0, timeout=WAIT_S)
@@ -58,9 +56,11 @@ class Running:
 
 
 def start_daemon(config: Config, texts: list[str], **stages: Any) -> Running:
-    daemon = Daemon(config, factory=StageFactory(source=FakeMic(), recognizer=FakeRecognizer(texts)), **stages)
+    mic, clock = virtual_mic()
+    daemon = Daemon(config, factory=StageFactory(source=mic, recognizer=FakeRecognizer(texts), **stages),
+                    clock=clock)
     daemon.start()
-    return Running(daemon)
+    return Running(daemon, mic, clock)
 
 
 @pytest.fixture

@@ -71,6 +71,7 @@ def test_a_locked_history_still_delivers_the_text(tmp_path: Path) -> None:
         assert status["last_error"].startswith("history:") and status["state"] == "idle"
         holder.communicate("", timeout=10)  # the other program lets go
         run.dictate(3)
+        assert run.daemon.commands.status()["last_error"] == ""  # the history works again
     finally:
         if holder is not None and holder.poll() is None:
             holder.kill()
@@ -122,6 +123,7 @@ def test_a_full_disk_still_delivers_the_text(tmp_path: Path, small_fs: Path) -> 
         assert injector.texts[-1].startswith("A sentence that fills the page")
         filler.unlink()
         run.dictate(3)
+        assert run.daemon.commands.status()["last_error"] == ""  # room again, and the entry was stored
     finally:
         filler.unlink(missing_ok=True)
         run.close()

@@ -33,7 +33,9 @@ def test_missing_tools_fall_back_and_a_lost_display_keeps_the_text(tmp_path: Pat
         window = desktop.open_target("editor")
         with desktop.activated():
             monkeypatch.setenv("PATH", str(empty_bin))  # no xclip, xsel, xdotool for the daemon
-            run = Running(Daemon(fault_config(tmp_path, db, method="auto"), factory=StageFactory(source=FakeMic(), recognizer=FakeRecognizer(["typed without tools", "kept in history"]))))
+            factory = StageFactory(source=FakeMic(),
+                                   recognizer=FakeRecognizer(["typed without tools", "kept in history"]))
+            run = Running(Daemon(fault_config(tmp_path, db, method="auto"), factory=factory))
             run.daemon.start()
             try:
                 run.dictate(1)

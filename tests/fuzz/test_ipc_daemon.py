@@ -54,7 +54,10 @@ def daemon() -> Iterator[Daemon]:
         # with its config file, `reload` (where the daemon has it) is served for real, not refused
         extra = {"config_path": path} if "config_path" in inspect.signature(Daemon).parameters else {}
         source = FileAudioSource(np.zeros(RATE // 10, np.float32), RATE, realtime=True)  # a quiet, warm mic
-        with Daemon(config, factory=StageFactory(source=source, injector=StdoutInjector(io.StringIO()), recognizer=FakeRecognizer()), **extra) as d:
+        factory = StageFactory(source=source,
+                               injector=StdoutInjector(io.StringIO()),
+                               recognizer=FakeRecognizer())
+        with Daemon(config, factory=factory, **extra) as d:
             yield d
 
 

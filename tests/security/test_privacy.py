@@ -62,7 +62,8 @@ def daemon(short_xdg: Path) -> Iterator[Daemon]:
     from onevox.audio.filesource import FileAudioSource
 
     source = FileAudioSource(np.zeros(1600, np.float32), 16000, realtime=True)
-    with Daemon(private_config(), factory=StageFactory(source=source, injector=StdoutInjector(io.StringIO()), recognizer=FakeRecognizer()), hotkey=False) as d:
+    factory = StageFactory(source=source, injector=StdoutInjector(io.StringIO()), recognizer=FakeRecognizer())
+    with Daemon(private_config(), factory=factory, hotkey=False) as d:
         yield d
 
 

@@ -83,7 +83,8 @@ class SoakRig:
     def __init__(self, config: Config, recognizer: Any) -> None:
         self.source = FileAudioSource(np.zeros(0, dtype=np.float32), SAMPLE_RATE, realtime=False)
         self.sink = _Sink()
-        self.daemon = Daemon(config, factory=StageFactory(source=self.source, injector=StdoutInjector(self.sink), recognizer=recognizer), ipc=False, hotkey=False)
+        factory = StageFactory(source=self.source, injector=StdoutInjector(self.sink), recognizer=recognizer)
+        self.daemon = Daemon(config, factory=factory, ipc=False, hotkey=False)
         self.daemon.start()
         self._events = self.daemon.bus.subscribe()
         self.errors: list[dict[str, Any]] = []

@@ -115,7 +115,8 @@ class DictationRig:
 
         self.source = FileAudioSource(np.zeros(0, dtype=np.float32), SAMPLE_RATE, realtime=True)
         self.sink = _SignalStream()
-        self.daemon = Daemon(config, factory=StageFactory(source=self.source, injector=StdoutInjector(self.sink), recognizer=recognizer), ipc=False, hotkey=False)
+        factory = StageFactory(source=self.source, injector=StdoutInjector(self.sink), recognizer=recognizer)
+        self.daemon = Daemon(config, factory=factory, ipc=False, hotkey=False)
         self.daemon.start()
         self._events = self.daemon.bus.subscribe()
         self.texts: list[str] = []

@@ -93,8 +93,8 @@ class Daemon:
     def _start(self) -> None:
         config, factory = self.config, self.factory
         recognizer, model_problem = self._load_model(config)
-        stages = Stages(source=factory.source(config, self._on_audio_event), segmenter=factory.segmenter(config),
-                        recognizer=recognizer, injector=factory.injector(config),
+        stages = Stages(source=factory.source(config, self._on_audio_event),
+                        segmenter=factory.segmenter(config), recognizer=recognizer, injector=factory.injector(config),
                         history=self._open_history(config), metrics=self.metrics)
         controller = Controller(config, stages, self.bus, self._options, clock=self.clock,
                                 diagnostics=self.diagnostics)
@@ -134,7 +134,7 @@ class Daemon:
         """Read the config file again and apply what changed (SIGHUP, the file's mtime, IPC/CLI reload)."""
         if self._reloader is None:
             raise RuntimeError("this daemon was started without a config file")
-        return self._reloader.reload().fields()
+        return self._reloaded().fields()
 
     def request_reload(self) -> None:
         """From a signal handler: only wakes the watcher thread, which does the work."""

@@ -163,7 +163,8 @@ class Controller:
             self._set_state(State.TRANSCRIBING)
             held_ms = (d.release_ns - d.requested_ns) / 1e6
             self.bus.publish("recording_stopped", dictation=d.id, reason=reason, held_ms=round(held_ms, 1))
-        return {"stopped": True, "state": State.TRANSCRIBING, "dictation": d.id, "message": f"dictation {d.id}"}
+        return {"stopped": True, "state": State.TRANSCRIBING, "dictation": d.id,
+                "message": f"dictation {d.id}"}
 
     def toggle(self) -> dict[str, Any]:
         with self._lock:

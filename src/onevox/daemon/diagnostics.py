@@ -124,7 +124,8 @@ class Diagnostics:
                 "dictations": self._done, "last_text": self._last_text,
                 "last_error": f"{self._error_stage}: {self._error}" if self._error else "",
                 "audio_event": self._audio_event, "reloads": self._reloads, "reload": self._reload_result,
-                "hotkey": self.hotkey_backend, "uptime_s": round(self._clock.monotonic() - self._started_at, 3),
+                "hotkey": self.hotkey_backend,
+                "uptime_s": round(self._clock.monotonic() - self._started_at, 3),
                 "rss_mb": rss_mb(), "pid": os.getpid(), "version": __version__,
             }
 

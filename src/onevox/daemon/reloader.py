@@ -25,7 +25,8 @@ from onevox.errors import ConfigError, OnevoxError
 log = logging.getLogger(__name__)
 
 # the keys of [audio] that only change pipeline options; the others need the capture reopened
-AUDIO_OPTION_KEYS = ("audio.pre_roll_ms", "audio.post_roll_ms", "audio.max_dictation_s", "audio.save_recordings")
+AUDIO_OPTION_KEYS = ("audio.pre_roll_ms", "audio.post_roll_ms", "audio.max_dictation_s",
+                     "audio.save_recordings")
 # keys that feed PipelineOptions
 OPTION_KEYS = (*AUDIO_OPTION_KEYS, "vad.min_speech_ms", "vad.early_decode_ms",
                "post_processing.hallucination_filter")
