@@ -18,6 +18,7 @@ from onevox.audio import SAMPLE_RATE
 from onevox.config import VadConfig
 from onevox.errors import AudioError
 from onevox.vad.base import FrameClassifier
+from onevox.vad.factory import create_detector
 from onevox.vad.segmenter import SpeechSegmenter, score_frames
 
 CHUNK = SAMPLE_RATE // 10  # 100 ms, the capture worker's usual read
@@ -94,8 +95,6 @@ def _load(path: str | None, seconds: float) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from onevox.vad import create_detector
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file", nargs="?", help="16 kHz audio to score (default: 10 s of noise)")
     parser.add_argument("--seconds", type=float, default=10.0)

@@ -24,6 +24,7 @@ import numpy as np
 from onevox.audio import SAMPLE_RATE
 from onevox.config import VadConfig
 from onevox.vad.base import FrameClassifier
+from onevox.vad.factory import create_detector
 from onevox.vad.frames import as_mono_float32
 from onevox.vad.window import SampleWindow
 
@@ -236,8 +237,6 @@ def find_speech(audio: np.ndarray, cfg: VadConfig,
     """Speech segments of a whole recording. Without `detector`, one is made from `cfg` (none when the
     backend is "off": then the audio is cut only at max_segment_s)."""
     if detector is None:
-        from onevox.vad import create_detector
-
         detector = create_detector(cfg)
     segmenter = SpeechSegmenter(detector, cfg)
     return segmenter.push(audio) + segmenter.flush()
