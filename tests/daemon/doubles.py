@@ -21,6 +21,7 @@ import numpy as np
 from onevox.asr.base import Transcript
 from onevox.config import VadConfig
 from onevox.errors import AudioError, InjectionError
+from onevox.vad.base import FrameByFrame
 from onevox.vad.segmenter import SpeechSegmenter
 
 RATE = 16000
@@ -105,7 +106,7 @@ class FakeMic:
         return (self.level * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
 
 
-class LevelDetector:
+class LevelDetector(FrameByFrame):
     """Speech probability 1.0 for a loud frame, 0.0 for a quiet one."""
 
     name = "level"

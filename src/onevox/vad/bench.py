@@ -76,7 +76,7 @@ def measure_frame_cost(detector: FrameClassifier, audio: np.ndarray, *, repeats:
 
     n = frames.shape[0]
     chunks = len(whole) // CHUNK
-    return FrameCost(backend=getattr(detector, "name", type(detector).__name__), frame_samples=size, frames=n,
+    return FrameCost(backend=detector.name, frame_samples=size, frames=n,
                      single_us=_best_cpu(single, repeats) / n * 1e6,
                      batched_us=_best_cpu(batched, repeats) / n * 1e6,
                      segmenter_ms_per_100ms=_best_cpu(segment, repeats) / chunks * 1e3)
@@ -88,6 +88,8 @@ def _load(path: str | None, seconds: float) -> np.ndarray:
         return (noise * 0.05).astype(np.float32)
     import soundfile
 
+    audio: np.ndarray
+    rate: int
     audio, rate = soundfile.read(path, dtype="float32", always_2d=True)
     if rate != SAMPLE_RATE:
         raise AudioError(f"{path}: the benchmark needs 16 kHz audio, got {rate} Hz")
