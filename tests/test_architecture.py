@@ -1,9 +1,10 @@
 """Module structure rules checked on the source text (ast): no import cycles among onevox's modules, and no
 module reaching into another's private names.
 
-An import inside a function counts: it runs on the first call and a cycle through it breaks the same way,
-only later (a partly initialised module, an ImportError at a user's first dictation). Imports under
-`if TYPE_CHECKING:` do not count: they never run.
+Importing a submodule runs the packages above it, so `onevox.hotkey` importing `onevox.inject.session`
+depends on onevox/inject/__init__.py too. An import inside a function counts: it runs on the first call
+and a cycle through it breaks the same way, only later (a partly initialised module, an ImportError at a
+user's first dictation). Imports under `if TYPE_CHECKING:` do not count: they never run.
 """
 
 from __future__ import annotations
@@ -93,11 +94,18 @@ def all_imports() -> list[Import]:
     return [imp for module, path in modules.items() for imp in imports_of(module, path, modules)]
 
 
+def runs(imp: Import) -> set[str]:
+    """The modules an import runs: its target, and the packages above the target that the importer is not
+    inside (`import onevox.inject.session` from onevox.hotkey runs onevox/inject/__init__.py first)."""
+    parts = imp.target.split(".")
+    parents = {".".join(parts[:i]) for i in range(2, len(parts))}
+    return {imp.target} | {p for p in parents if not (imp.importer == p or imp.importer.startswith(p + "."))}
+
+
 def import_graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {module: set() for module in module_files()}
     for imp in all_imports():
-        if imp.target != imp.importer and imp.target in graph:
-            graph[imp.importer].add(imp.target)
+        graph[imp.importer] |= {module for module in runs(imp) if module != imp.importer and module in graph}
     return graph
 
 
@@ -158,6 +166,16 @@ def test_the_checker_sees_every_module() -> None:
     assert any(imp.importer == "onevox.vad" and imp.target == "onevox.vad.segmenter" for imp in all_imports())
 
 
+def test_importing_a_submodule_runs_the_packages_above_it() -> None:
+    def targets(importer: str, target: str) -> set[str]:
+        return runs(Import(importer, target, (), 1))
+
+    assert targets("onevox.hotkey", "onevox.inject.session") == {"onevox.inject.session", "onevox.inject"}
+    assert targets("onevox.inject.paste", "onevox.inject.session") == {"onevox.inject.session"}
+    assert targets("onevox.inject", "onevox.inject.base") == {"onevox.inject.base"}
+    assert targets("onevox.cli", "onevox.config") == {"onevox.config"}
+
+
 def test_the_cycle_finder_finds_cycles() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": {"e"}}
     assert cycles(graph) == [["a", "b", "c", "a"]]
@@ -169,7 +187,8 @@ def test_no_import_cycles() -> None:
 
 
 def test_no_private_names_imported_across_modules() -> None:
-    bad = sorted(f"{imp.importer}:{imp.line} takes {name} from {imp.target}"
-                 for imp in all_imports() if imp.target != imp.importer
-                 for name in imp.names if name.startswith("_") and not name.startswith("__"))
+    bad = [f"{imp.importer}:{imp.line} takes {name} from {imp.target}"
+           for imp in sorted(all_imports(), key=lambda imp: (imp.importer, imp.line))
+           if imp.target != imp.importer
+           for name in imp.names if name.startswith("_") and not name.startswith("__")]
     assert not bad, "private names used from another module:\n" + "\n".join(bad)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from onevox.config import InjectionConfig
+from onevox.desktop import detect_session
 from onevox.errors import InjectionError
 from onevox.inject.base import Injector
-from onevox.inject.session import detect_session
 
 if TYPE_CHECKING:
     from onevox.inject.xkeyboard import SharedKeyboard
