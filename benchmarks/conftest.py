@@ -1,26 +1,21 @@
-"""Fixtures for the benchmark suite: real speech from ../shared/speech, the bundled model loaded once,
+"""Fixtures for the benchmark suite: real speech from tests/data/speech, the bundled model loaded once,
 the in-process daemon, and a virtual desktop for injection."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from onevox.audio.files import load_audio
 from onevox.config import Config
+from tests.support.speech import speech_file
 
-SPEECH = Path(__file__).resolve().parents[1].parent / "shared" / "speech"
 ONE_SECOND_CLIP = "ljspeech-lj002-0020.wav"  # 1.5 s file, about 1 s of speech ("In 1813")
 TEN_SECOND_CLIP = "ls-2412-153948-0001.wav"  # 10.5 s of read speech
 
 
 def _clip(name: str) -> np.ndarray:
-    path = SPEECH / name
-    if not path.exists():
-        pytest.fail(f"{path} is missing: the benchmarks read real speech from ../shared/speech")
-    return load_audio(path)
+    return load_audio(speech_file(name))
 
 
 @pytest.fixture(scope="session")

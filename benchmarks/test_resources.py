@@ -14,7 +14,8 @@ import pytest
 from onevox.bench.resources import cpu_seconds, measure_idle, memory_mb
 from tests.support.daemon_proc import DaemonProcess
 from tests.support.desktop import VirtualDesktop, missing_tools
-from tests.support.pulse import VirtualMic, pulse_available, speech_dir
+from tests.support.pulse import VirtualMic, pulse_available
+from tests.support.speech import speech_file
 
 IDLE_S = 10.0
 SETTLE_S = 3.0  # after `ready`: let the warm-up's allocations and threads settle before measuring
@@ -56,7 +57,7 @@ def test_daemon_idle_and_peak_resources(benchmark, daemon) -> None:
     pid = proc.proc.pid
     time.sleep(SETTLE_S)
     idle = measure_idle(pid, IDLE_S)
-    clip = speech_dir() / CLIP
+    clip = speech_file(CLIP)
 
     def dictate() -> None:
         proc.cli("start-dictation")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The long-run soak: the real daemon code in-process (onevox.daemon.app.Daemon), a FileAudioSource playing the
-# clips of ../shared/speech in fast mode as the microphone, the real Silero VAD, the real bundled tiny.en model
+# clips of tests/data/speech in fast mode as the microphone, the real Silero VAD, the real bundled tiny.en model
 # and the stdout injector writing into memory.
 #   scripts/soak.sh                      1,000 consecutive dictations + a 10-minute hands-free session
 #   scripts/soak.sh --dictations 200 --session-minutes 3      a shorter run

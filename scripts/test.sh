@@ -3,12 +3,18 @@
 # lint, unit tests, the accuracy test with the real bundled model, and the end-to-end tests on a virtual
 # desktop (Xvfb + PulseAudio virtual microphone + a real Tk window), and the benchmark suite run once as
 # tests (its side-by-side speed regression checks included). Extra arguments go to pytest.
+#   scripts/test.sh --quick [pytest args]   only lint and the tests that need no desktop and no long run:
+#       pytest -m "not e2e and not slow" over tests/ (pytest's testpaths; no benchmarks), a few minutes.
+#       It installs nothing when .venv exists (no virtual desktop or microphone is needed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --test
+quick=""
+if [ "${1:-}" = "--quick" ]; then quick=1; shift; fi
+if [ -z "$quick" ] || [ ! -x .venv/bin/python ]; then bash scripts/setup.sh --test; fi
 .venv/bin/ruff check src tests benchmarks
 set +e
-if [ "$#" -eq 0 ]; then set -- tests benchmarks --benchmark-disable; fi
+if [ -n "$quick" ]; then set -- -m "not e2e and not slow" "$@"
+elif [ "$#" -eq 0 ]; then set -- tests benchmarks --benchmark-disable; fi
 .venv/bin/python -m pytest "$@"
 rc=$?
 set -e

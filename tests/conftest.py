@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+from tests.support import speech
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SPEECH_DIR = REPO_ROOT.parent / "shared" / "speech"
 
 
 @pytest.fixture(scope="session")
@@ -18,15 +18,13 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def speech_dir() -> Path:
-    if not (SPEECH_DIR / "manifest.jsonl").exists():
-        pytest.fail(f"speech clips not found at {SPEECH_DIR} (the repo expects ../shared/speech beside it)")
-    return SPEECH_DIR
+    """tests/data/speech (tests/support/speech.py); fails the test when the clips are missing."""
+    return speech.speech_dir()
 
 
 @pytest.fixture(scope="session")
 def speech_manifest(speech_dir: Path) -> list[dict]:
-    lines = (speech_dir / "manifest.jsonl").read_text().splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+    return speech.speech_manifest()
 
 
 @pytest.fixture

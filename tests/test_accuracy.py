@@ -1,5 +1,5 @@
 """Accuracy on real speech: onevox (as `onevox transcribe` runs it) against plain faster-whisper with its
-default settings on the same bundled model, measured in the same run on every clip of ../shared/speech.
+default settings on the same bundled model, measured in the same run on every clip of tests/data/speech.
 
 onevox must be at least as accurate as faster-whisper (corpus WER over the speech clips), its sized-to-the-
 audio window must stay within 0.5 WER points of the full 30 s window, and the non-speech clips must give

@@ -55,7 +55,7 @@ def engine(model_path):
 
 @pytest.fixture(scope="session")
 def clip(speech_dir):
-    """Loads a clip of ../shared/speech by id."""
+    """Loads a clip of tests/data/speech by id."""
     def load(clip_id: str) -> np.ndarray:
         return load_audio(speech_dir / f"{clip_id}.wav")
     return load

@@ -1,5 +1,5 @@
 """AudioCapture against a real (virtual) microphone: a private PulseAudio server whose default source hears
-whatever `paplay` plays into its null sink. Needs pulseaudio/pulseaudio-utils and ../shared/speech."""
+whatever `paplay` plays into its null sink. Needs pulseaudio/pulseaudio-utils."""
 
 import threading
 import time
@@ -16,14 +16,15 @@ from onevox.audio.devices import find_device, list_input_devices, refresh_device
 from onevox.cli import cli
 from onevox.config import AudioConfig
 from onevox.errors import AudioError
-from tests.support.pulse import VirtualMic, pulse_available, speech_dir
+from tests.support.pulse import VirtualMic, pulse_available
+from tests.support.speech import SPEECH_DIR, speech_file
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not pulse_available(), reason="PulseAudio tools are not installed"),
 ]
 
-CLIP = speech_dir() / "ps-goforward.wav"  # 2.8 s
+CLIP = SPEECH_DIR / "ps-goforward.wav"  # 2.8 s
 
 
 class Events:
@@ -48,9 +49,7 @@ class Events:
 
 @pytest.fixture(scope="module")
 def clip() -> np.ndarray:
-    if not CLIP.exists():
-        pytest.skip(f"speech clips not found at {CLIP.parent}")
-    audio, rate = sf.read(CLIP, dtype="float32")
+    audio, rate = sf.read(speech_file(CLIP.name), dtype="float32")
     assert rate == 16000
     return audio
 

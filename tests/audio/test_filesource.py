@@ -1,5 +1,4 @@
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,16 +7,12 @@ import soxr
 
 from onevox.audio.filesource import FileAudioSource
 from onevox.errors import AudioError
-
-SPEECH = Path(__file__).resolve().parents[2].parent / "shared" / "speech"
+from tests.support.speech import speech_file
 
 
 @pytest.fixture(scope="module")
 def clip() -> np.ndarray:
-    path = SPEECH / "ps-goforward.wav"
-    if not path.exists():
-        pytest.skip(f"speech clips not found at {SPEECH}")
-    audio, rate = sf.read(path, dtype="float32")
+    audio, rate = sf.read(speech_file("ps-goforward.wav"), dtype="float32")
     assert rate == 16000
     return audio
 

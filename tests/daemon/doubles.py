@@ -23,6 +23,7 @@ from onevox.asr.base import Transcript
 from onevox.clock import SYSTEM_CLOCK, Clock
 from onevox.config import VadConfig
 from onevox.errors import AudioError, InjectionError
+from onevox.vad.base import FrameByFrame
 from onevox.vad.segmenter import SpeechSegmenter
 
 RATE = 16000
@@ -212,7 +213,7 @@ class FakeMic:
         return (levels * np.sin(2 * np.pi * 220 * positions / RATE)).astype(np.float32)
 
 
-class LevelDetector:
+class LevelDetector(FrameByFrame):
     """Speech probability 1.0 for a loud frame, 0.0 for a quiet one."""
 
     name = "level"

@@ -5,6 +5,7 @@ import pytest
 from onevox.config import InjectionConfig
 from onevox.errors import InjectionError
 from onevox.inject import create_injector
+from onevox.inject.base import Injector, InjectorBase
 from onevox.inject.chain import FallbackInjector
 from onevox.inject.paste import PasteInjector
 from onevox.inject.stdout import StdoutInjector
@@ -13,7 +14,7 @@ from onevox.inject.xtype import TypeInjector
 from tests.inject.fakebin import FakeBin
 
 
-class FakeInjector:
+class FakeInjector(InjectorBase):
     """Test double: delivers into a list, or fails with a reason, or is unavailable."""
 
     def __init__(self, name: str, *, fails: str = "", available: bool = True) -> None:
@@ -21,9 +22,13 @@ class FakeInjector:
         self.fails = fails
         self._available = available
         self.delivered: list[str] = []
+        self.closed = 0
 
-    def available(self) -> bool:
-        return self._available
+    def unavailable_reason(self) -> str | None:
+        return None if self._available else "not available in this session"
+
+    def close(self) -> None:
+        self.closed += 1
 
     def inject(self, text: str) -> None:
         if self.fails:
@@ -45,6 +50,32 @@ def test_unavailable_methods_are_skipped() -> None:
     chain = FallbackInjector([a, b], "wayland")
     chain.inject("x")
     assert chain.name == "paste" and b.delivered == ["x"]
+
+
+def test_the_chain_is_unavailable_only_when_every_method_is() -> None:
+    some = FallbackInjector([FakeInjector("wtype", available=False), FakeInjector("paste")], "wayland")
+    assert some.available() and some.unavailable_reason() is None
+    unavailable = [FakeInjector("wtype", available=False), FakeInjector("ydotool", available=False)]
+    none = FallbackInjector(unavailable, "wayland")
+    assert not none.available()
+    assert none.unavailable_reason() == ("wtype: not available in this session; "
+                                         "ydotool: not available in this session")
+    assert FallbackInjector([], "none").unavailable_reason() == "no method works in a 'none' session"
+
+
+def test_close_closes_every_method() -> None:
+    methods = [FakeInjector("paste"), FakeInjector("type")]
+    FallbackInjector(methods, "x11").close()
+    assert [m.closed for m in methods] == [1, 1]
+
+
+def test_every_injector_has_the_whole_interface() -> None:
+    """The defaults on InjectorBase: the chain and the daemon call these without probing for them."""
+    injectors: list[Injector] = [StdoutInjector(), FallbackInjector([], "none"), FakeInjector("x")]
+    for injector in injectors:
+        assert injector.available() == (injector.unavailable_reason() is None)
+        injector.close()
+        injector.close()  # twice is fine
 
 
 def test_all_failing_lists_every_reason() -> None:

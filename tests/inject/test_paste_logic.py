@@ -13,6 +13,7 @@ from onevox.inject.paste import PasteInjector
 
 class MemoryClipboard:
     name = "memory"
+    reports_fetch = False
 
     def __init__(self, text: str | None = None) -> None:
         self.text = text
@@ -29,6 +30,9 @@ class MemoryClipboard:
     def clear(self) -> None:
         self.text = None
         self.cleared = True
+
+    def wait_pasted(self, timeout: float) -> float | None:
+        return None
 
 
 class RecordingBackend:

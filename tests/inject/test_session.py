@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from onevox.desktop import detect_session
 from onevox.errors import InjectionError
-from onevox.inject.session import detect_session, run_tool
+from onevox.inject.session import run_tool
 from tests.inject.fakebin import FakeBin
 
 

@@ -80,6 +80,7 @@ def test_clear_gives_the_clipboard_up(desktop: VirtualDesktop, owner: ClipboardO
     owner.clear()
     assert not owner.owns
     assert desktop.clipboard() is None
+    assert owner.read() is None  # empty, as before the paste: nobody owns it (not we, serving nothing)
 
 
 def test_text_too_large_to_serve_in_process_is_refused(owner: ClipboardOwner) -> None:

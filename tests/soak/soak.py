@@ -25,9 +25,9 @@ import numpy as np
 from onevox.audio import SAMPLE_RATE
 from onevox.audio.files import load_audio
 from tests.soak.rig import SoakRig, rss_kb, settled_rss_kb, soak_config
+from tests.support.speech import SPEECH_DIR
 from tests.support.wer import normalize, word_errors
 
-SPEECH_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "speech"
 MAX_GROWTH_MB = 5.0
 MATCH_WER = 0.15  # a delivered text vs `onevox transcribe` of the same clip (live segmentation differs a bit)
 SESSION_PAUSE_S = 1.2  # silence between clips in the hands-free session (a VAD cut, as a speaker's pause)

@@ -41,12 +41,6 @@ def pulse_available() -> bool:
     return all(shutil.which(tool) for tool in TOOLS)
 
 
-def speech_dir(repo_root: Path | None = None) -> Path:
-    """The shared speech clips (never copied into the repo): ../shared/speech beside the checkout."""
-    root = repo_root or Path(__file__).resolve().parents[2]
-    return Path(root).parent / "shared" / "speech"
-
-
 class VirtualMic:
     """A private PulseAudio server under `root` (home/ and run/ folders, 0700) with a virtual mic."""
 

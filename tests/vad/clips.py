@@ -1,24 +1,19 @@
-"""Helpers for the VAD tests: the real speech clips beside the repository."""
+"""Helpers for the VAD tests: the real speech clips of tests/data/speech."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
-import pytest
 import soundfile
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SPEECH_DIR = REPO_ROOT.parent / "shared" / "speech"
+from tests.support.speech import speech_file, speech_manifest
+
 NONSPEECH = ("nonspeech-silence-2s", "nonspeech-whitenoise-2s", "nonspeech-tones-2s")
 
 
 def manifest() -> list[dict]:
-    path = SPEECH_DIR / "manifest.jsonl"
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    # Called while collecting (parametrize): a missing manifest is then a collection error, not an empty,
+    # silently skipped parameter list.
+    return speech_manifest()
 
 
 def speech_ids() -> list[str]:
@@ -26,10 +21,7 @@ def speech_ids() -> list[str]:
 
 
 def load_clip(clip_id: str) -> np.ndarray:
-    path = SPEECH_DIR / f"{clip_id}.wav"
-    if not path.is_file():
-        pytest.fail(f"speech clips not found at {SPEECH_DIR} (the repo expects ../shared/speech beside it)")
-    audio, rate = soundfile.read(path, dtype="float32")
+    audio, rate = soundfile.read(speech_file(f"{clip_id}.wav"), dtype="float32")
     assert rate == 16000
     return audio
 

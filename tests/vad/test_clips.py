@@ -1,4 +1,4 @@
-"""All three backends on the real clips in ../shared/speech (default [vad] settings otherwise).
+"""All three backends on the real clips in tests/data/speech (default [vad] settings otherwise).
 
 What each achieves (measured; asserted below):
 - silero: no segment on digital silence, -50 dBFS white noise, or tones + chirp; every speech clip covered

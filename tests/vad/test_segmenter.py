@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from onevox.config import VadConfig
 from onevox.errors import AudioError
+from onevox.vad.base import FrameByFrame
 from onevox.vad.segmenter import SpeechSegmenter, find_speech
 
 F = 512
@@ -19,7 +20,7 @@ MS = 16
 CFG = VadConfig(min_speech_ms=200, min_silence_ms=500, speech_pad_ms=200, max_segment_s=25.0)
 
 
-class ScriptedVad:
+class ScriptedVad(FrameByFrame):
     """Scores a frame by its first sample: audio built with `script` says which frames are speech."""
 
     name = "scripted"

@@ -8,7 +8,9 @@ got to, so the rest of a window can be decoded from there, and they expose text 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from faster_whisper.tokenizer import Tokenizer
 
@@ -82,7 +84,20 @@ def split_timestamps(tokens: list[int], timestamp_begin: int, eot: int) -> Timed
     return Timed([t for t in kept if t < eot], resume_s, last_s)
 
 
-def read_result(result, tokenizer: Tokenizer, max_new: int) -> Decoded:
+class GenerationResult(Protocol):
+    """What we read of a CTranslate2 WhisperGenerationResult (ctranslate2 ships no types)."""
+
+    @property
+    def sequences_ids(self) -> Sequence[Sequence[int]]: ...
+
+    @property
+    def scores(self) -> Sequence[float]: ...
+
+    @property
+    def no_speech_prob(self) -> float: ...
+
+
+def read_result(result: GenerationResult, tokenizer: Tokenizer, max_new: int) -> Decoded:
     """A CTranslate2 WhisperGenerationResult (greedy or beam, one hypothesis) as a `Decoded`."""
     tokens = list(result.sequences_ids[0])
     score = result.scores[0] if result.scores else 0.0

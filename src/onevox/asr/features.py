@@ -41,6 +41,6 @@ class LogMel:
         for band, (lo, hi, weights) in zip(mel, self._bands, strict=True):
             if hi > lo:
                 band[:] = power[:, lo:hi] @ weights
-        log_spec = np.log10(np.maximum(mel, 1e-10))
+        log_spec: np.ndarray = np.log10(np.maximum(mel, 1e-10))
         log_spec = np.maximum(log_spec, log_spec.max() - 8.0)
         return (log_spec + 4.0) / 4.0

@@ -13,6 +13,7 @@ import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile as sf
@@ -20,6 +21,11 @@ import soxr
 
 from onevox.audio import SAMPLE_RATE
 from onevox.errors import AudioError
+
+if TYPE_CHECKING:
+    from av.audio.frame import AudioFrame
+    from av.audio.stream import AudioStream
+    from av.container.input import InputContainer
 
 MAX_SECONDS = 4 * 3600.0  # a dictation tool has no business decoding more than this in one go
 _BLOCK_FRAMES = 1 << 18  # frames read per block
@@ -184,7 +190,9 @@ def _check_wav_length(file: Path, handle: sf.SoundFile) -> None:
 def _bytes_per_frame(handle: sf.SoundFile) -> int:
     sizes = {"PCM_U8": 1, "PCM_S8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8,
              "ULAW": 1, "ALAW": 1}
-    return sizes.get(handle.subtype, 0) * handle.channels
+    subtype: str = handle.subtype
+    channels: int = handle.channels
+    return sizes.get(subtype, 0) * channels
 
 
 def _wav_declared_data_bytes(file: Path) -> int | None:
@@ -221,7 +229,7 @@ def _load_with_av(file: Path, max_seconds: float) -> np.ndarray:
         return _decode_av(file, container, stream, max_seconds)
 
 
-def _decode_av(file: Path, container, stream, max_seconds: float) -> np.ndarray:
+def _decode_av(file: Path, container: InputContainer, stream: AudioStream, max_seconds: float) -> np.ndarray:
     import av
 
     collector: _Mono16k | None = None
@@ -245,9 +253,9 @@ def _decode_av(file: Path, container, stream, max_seconds: float) -> np.ndarray:
     return collector.finish()
 
 
-def _frame_to_block(frame) -> np.ndarray:
+def _frame_to_block(frame: AudioFrame) -> np.ndarray:
     """An FFmpeg audio frame as a (frames, channels) float32 array, whatever its sample format."""
-    data = frame.to_ndarray()
+    data: np.ndarray = frame.to_ndarray()  # one of several dtypes: told apart below, at run time
     # planar frames come as (channels, samples), packed ones as one interleaved row
     data = data.T if frame.format.is_planar else data.reshape(-1, len(frame.layout.channels))
     if np.issubdtype(data.dtype, np.integer):

@@ -43,14 +43,15 @@ class StreamResampler:
             raise AudioError(f"expected mono (1-D) audio, got shape {block.shape}")
         if self._stream is None:
             return block
-        return self._stream.resample_chunk(block)
+        out: np.ndarray = self._stream.resample_chunk(block)
+        return out
 
     def flush(self) -> np.ndarray:
         """The output still held back (end of a continuous piece of audio); afterwards the resampler starts
         afresh, so the next `process()` begins a new piece."""
         if self._stream is None:
             return _EMPTY
-        tail = self._stream.resample_chunk(_EMPTY, last=True)
+        tail: np.ndarray = self._stream.resample_chunk(_EMPTY, last=True)
         self._stream.clear()
         return tail
 

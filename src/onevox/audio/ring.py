@@ -87,7 +87,7 @@ class RingBuffer:
         cap = self._capacity
         if pos < written - cap:
             raise RingOverrun(pos, written - cap)
-        n = min(out.shape[0], written - pos)
+        n = min(len(out), written - pos)
         if n == 0:
             return 0
         start = pos % cap

@@ -4,7 +4,7 @@ audio, X11) are imported inside the commands so that quick commands such as `sta
 from __future__ import annotations
 
 import importlib
-import sys
+from typing import Any
 
 import click
 
@@ -27,7 +27,7 @@ _COMMAND_MODULES: dict[str, tuple[str, ...]] = {
 class OnevoxGroup(click.Group):
     """Turns expected failures into one clear line and an exit code instead of a traceback."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except OnevoxError as exc:
@@ -71,4 +71,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

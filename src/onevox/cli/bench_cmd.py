@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
 from onevox.cli.common import config_option, get_config
+
+if TYPE_CHECKING:
+    from onevox.bench.runner import Result
 
 
 @click.command()
@@ -55,7 +60,7 @@ def _index(key: str) -> int:
     return [m.key for m in METRICS].index(key)
 
 
-def _print_table(results, model: str) -> None:
+def _print_table(results: Sequence[Result], model: str) -> None:
     from rich.console import Console
     from rich.table import Table
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 
 from onevox.config import Config, load_config
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-def config_option(func):
+
+def config_option(func: F) -> F:
     """Lets every subcommand take --config too (`onevox status --config x.toml`)."""
     return click.option("--config", "sub_config_path", type=click.Path(dir_okay=False), default=None,
                         help="Config file (overrides the global --config).")(func)

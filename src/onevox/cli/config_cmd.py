@@ -10,8 +10,8 @@ import click
 
 from onevox import paths
 from onevox.cli.common import config_option, get_config
-from onevox.config import CONFIG_ENV, Config, ConfigError, load_config, resolve_config_path, to_toml
-from onevox.errors import OnevoxError
+from onevox.config import CONFIG_ENV, Config, load_config, resolve_config_path, to_toml
+from onevox.errors import ConfigError, OnevoxError
 
 _HEADER = """\
 # onevox configuration. Every key is optional: delete what you do not change.

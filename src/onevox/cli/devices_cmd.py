@@ -38,7 +38,7 @@ def list_cmd(ctx: click.Context, as_json: bool, sub_config_path: str | None) -> 
     if not rows:
         click.echo("no audio input devices found (is PulseAudio or PipeWire running?)")
         return
-    width = max(len(r["name"]) for r in rows)
+    width = max(len(d.name) for d in found)
     click.echo(f"    {'idx':>3}  {'name':<{width}}  {'ch':>3}  {'rate':>6}  api")
     for r in rows:
         mark = (">" if r["selected"] else " ") + ("*" if r["default"] else " ")

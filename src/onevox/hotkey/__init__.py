@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 
 from onevox.config import HotkeyConfig
+from onevox.desktop import detect_session
 from onevox.errors import HotkeyError
 from onevox.hotkey.base import CommandCallback, HotkeyListener
 from onevox.hotkey.gesture import HotkeyGesture
 from onevox.hotkey.keys import Hotkey, parse_hotkey
-from onevox.inject.session import detect_session
 
 __all__ = ["CommandCallback", "Hotkey", "HotkeyGesture", "HotkeyListener", "create_listener", "parse_hotkey"]
 

@@ -10,6 +10,9 @@ CommandCallback = Callable[[str], None]
 
 
 class HotkeyListener(Protocol):
+    """What the daemon needs from a hotkey backend: commands go out through the CommandCallback it was
+    made with; the daemon starts it, stops it, and tells it each time a dictation starts or ends."""
+
     backend: str  # 'x11' or 'evdev'
 
     def start(self) -> None:
@@ -18,4 +21,10 @@ class HotkeyListener(Protocol):
 
     def stop(self) -> None:
         """Stop listening and release everything held (grabs, devices). Safe to call twice."""
+        ...
+
+    def sync(self, recording: bool) -> None:
+        """A dictation started (True) or ended (False), by the hotkey or by another route (IPC, max
+        duration, an error). A toggle gesture follows it, so that the next press starts when idle and stops
+        when recording; push-to-talk ignores it. Called from any thread; must return quickly."""
         ...

@@ -131,6 +131,13 @@ class EvdevHotkeyListener:
             device.close()
         self._devices.clear()
 
+    def sync(self, recording: bool) -> None:
+        """A dictation started or ended by another route (IPC, max duration, an error): in toggle mode the
+        gesture follows it, so the next press starts when idle and stops when recording. In push-to-talk
+        the key held is the dictation: nothing to follow."""
+        if self.gesture.mode == "toggle":
+            self.gesture.sync(recording)
+
     def _adopt(self, devices: list[Any]) -> None:
         known = {device.path for device in self._devices.values()}
         for device in devices:

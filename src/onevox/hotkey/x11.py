@@ -16,18 +16,23 @@ import os
 import select
 import threading
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 from onevox.errors import HotkeyError
 from onevox.hotkey.base import CommandCallback
 from onevox.hotkey.gesture import HotkeyGesture
 from onevox.hotkey.keys import Hotkey
 
+if TYPE_CHECKING:
+    from Xlib.display import Display
+    from Xlib.protocol.rq import Event
+
 log = logging.getLogger(__name__)
 
 REPEAT_PAIR_WAIT_S = 0.003  # how long a release waits for the press that would make it an auto-repeat
 
 
-def modifier_masks(display) -> dict[str, int]:
+def modifier_masks(display: Display) -> dict[str, int]:
     """Mask bit of each modifier (and of the locks a grab must ignore) from the server's modifier map."""
     from Xlib import XK, X
 
@@ -62,7 +67,7 @@ def lock_combinations(masks: dict[str, int]) -> list[int]:
     return sorted(result)
 
 
-def keycodes_for(display, hotkey: Hotkey) -> list[int]:
+def keycodes_for(display: Display, hotkey: Hotkey) -> list[int]:
     from Xlib import XK
 
     keysym = XK.string_to_keysym(hotkey.names.x_keysym)
@@ -82,7 +87,7 @@ class X11HotkeyListener:
         self.gesture = gesture
         self.on_command = on_command
         self.display_name = display_name
-        self._display = None
+        self._display: Display | None = None
         self._thread: threading.Thread | None = None
         self._wake_r, self._wake_w = -1, -1
         self._grabbed: list[tuple[int, int]] = []  # (keycode, modifiers) of the trigger grabs
@@ -93,18 +98,18 @@ class X11HotkeyListener:
     def start(self) -> None:
         if self._thread is not None:
             return
-        self._display = open_display(self.display_name)
+        display = self._display = open_display(self.display_name)
         try:
-            self._masks = modifier_masks(self._display)
+            self._masks = modifier_masks(display)
             self._grab_trigger()
         except BaseException:
-            self._display.close()
+            display.close()
             self._display = None
             raise
         self._wake_r, self._wake_w = os.pipe()
         self._thread = threading.Thread(target=self._run, name="onevox-hotkey-x11", daemon=True)
         self._thread.start()
-        log.info("hotkey %s grabbed on X11 display %s", self.trigger, self._display.get_display_name())
+        log.info("hotkey %s grabbed on X11 display %s", self.trigger, display.get_display_name())
 
     def stop(self) -> None:
         thread, self._thread = self._thread, None
@@ -116,18 +121,28 @@ class X11HotkeyListener:
             os.close(fd)
         try:
             self._ungrab_all()
-            self._display.close()
+            self._dpy.close()
         except Exception as exc:  # the X server may be gone already
             log.debug("closing the hotkey display: %s", exc)
         self._display = None
 
-    def sync(self, active: bool) -> None:
-        """A dictation started or ended by another route (IPC): the gesture follows it, and in toggle mode
-        the cancel key is grabbed (on the listener thread, which owns the display) only while dictating."""
-        self.gesture.sync(active)
-        if self._thread is not None and self.gesture.mode == "toggle" and self._cancel_codes:
+    def sync(self, recording: bool) -> None:
+        """A dictation started or ended by another route (IPC): in toggle mode the gesture follows it, and
+        the cancel key is grabbed (on the listener thread, which owns the display) only while dictating.
+        In push-to-talk the key held is the dictation: nothing to follow."""
+        if self.gesture.mode != "toggle":
+            return
+        self.gesture.sync(recording)
+        if self._thread is not None and self._cancel_codes:
             with contextlib.suppress(OSError):  # stopping at the same moment: nothing left to update
                 os.write(self._wake_w, b"s")
+
+    @property
+    def _dpy(self) -> Display:
+        """The connection, open from start() to stop()."""
+        if self._display is None:
+            raise HotkeyError("the X11 hotkey listener is not started")
+        return self._display
 
     # grabs ---------------------------------------------------------------------------------------------
     def _relevant_mask(self) -> int:
@@ -140,17 +155,18 @@ class X11HotkeyListener:
         from Xlib import X
         from Xlib.error import BadAccess, CatchError
 
-        root = self._display.screen().root
-        self._trigger_codes = set(keycodes_for(self._display, self.trigger))
+        display = self._dpy
+        root = display.screen().root
+        self._trigger_codes = set(keycodes_for(display, self.trigger))
         if self.cancel_key is not None:
-            self._cancel_codes = set(keycodes_for(self._display, self.cancel_key))
+            self._cancel_codes = set(keycodes_for(display, self.cancel_key))
         catch = CatchError(BadAccess)
         for code in sorted(self._trigger_codes):
             for locks in lock_combinations(self._masks):
                 mods = self._required_mask() | locks
                 root.grab_key(code, mods, False, X.GrabModeAsync, X.GrabModeAsync, onerror=catch)
                 self._grabbed.append((code, mods))
-        self._display.sync()
+        display.sync()
         if catch.get_error() is not None:
             self._ungrab_all()
             raise HotkeyError(f"hotkey {self.trigger} is already taken by another program on this display; "
@@ -161,34 +177,34 @@ class X11HotkeyListener:
         from Xlib import X
         from Xlib.error import CatchError
 
-        root = self._display.screen().root
+        root = self._dpy.screen().root
         if on and not self._cancel_grabbed:
             catch = CatchError()
             for code in sorted(self._cancel_codes):
                 root.grab_key(code, X.AnyModifier, False, X.GrabModeAsync, X.GrabModeAsync, onerror=catch)
                 self._cancel_grabbed.append(code)
-            self._display.sync()
+            self._dpy.sync()
             if catch.get_error() is not None:
                 log.warning("cancel key %s is taken by another program; it will not cancel", self.cancel_key)
         elif not on and self._cancel_grabbed:
             for code in self._cancel_grabbed:
                 root.ungrab_key(code, X.AnyModifier)
             self._cancel_grabbed = []
-            self._display.flush()
+            self._dpy.flush()
 
     def _ungrab_all(self) -> None:
-        root = self._display.screen().root
+        root = self._dpy.screen().root
         for code, mods in self._grabbed:
             root.ungrab_key(code, mods)
         self._grabbed = []
         self._set_cancel_grab(False)
-        self._display.sync()
+        self._dpy.sync()
 
     # events --------------------------------------------------------------------------------------------
     def _run(self) -> None:
         from Xlib.error import ConnectionClosedError
 
-        fd = self._display.fileno()
+        fd = self._dpy.fileno()
         try:
             while True:
                 ready, _, _ = select.select([fd, self._wake_r], [], [])
@@ -202,7 +218,7 @@ class X11HotkeyListener:
             log.error("the X display closed; the hotkey no longer works")
 
     def _drain(self) -> None:
-        display = self._display
+        display = self._dpy
         while display.pending_events():
             event = display.next_event()
             if not self._is_trigger_release(event):
@@ -215,20 +231,20 @@ class X11HotkeyListener:
             if following is not None:
                 self._handle(following)
 
-    def _is_trigger_release(self, event) -> bool:
+    def _is_trigger_release(self, event: Event) -> bool:
         from Xlib import X
 
-        return event.type == X.KeyRelease and event.detail in self._trigger_codes
+        return bool(event.type == X.KeyRelease and event.detail in self._trigger_codes)
 
-    def _next_event_soon(self):
-        display = self._display
+    def _next_event_soon(self) -> Event | None:
+        display = self._dpy
         if not display.pending_events():
             select.select([display.fileno()], [], [], REPEAT_PAIR_WAIT_S)
             if not display.pending_events():
                 return None
         return display.next_event()
 
-    def _handle(self, event) -> None:
+    def _handle(self, event: Event) -> None:
         from Xlib import X
 
         if event.type == X.KeyPress and event.detail in self._trigger_codes:
@@ -239,12 +255,12 @@ class X11HotkeyListener:
         elif event.type == X.KeyPress and event.detail in self._cancel_codes:
             self._emit(self.gesture.cancel())
         elif event.type == X.MappingNotify:
-            self._display.refresh_keyboard_mapping(event)
+            self._dpy.refresh_keyboard_mapping(event)
             self._regrab_if_moved()
 
     def _regrab_if_moved(self) -> None:
         try:
-            moved = set(keycodes_for(self._display, self.trigger)) != self._trigger_codes
+            moved = set(keycodes_for(self._dpy, self.trigger)) != self._trigger_codes
         except HotkeyError as exc:
             log.error("%s", exc)
             return
@@ -266,15 +282,15 @@ class X11HotkeyListener:
             log.exception("the hotkey command %r failed", command)
 
 
-def is_repeat_pair(release, following) -> bool:
+def is_repeat_pair(release: Event, following: Event) -> bool:
     """Auto-repeat: a release followed at once by a press of the same key with the same server time."""
     from Xlib import X
 
-    return (following.type == X.KeyPress and following.detail == release.detail
-            and following.time == release.time)
+    return bool(following.type == X.KeyPress and following.detail == release.detail
+                and following.time == release.time)
 
 
-def open_display(name: str | None = None):
+def open_display(name: str | None = None) -> Display:
     """A python-xlib connection, or HotkeyError saying why there is none."""
     try:
         from Xlib import display as xdisplay

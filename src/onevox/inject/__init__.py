@@ -6,10 +6,15 @@ Method "auto" is a fallback chain chosen by session: X11 paste -> type -> xdotoo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from onevox.config import InjectionConfig
+from onevox.desktop import detect_session
 from onevox.errors import InjectionError
 from onevox.inject.base import Injector
-from onevox.inject.session import detect_session
+
+if TYPE_CHECKING:
+    from onevox.inject.xkeyboard import SharedKeyboard
 
 __all__ = ["AUTO_ORDER", "Injector", "create_injector", "detect_session"]
 
@@ -34,7 +39,8 @@ def create_injector(cfg: InjectionConfig, session: str | None = None) -> Injecto
     return FallbackInjector(methods, session)
 
 
-def _build(method: str, cfg: InjectionConfig, session: str, keyboard, in_chain: bool = False) -> Injector:
+def _build(method: str, cfg: InjectionConfig, session: str, keyboard: SharedKeyboard,
+           in_chain: bool = False) -> Injector:
     if method == "paste":
         from onevox.inject.paste import PasteInjector
 

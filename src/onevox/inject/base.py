@@ -9,24 +9,47 @@ from onevox.errors import InjectionError
 
 
 class Injector(Protocol):
-    """Delivers text to whatever window has focus."""
+    """Delivers text to whatever window has focus. InjectorBase gives every part but inject() a default."""
 
-    name: str  # 'paste', 'type', 'xdotool', 'wtype', 'ydotool', 'stdout'
+    name: str  # 'paste', 'type', 'xdotool', 'wtype', 'ydotool', 'stdout'; 'auto' for the fallback chain
+
+    def unavailable_reason(self) -> str | None:
+        """Why this injector cannot work here, in words for the user; None when it can. Cheap: no side
+        effects, nothing opened."""
+        ...
 
     def available(self) -> bool:
-        """True when the tools and display this method needs are present (cheap: no side effects)."""
+        """unavailable_reason() is None."""
         ...
 
     def inject(self, text: str) -> None:
         """Deliver `text`; raise InjectionError with a user-facing reason when it cannot."""
         ...
 
+    def close(self) -> None:
+        """Release what delivering holds (X connections, the clipboard it serves). Safe to call twice; the
+        injector may open them again if used afterwards."""
+        ...
 
-class InjectionMethod(ABC):
-    """What every concrete method shares: `available()` from `unavailable_reason()`, and `inject()` that
-    skips empty text, refuses with the method's reason, then hands the text to `_deliver`."""
+
+class InjectorBase:
+    """The defaults every injector shares: available everywhere, and nothing held to close."""
 
     name: str
+
+    def unavailable_reason(self) -> str | None:
+        return None
+
+    def available(self) -> bool:
+        return self.unavailable_reason() is None
+
+    def close(self) -> None:
+        return None
+
+
+class InjectionMethod(InjectorBase, ABC):
+    """What every concrete method shares: `available()` from `unavailable_reason()`, and `inject()` that
+    skips empty text, refuses with the method's reason, then hands the text to `_deliver`."""
 
     @abstractmethod
     def unavailable_reason(self) -> str | None:
@@ -35,9 +58,6 @@ class InjectionMethod(ABC):
     @abstractmethod
     def _deliver(self, text: str) -> None:
         """Deliver non-empty text; raise InjectionError when it fails."""
-
-    def available(self) -> bool:
-        return self.unavailable_reason() is None
 
     def inject(self, text: str) -> None:
         if not text:

@@ -6,20 +6,12 @@ import logging
 from collections.abc import Sequence
 
 from onevox.errors import InjectionError
-from onevox.inject.base import Injector
+from onevox.inject.base import Injector, InjectorBase
 
 log = logging.getLogger(__name__)
 
 
-def unavailable_reason(injector: Injector) -> str | None:
-    """Why `injector` cannot work here (None: it can); methods may explain, else a generic reason."""
-    explain = getattr(injector, "unavailable_reason", None)
-    if explain is not None:
-        return explain()
-    return None if injector.available() else "not available in this session"
-
-
-class FallbackInjector:
+class FallbackInjector(InjectorBase):
     """Delivers through the first method that works; `name` is the method that delivered last."""
 
     def __init__(self, injectors: Sequence[Injector], session: str) -> None:
@@ -27,15 +19,22 @@ class FallbackInjector:
         self.session = session
         self.name = "auto"
 
-    def available(self) -> bool:
-        return any(injector.available() for injector in self.injectors)
+    def unavailable_reason(self) -> str | None:
+        """None when any method can work; else every method's reason."""
+        reasons = []
+        for injector in self.injectors:
+            reason = injector.unavailable_reason()
+            if reason is None:
+                return None
+            reasons.append(f"{injector.name}: {reason}")
+        return "; ".join(reasons) or f"no method works in a '{self.session}' session"
 
     def inject(self, text: str) -> None:
         if not text:
             return
         reasons = []
         for injector in self.injectors:
-            reason = unavailable_reason(injector)
+            reason = injector.unavailable_reason()
             if reason is None:
                 try:
                     injector.inject(text)
@@ -52,6 +51,4 @@ class FallbackInjector:
 
     def close(self) -> None:
         for injector in self.injectors:
-            close = getattr(injector, "close", None)
-            if close is not None:
-                close()
+            injector.close()

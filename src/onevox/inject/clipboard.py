@@ -28,6 +28,7 @@ Contents = str | None | NotText  # None: the clipboard is empty
 
 class Clipboard(Protocol):
     name: str
+    reports_fetch: bool  # wait_pasted() learns when a window fetched the text (only an in-process owner can)
 
     def read(self) -> Contents:
         """The clipboard's text now, None when it is empty, NOT_TEXT when it holds something else."""
@@ -39,6 +40,11 @@ class Clipboard(Protocol):
 
     def clear(self) -> None:
         """Leave the clipboard empty (what it was before a paste, when it was empty)."""
+        ...
+
+    def wait_pasted(self, timeout: float) -> float | None:
+        """Wait until a window has fetched the text written last: the monotonic time it did, or None when
+        none did within `timeout`. Without reports_fetch it cannot tell, and gives None at once."""
         ...
 
 
@@ -67,6 +73,8 @@ SESSION_TOOLS = {"x11": ("xclip", "xsel"), "wayland": ("wl-copy",)}
 
 
 class ToolClipboard:
+    reports_fetch = False  # the tool's own process serves the paste; we never see it
+
     def __init__(self, commands: ToolCommands) -> None:
         self.commands = commands
         self.name = commands.name
@@ -109,6 +117,9 @@ class ToolClipboard:
             run_tool(self.commands.clear, forks_owner=True)
         else:
             self.write("")
+
+    def wait_pasted(self, timeout: float) -> float | None:
+        return None
 
 
 def tool_clipboard(session: str) -> ToolClipboard:

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from onevox.config import InjectionConfig
+from onevox.desktop import detect_session
 from onevox.errors import HotkeyError, InjectionError
 from onevox.hotkey.keys import MODIFIER_ORDER, Hotkey, parse_hotkey
 from onevox.inject.base import InjectionMethod
-from onevox.inject.clipboard import NOT_TEXT, Clipboard, Contents, tool_clipboard
-from onevox.inject.session import detect_session, have_tool, run_tool
+from onevox.inject.clipboard import NOT_TEXT, Clipboard, Contents, NotText, tool_clipboard
+from onevox.inject.session import have_tool, run_tool
 from onevox.inject.window import is_terminal
 from onevox.inject.xkeyboard import SharedKeyboard
 
@@ -41,9 +42,18 @@ def parse_keys(spec: str, key: str) -> Hotkey:
 
 
 class PasteBackend(Protocol):
-    name: str
-    clipboard: Clipboard
-    broken: bool
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def clipboard(self) -> Clipboard:
+        """Where the previous text is read from and put back."""
+        ...
+
+    @property
+    def broken(self) -> bool:
+        """The connection is gone: the injector makes a new backend."""
+        ...
 
     def clipboard_for(self, text: str) -> Clipboard: ...
 
@@ -124,7 +134,7 @@ class ToolPaste:
 @dataclass
 class _Restore:
     backend: PasteBackend
-    original: Contents  # the clipboard before our first paste (None: it was empty)
+    original: str | None  # the clipboard's text before our first paste (None: it was empty)
     pasted: str
     sent_at: float
     cancelled: threading.Event = field(default_factory=threading.Event)
@@ -173,7 +183,7 @@ class PasteInjector(InjectionMethod):
             keys = self.terminal_keys if terminal else self.paste_keys
             backend.press(keys)
             self.last_backend, self.last_keys = backend.name, str(keys)
-            if self.cfg.restore_clipboard and original is not NOT_TEXT:
+            if self.cfg.restore_clipboard and not isinstance(original, NotText):
                 self._pending = _Restore(backend, original, text, time.monotonic())
                 threading.Thread(target=self._restore, args=(self._pending,), name="onevox-clipboard-restore",
                                  daemon=True).start()
@@ -203,23 +213,23 @@ class PasteInjector(InjectionMethod):
             return self._backend
         if self._backend is not None:
             self._backend.close()
+        backend: PasteBackend
         if self.session == "x11":
             try:
-                self._backend = XlibPaste(self.keyboard)
-                return self._backend
+                backend = self._backend = XlibPaste(self.keyboard)
+                return backend
             except InjectionError as exc:
                 log.warning("in-process paste unavailable (%s); using xclip/xsel and xdotool", exc)
-        self._backend = ToolPaste(self.session)
-        return self._backend
+        backend = self._backend = ToolPaste(self.session)
+        return backend
 
     def _wait_previous_fetched(self) -> None:
         """A paste right after another must not replace the text before the window has fetched it."""
         job = self._pending
         if job is None:
             return
-        wait_pasted = getattr(job.backend.clipboard, "wait_pasted", None)
-        if wait_pasted is not None:
-            wait_pasted(LANDING_TIMEOUT_S)
+        if job.backend.clipboard.reports_fetch:
+            job.backend.clipboard.wait_pasted(LANDING_TIMEOUT_S)
         else:  # the tools cannot tell: give the window the restore delay
             time.sleep(max(0.0, job.sent_at + self.cfg.restore_delay_ms / 1000.0 - time.monotonic()))
 
@@ -234,9 +244,9 @@ class PasteInjector(InjectionMethod):
 
     def _restore(self, job: _Restore) -> None:
         delay = self.cfg.restore_delay_ms / 1000.0
-        wait_pasted = getattr(job.backend.clipboard, "wait_pasted", None)
-        fetched = wait_pasted(delay + LANDING_TIMEOUT_S) if wait_pasted else None
-        if wait_pasted and fetched is None:
+        clipboard = job.backend.clipboard
+        fetched = clipboard.wait_pasted(delay + LANDING_TIMEOUT_S) if clipboard.reports_fetch else None
+        if clipboard.reports_fetch and fetched is None:
             log.info("no window fetched the pasted text within %.1f s", delay + LANDING_TIMEOUT_S)
         when = max(job.sent_at + delay, (fetched or 0.0) + FETCH_GRACE_S)
         if job.cancelled.wait(max(0.0, when - time.monotonic())):

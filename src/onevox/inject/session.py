@@ -1,8 +1,7 @@
-"""Which desktop session we are in, and small helpers for running the injection tools."""
+"""Small helpers for running the injection tools."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -11,19 +10,6 @@ from collections.abc import Mapping, Sequence
 from onevox.errors import InjectionError
 
 TOOL_TIMEOUT_S = 10.0
-
-
-def detect_session(environ: Mapping[str, str] | None = None) -> str:
-    """'wayland', 'x11' or 'none' (no graphical session: only stdout can deliver text).
-
-    Wayland wins when both are set: under XWayland $DISPLAY exists too, but X11 tools reach only X clients.
-    """
-    env = os.environ if environ is None else environ
-    if env.get("WAYLAND_DISPLAY") or env.get("XDG_SESSION_TYPE", "").lower() == "wayland":
-        return "wayland"
-    if env.get("DISPLAY"):
-        return "x11"
-    return "none"
 
 
 def have_tool(name: str) -> bool:

@@ -6,19 +6,14 @@ import sys
 from typing import TextIO
 
 from onevox.errors import InjectionError
+from onevox.inject.base import InjectorBase
 
 
-class StdoutInjector:
+class StdoutInjector(InjectorBase):
     name = "stdout"
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
-
-    def unavailable_reason(self) -> str | None:
-        return None
-
-    def available(self) -> bool:
-        return True
 
     def inject(self, text: str) -> None:
         if not text:

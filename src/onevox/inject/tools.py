@@ -6,9 +6,10 @@ import logging
 import os
 
 from onevox.config import InjectionConfig
+from onevox.desktop import detect_session
 from onevox.errors import InjectionError
 from onevox.inject.base import InjectionMethod, session_tool_reason
-from onevox.inject.session import detect_session, run_tool
+from onevox.inject.session import run_tool
 from onevox.inject.xkeyboard import SharedKeyboard
 
 log = logging.getLogger(__name__)

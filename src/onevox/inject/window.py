@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from Xlib.display import Display
+    from Xlib.xobject.drawable import Window
 
 MAX_PARENTS = 16  # walking up from a focused child window to the one that carries WM_CLASS
 
 
-def focused_window_class(display) -> str:
+def focused_window_class(display: Display) -> str:
     """WM_CLASS ("instance Class") of the focused application window; '' when it cannot be told."""
     focus = display.get_input_focus().focus
     if not isinstance(focus, int):
@@ -18,7 +23,7 @@ def focused_window_class(display) -> str:
     return _wm_class(active) if active is not None else ""
 
 
-def _class_upwards(display, window) -> str:
+def _class_upwards(display: Display, window: Window) -> str:
     from Xlib.error import XError
 
     root = display.screen().root
@@ -36,7 +41,7 @@ def _class_upwards(display, window) -> str:
     return ""
 
 
-def _active_window(display):
+def _active_window(display: Display) -> Window | None:
     """_NET_ACTIVE_WINDOW from an EWMH window manager (its focus may sit on a frame, not the client)."""
     from Xlib import X
 
@@ -49,7 +54,7 @@ def _active_window(display):
     return display.create_resource_object("window", int(prop.value[0]))
 
 
-def _wm_class(window) -> str:
+def _wm_class(window: Window) -> str:
     from Xlib.error import XError
 
     try:

@@ -15,9 +15,13 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from onevox.errors import InjectionError
 from onevox.hotkey.keys import MODIFIER_KEYS, MODIFIER_ORDER, Hotkey
+
+if TYPE_CHECKING:
+    from Xlib.display import Display
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +46,7 @@ def char_keysym(ch: str) -> int | None:
     return 0x01000000 | code
 
 
-def open_display(name: str | None = None):
+def open_display(name: str | None = None) -> Display:
     try:
         from Xlib import display as xdisplay
         from Xlib.error import DisplayError

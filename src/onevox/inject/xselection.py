@@ -16,12 +16,18 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from onevox.errors import InjectionError
 from onevox.inject.clipboard import NOT_TEXT, Contents
 from onevox.inject.xkeyboard import open_display
 
+if TYPE_CHECKING:
+    from Xlib.protocol.request import GetProperty
+    from Xlib.protocol.rq import Event
+    from Xlib.xobject.drawable import Window
+
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 READ_TIMEOUT_S = 0.5  # an application that does not answer within this is treated as an empty clipboard
@@ -31,7 +37,7 @@ LATIN1_TARGETS = ("STRING", "text/plain")
 
 @dataclass
 class _PendingRead:
-    future: Future
+    future: Future[Contents]
     deadline: float
     target: int
     incr: bytearray | None = None
@@ -42,13 +48,14 @@ class ClipboardOwner:
     """Implements the Clipboard interface on X11 by owning the selection in this process."""
 
     name = "x11-selection"
+    reports_fetch = True  # our thread serves every paste request
 
     def __init__(self, display_name: str | None = None, selection: str = "CLIPBOARD") -> None:
         from Xlib import X, Xatom
 
         self._display = open_display(display_name)
         d = self._display
-        self._window = d.screen().root.create_window(0, 0, 1, 1, 0, X.CopyFromParent,
+        self._window: Window = d.screen().root.create_window(0, 0, 1, 1, 0, X.CopyFromParent,
                                                      event_mask=X.PropertyChangeMask)
         names = (selection, "TARGETS", "TIMESTAMP", "INCR", "ONEVOX_CLIPBOARD", *UTF8_TARGETS, "text/plain")
         self._atom = {n: d.intern_atom(n) for n in names}
@@ -59,7 +66,7 @@ class ClipboardOwner:
         self._cond = threading.Condition()
         self._served_at: float | None = None
         self._read: _PendingRead | None = None
-        self._tasks: queue.SimpleQueue[tuple[Callable[[], Any], Future]] = queue.SimpleQueue()
+        self._tasks: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
         self._broken: str | None = None
         self._wake_r, self._wake_w = os.pipe()
         d.sync()
@@ -73,7 +80,7 @@ class ClipboardOwner:
         with self._cond:
             if self._text is not None:
                 return self._text
-        inner: Future = self._call(lambda: self._start_read(timeout))
+        inner = self._call(lambda: self._start_read(timeout))
         return inner.result(timeout + 1.0)
 
     def write(self, text: str) -> None:
@@ -112,10 +119,10 @@ class ClipboardOwner:
             log.debug("closing the clipboard display: %s", exc)
 
     # running things on the owner thread ----------------------------------------------------------------
-    def _call(self, func: Callable[[], Any]) -> Any:
+    def _call(self, func: Callable[[], T]) -> T:
         if self._broken or not self._thread.is_alive():
             raise InjectionError(f"the X clipboard connection is gone ({self._broken or 'stopped'})")
-        future: Future = Future()
+        future: Future[T] = Future()
         self._tasks.put((func, future))
         os.write(self._wake_w, b"t")
         return future.result(timeout=5.0)
@@ -165,17 +172,18 @@ class ClipboardOwner:
                 with self._cond:
                     self._text = None
             elif event.type == X.SelectionNotify and self._read is not None:
-                self._on_selection_notify(event)
+                self._on_selection_notify(self._read, event)
             elif (event.type == X.PropertyNotify and self._read is not None and self._read.incr is not None
                   and event.atom == self._atom["ONEVOX_CLIPBOARD"] and event.state == X.PropertyNewValue):
-                self._on_incr_chunk()
+                self._on_incr_chunk(self._read, self._read.incr)
 
     # owning and serving --------------------------------------------------------------------------------
     def _own(self, text: str) -> None:
         from Xlib import X
 
         self._window.set_selection_owner(self._selection, X.CurrentTime)
-        if self._display.get_selection_owner(self._selection) != self._window:
+        # the stubs say int; python-xlib gives the owner's Window (equal to ours by id), or X.NONE
+        if self._display.get_selection_owner(self._selection) != self._window:  # type: ignore[comparison-overlap]
             raise InjectionError("another program kept the clipboard; the text could not be put on it")
         with self._cond:
             self._text = text
@@ -183,14 +191,18 @@ class ClipboardOwner:
 
     def _disown(self) -> None:
         from Xlib import X
+        from Xlib.protocol import request
 
         with self._cond:
             owned, self._text = self._text is not None, None
         if owned:
-            self._window.set_selection_owner(self._selection, X.NONE, X.CurrentTime)
+            # Window.set_selection_owner can only make this window the owner (its third argument is an error
+            # handler): giving the selection up is a SetSelectionOwner naming no window
+            request.SetSelectionOwner(display=self._display.display, window=X.NONE, selection=self._selection,
+                                      time=X.CurrentTime)
             self._display.flush()
 
-    def _serve(self, request) -> None:
+    def _serve(self, request: Event) -> None:
         from Xlib import X
         from Xlib.error import CatchError
         from Xlib.protocol import event
@@ -230,58 +242,60 @@ class ClipboardOwner:
         return None
 
     # reading another application's clipboard -------------------------------------------------------------
-    def _start_read(self, timeout: float) -> Future:
+    def _start_read(self, timeout: float) -> Future[Contents]:
         from Xlib import X
 
-        future: Future = Future()
+        future: Future[Contents] = Future()
         if self._display.get_selection_owner(self._selection) == X.NONE:
             future.set_result(None)
             return future
         if self._read is not None:
             self._read.future.set_result(NOT_TEXT)
         self._read = _PendingRead(future, time.monotonic() + timeout, self._atom["UTF8_STRING"])
-        self._request(self._read.target)
+        self._request(self._read)
         return future
 
-    def _request(self, target: int) -> None:
+    def _request(self, pending: _PendingRead) -> None:
+        """Ask the owner for the clipboard as pending.target, into our property."""
         from Xlib import X
 
-        self._read.tried.append(target)
-        self._window.convert_selection(self._selection, target, self._atom["ONEVOX_CLIPBOARD"], X.CurrentTime)
+        pending.tried.append(pending.target)
+        self._window.convert_selection(self._selection, pending.target, self._atom["ONEVOX_CLIPBOARD"],
+                                       X.CurrentTime)
         self._display.flush()
 
-    def _on_selection_notify(self, notify) -> None:
+    def _on_selection_notify(self, pending: _PendingRead, notify: Event) -> None:
         from Xlib import X
 
-        pending = self._read
         if notify.property == X.NONE:
             if self._atom["STRING"] not in pending.tried:
                 pending.target = self._atom["STRING"]
-                self._request(pending.target)  # an older application: try plain Latin-1
+                self._request(pending)  # an older application: try plain Latin-1
             else:
-                self._finish(None)
+                self._finish(pending, None)
             return
         prop = self._take_property()
         if prop is not None and prop.property_type == self._atom["INCR"]:
             pending.incr = bytearray()  # the data follows in chunks (PropertyNotify)
             return
         if prop is None or prop.property_type not in self._text_types():
-            self._finish(None)  # some owners answer any request with their own format (xclip -t image/png)
+            # some owners answer any request with their own format (xclip -t image/png)
+            self._finish(pending, None)
             return
-        self._finish(bytes(prop.value))
+        self._finish(pending, bytes(prop.value))
 
     def _text_types(self) -> set[int]:
         return {self._atom[n] for n in (*UTF8_TARGETS, "STRING", "text/plain")}
 
-    def _on_incr_chunk(self) -> None:
+    def _on_incr_chunk(self, pending: _PendingRead, received: bytearray) -> None:
         prop = self._take_property()
         chunk = b"" if prop is None else bytes(prop.value)
         if chunk:
-            self._read.incr.extend(chunk)
+            received.extend(chunk)
         else:
-            self._finish(bytes(self._read.incr))
+            self._finish(pending, bytes(received))
 
-    def _take_property(self):
+    def _take_property(self) -> GetProperty | None:
         from Xlib import X
 
         prop = self._window.get_full_property(self._atom["ONEVOX_CLIPBOARD"], X.AnyPropertyType)
@@ -289,9 +303,10 @@ class ClipboardOwner:
         self._display.flush()
         return prop
 
-    def _finish(self, data: bytes | None) -> None:
-        """Complete the read with the text, or NOT_TEXT when `data` is None (refused, missing)."""
-        pending, self._read = self._read, None
+    def _finish(self, pending: _PendingRead, data: bytes | None) -> None:
+        """Complete the read (the one in self._read) with the text, or NOT_TEXT when `data` is None
+        (refused, missing)."""
+        self._read = None
         if data is None:
             pending.future.set_result(NOT_TEXT)
             return
@@ -301,4 +316,4 @@ class ClipboardOwner:
     def _expire_read(self) -> None:
         if self._read is not None and time.monotonic() >= self._read.deadline:
             log.debug("the clipboard's owner did not answer within the timeout")
-            self._finish(None)
+            self._finish(self._read, None)

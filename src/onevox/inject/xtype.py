@@ -6,8 +6,8 @@ Slower than paste for long texts but leaves the clipboard alone, and works where
 from __future__ import annotations
 
 from onevox.config import InjectionConfig
+from onevox.desktop import detect_session
 from onevox.inject.base import InjectionMethod
-from onevox.inject.session import detect_session
 from onevox.inject.xkeyboard import SharedKeyboard
 
 

@@ -50,7 +50,7 @@ def download_model(name: str, *, base_url: str | None = None, progress: bool = T
                 dest = staging / file.name
                 if not (dest.is_file() and dest.stat().st_size == file.size):
                     remote = RemoteFile(spec.file_url(base, file.name), dest, file.size, file.sha256)
-                    fetch_file(remote, opts.fetch, lambda n, before=done: report(before + n))
+                    fetch_file(remote, opts.fetch, _after(done, report))
                 done += file.size
                 report(done)
         _verify_staging(staging, spec)
@@ -97,6 +97,11 @@ def _verify_staging(staging: Path, spec: ModelSpec) -> None:
         raise ModelError(f"the download of {spec.name} is incomplete ({'; '.join(problems)}); "
                          "run the command again")
     check_model_dir(staging)
+
+
+def _after(before: int, report: Callable[[int], None]) -> Callable[[int], None]:
+    """A file's progress (its bytes done) as the model's: the files before it are done."""
+    return lambda n: report(before + n)
 
 
 @contextlib.contextmanager

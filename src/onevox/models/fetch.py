@@ -19,7 +19,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, BinaryIO, Protocol
 
 from onevox import __version__
 from onevox.errors import ModelError
@@ -106,7 +106,15 @@ def _attempt(remote: RemoteFile, options: FetchOptions, progress: Callable[[int]
     _finish(remote, part, hasher, expected_sha)
 
 
-def _hash_prefix(part: Path, offset: int) -> Any:
+class _Hasher(Protocol):
+    """What we use of a hashlib object."""
+
+    def update(self, data: bytes, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
+
+
+def _hash_prefix(part: Path, offset: int) -> _Hasher:
     hasher = hashlib.sha256()
     if offset:
         with part.open("rb") as handle:
@@ -122,20 +130,23 @@ class _LinkedHeaders(urllib.request.HTTPRedirectHandler):
         self.etag: str | None = None
         self.size: str | None = None
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[override]
+    def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
+                         headers: http.client.HTTPMessage, newurl: str) -> urllib.request.Request | None:
         self.etag = headers.get("X-Linked-ETag") or self.etag
         self.size = headers.get("X-Linked-Size") or self.size
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def _open(url: str, offset: int, timeout_s: float, recorder: _LinkedHeaders):
+def _open(url: str, offset: int, timeout_s: float, recorder: _LinkedHeaders) -> http.client.HTTPResponse:
     headers = {"User-Agent": f"onevox/{__version__}", "Accept-Encoding": "identity"}
     if offset:
         headers["Range"] = f"bytes={offset}-"
     opener = urllib.request.build_opener(recorder)
     name = url.rsplit("/", 1)[-1]
     try:
-        return opener.open(urllib.request.Request(url, headers=headers), timeout=timeout_s)
+        response: http.client.HTTPResponse = opener.open(urllib.request.Request(url, headers=headers),
+                                                         timeout=timeout_s)  # http(s): an HTTPResponse
+        return response
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code == 416 and offset:
@@ -162,7 +173,7 @@ def _http_error_message(code: int, reason: str, name: str, url: str) -> str:
     return f"unexpected answer for {name}: HTTP {code} {reason} ({url})"
 
 
-def _start_of(response, offset: int) -> int:
+def _start_of(response: http.client.HTTPResponse, offset: int) -> int:
     """Where the body starts in the file: `offset` for a matching 206, 0 for a plain 200."""
     if response.status == 200:
         return 0
@@ -174,7 +185,8 @@ def _start_of(response, offset: int) -> int:
     raise ModelError(f"unexpected answer from {response.url}: HTTP {response.status}")
 
 
-def _expected_total(remote: RemoteFile, response, recorder: _LinkedHeaders, offset: int) -> int | None:
+def _expected_total(remote: RemoteFile, response: http.client.HTTPResponse, recorder: _LinkedHeaders,
+                    offset: int) -> int | None:
     """The file's full size: the pinned one, checked against what the server says it will send."""
     advertised = _int(response.headers.get("Content-Length"))
     if advertised is not None:
@@ -191,18 +203,19 @@ def _expected_total(remote: RemoteFile, response, recorder: _LinkedHeaders, offs
     return remote.size if remote.size is not None else advertised if advertised is not None else linked
 
 
-def _expected_sha(remote: RemoteFile, response, recorder: _LinkedHeaders) -> str | None:
+def _expected_sha(remote: RemoteFile, response: http.client.HTTPResponse,
+                  recorder: _LinkedHeaders) -> str | None:
     raw = recorder.etag or response.headers.get("X-Linked-ETag") or ""
-    advertised = raw.removeprefix("W/").strip('"').lower()
-    advertised = advertised if _SHA256.match(advertised) else None
+    digest = raw.removeprefix("W/").strip('"').lower()
+    advertised = digest if _SHA256.match(digest) else None
     if remote.sha256 and advertised and advertised != remote.sha256:
         raise ModelError(f"the server's {remote.dest.name} has sha256 {advertised}, but onevox pins "
                          f"{remote.sha256}; not using it")
     return remote.sha256 or advertised
 
 
-def _copy(response, out: BinaryIO, remote: RemoteFile, done: int, total: int | None, hasher,
-          options: FetchOptions, progress: Callable[[int], None]) -> int:
+def _copy(response: http.client.HTTPResponse, out: BinaryIO, remote: RemoteFile, done: int, total: int | None,
+          hasher: _Hasher, options: FetchOptions, progress: Callable[[int], None]) -> int:
     while total is None or done < total:
         want = options.chunk_bytes if total is None else min(options.chunk_bytes, total - done)
         try:
@@ -235,7 +248,7 @@ def _write(out: BinaryIO, data: bytes, remote: RemoteFile, sync: bool = False) -
         raise ModelError(f"cannot write {_part(remote)}: {exc.strerror or exc}") from None
 
 
-def _finish(remote: RemoteFile, part: Path, hasher, expected_sha: str | None) -> None:
+def _finish(remote: RemoteFile, part: Path, hasher: _Hasher, expected_sha: str | None) -> None:
     if expected_sha is not None:
         actual = hasher.hexdigest()
         if actual != expected_sha:

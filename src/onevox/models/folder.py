@@ -85,6 +85,8 @@ def _read_header(model_bin: Path) -> int:
                          "such as a whisper.cpp .bin?)")
     if len(head) < 6:
         raise damaged
+    version: int
+    name_len: int
     version, name_len = struct.unpack_from("<IH", head)
     # Version 2 added the spec name; Whisper support arrived long after, so anything older is not one.
     if not 2 <= version <= 100 or not 0 < name_len <= len(head) - 6:

@@ -49,7 +49,7 @@ def postprocess(text: str, cfg: PostProcessingConfig) -> str:
             return ""
     text = _tidy(text)
     if rules.replacements is not None:
-        text = _replace(text, rules)
+        text = _replace(text, rules.replacements, rules.values)
     if cfg.capitalize:
         text = capitalize_first(text)
     if cfg.trailing_space and text and not text[-1].isspace():
@@ -121,9 +121,12 @@ def _remove_fillers(text: str, pattern: re.Pattern[str]) -> str:
     return _tidy("".join(out))
 
 
-def _replace(text: str, rules: _Rules) -> str:
-    assert rules.replacements is not None
-    return rules.replacements.sub(lambda m: rules.values[m.lastindex - 1], text)
+def _replace(text: str, pattern: re.Pattern[str], values: tuple[str, ...]) -> str:
+    def value(match: re.Match[str]) -> str:
+        # each phrase is one group of the alternation, so a match always has a lastindex: the phrase's
+        return values[match.lastindex - 1] if match.lastindex else match.group(0)
+
+    return pattern.sub(value, text)
 
 
 @lru_cache(maxsize=16)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Protocol
 
 import numpy as np
@@ -17,18 +18,29 @@ class FrameClassifier(Protocol):
         """Probability (0..1) that `frame` (exactly `frame_samples` long) holds speech."""
         ...
 
+    def speech_probs(self, audio: np.ndarray) -> np.ndarray:
+        """float32 probabilities of the consecutive frames in `audio` (a multiple of `frame_samples` long):
+        the same numbers as `speech_prob` frame by frame, in one call (the segmenter's path, with fewer
+        calls into native code). FrameByFrame gives detectors that score one frame at a time this method."""
+        ...
+
     def reset(self) -> None:
         """Forget the state carried from earlier frames (a new dictation starts)."""
         ...
 
 
-class BatchFrameClassifier(FrameClassifier, Protocol):
-    """A FrameClassifier that can also score many consecutive frames in one call.
+# scoring many frames per call is no longer optional: every FrameClassifier does it
+BatchFrameClassifier = FrameClassifier
 
-    Optional: the segmenter uses `speech_probs` when a detector has it (fewer calls into native code) and
-    falls back to `speech_prob` frame by frame otherwise. Both give the same numbers for the same audio.
-    """
+
+class FrameByFrame(ABC):
+    """`speech_probs` for a detector that can only score one frame per call."""
+
+    frame_samples: int
+
+    @abstractmethod
+    def speech_prob(self, frame: np.ndarray) -> float: ...
 
     def speech_probs(self, audio: np.ndarray) -> np.ndarray:
-        """Probabilities for consecutive frames; `len(audio)` is a multiple of `frame_samples`."""
-        ...
+        frames = audio.reshape(-1, self.frame_samples)
+        return np.fromiter((self.speech_prob(f) for f in frames), np.float32, frames.shape[0])

@@ -18,6 +18,7 @@ from onevox.audio import SAMPLE_RATE
 from onevox.config import VadConfig
 from onevox.errors import AudioError
 from onevox.vad.base import FrameClassifier
+from onevox.vad.factory import create_detector
 from onevox.vad.segmenter import SpeechSegmenter, score_frames
 
 CHUNK = SAMPLE_RATE // 10  # 100 ms, the capture worker's usual read
@@ -75,7 +76,7 @@ def measure_frame_cost(detector: FrameClassifier, audio: np.ndarray, *, repeats:
 
     n = frames.shape[0]
     chunks = len(whole) // CHUNK
-    return FrameCost(backend=getattr(detector, "name", type(detector).__name__), frame_samples=size, frames=n,
+    return FrameCost(backend=detector.name, frame_samples=size, frames=n,
                      single_us=_best_cpu(single, repeats) / n * 1e6,
                      batched_us=_best_cpu(batched, repeats) / n * 1e6,
                      segmenter_ms_per_100ms=_best_cpu(segment, repeats) / chunks * 1e3)
@@ -87,6 +88,8 @@ def _load(path: str | None, seconds: float) -> np.ndarray:
         return (noise * 0.05).astype(np.float32)
     import soundfile
 
+    audio: np.ndarray
+    rate: int
     audio, rate = soundfile.read(path, dtype="float32", always_2d=True)
     if rate != SAMPLE_RATE:
         raise AudioError(f"{path}: the benchmark needs 16 kHz audio, got {rate} Hz")
@@ -94,8 +97,6 @@ def _load(path: str | None, seconds: float) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from onevox.vad import create_detector
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file", nargs="?", help="16 kHz audio to score (default: 10 s of noise)")
     parser.add_argument("--seconds", type=float, default=10.0)

@@ -1,7 +1,7 @@
 """Cut a stream of 16 kHz audio into speech segments as it arrives.
 
 The capture worker pushes chunks of any size; whole frames are scored by the detector (many frames per
-call when it supports `speech_probs`) and stepped through a small state machine:
+call, through `speech_probs`) and stepped through a small state machine:
 
 - silence -> speech when a frame's probability reaches `threshold`;
 - speech -> silence when frames stay below `threshold - 0.15` for `min_silence_ms` (hysteresis: frames in
@@ -24,6 +24,7 @@ import numpy as np
 from onevox.audio import SAMPLE_RATE
 from onevox.config import VadConfig
 from onevox.vad.base import FrameClassifier
+from onevox.vad.factory import create_detector
 from onevox.vad.frames import as_mono_float32
 from onevox.vad.window import SampleWindow
 
@@ -72,12 +73,8 @@ class _Limits:
 
 
 def score_frames(detector: FrameClassifier, audio: np.ndarray) -> np.ndarray:
-    """Probabilities of the consecutive frames in `audio`, batched when the detector can."""
-    batch = getattr(detector, "speech_probs", None)
-    if batch is not None:
-        return np.asarray(batch(audio), np.float32)
-    frames = audio.reshape(-1, detector.frame_samples)
-    return np.fromiter((detector.speech_prob(f) for f in frames), np.float32, frames.shape[0])
+    """float32 probabilities of the consecutive frames in `audio`, in one call to the detector."""
+    return np.asarray(detector.speech_probs(audio), np.float32)
 
 
 class SpeechSegmenter:
@@ -236,8 +233,6 @@ def find_speech(audio: np.ndarray, cfg: VadConfig,
     """Speech segments of a whole recording. Without `detector`, one is made from `cfg` (none when the
     backend is "off": then the audio is cut only at max_segment_s)."""
     if detector is None:
-        from onevox.vad import create_detector
-
         detector = create_detector(cfg)
     segmenter = SpeechSegmenter(detector, cfg)
     return segmenter.push(audio) + segmenter.flush()

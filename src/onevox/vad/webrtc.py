@@ -6,6 +6,9 @@ aggressively it rejects non-speech instead (see `aggressiveness_for_threshold`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Protocol
+
 import numpy as np
 
 from onevox.errors import AudioError
@@ -18,6 +21,12 @@ FRAME_MS = (10, 20, 30)  # the only frame lengths WebRTC's VAD accepts
 def aggressiveness_for_threshold(threshold: float) -> int:
     """Map [vad] threshold 0..1 to WebRTC mode 0 (lets most through) .. 3 (rejects most); 0.5 -> 2."""
     return min(3, max(0, int(threshold * 3 + 0.5)))
+
+
+class _Detector(Protocol):
+    """What we use of webrtcvad.Vad (the package ships no types)."""
+
+    def is_speech(self, buf: memoryview, sample_rate: int) -> bool: ...
 
 
 class WebRtcVad:
@@ -34,7 +43,7 @@ class WebRtcVad:
             raise AudioError(f"WebRTC VAD aggressiveness must be 0..3, got {aggressiveness}")
         self.aggressiveness = aggressiveness
         self.frame_samples = RATE * frame_ms // 1000
-        self._new_vad = lambda: webrtcvad.Vad(aggressiveness)
+        self._new_vad: Callable[[], _Detector] = lambda: webrtcvad.Vad(aggressiveness)
         self._vad = self._new_vad()
         self._reserve(RATE // 10 // self.frame_samples + 1)  # a 100 ms capture block, whatever its phase
 
@@ -63,7 +72,7 @@ class WebRtcVad:
     def _reserve(self, frames: int) -> None:
         self._scaled = np.zeros(frames * self.frame_samples, np.float32)
         self._pcm = np.zeros(frames * self.frame_samples, np.int16)
-        self._bytes = memoryview(self._pcm).cast("B")
+        self._bytes = self._pcm.data.cast("B")
 
     def reset(self) -> None:
         self._vad = self._new_vad()  # webrtcvad has no reset; a new instance is cheap (~1 us)
