@@ -23,6 +23,7 @@ from onevox.asr.base import Transcript
 from onevox.clock import SYSTEM_CLOCK, Clock
 from onevox.config import VadConfig
 from onevox.errors import AudioError, InjectionError
+from onevox.inject.base import InjectorBase
 from onevox.vad.base import FrameByFrame
 from onevox.vad.segmenter import SpeechSegmenter
 
@@ -259,7 +260,7 @@ class FakeRecognizer:
         return Transcript(text=text, audio_s=audio.size / RATE, model=self.model_name)
 
 
-class FakeInjector:
+class FakeInjector(InjectorBase):
     name = "fake"
 
     def __init__(self, error: str = "", check: Callable[[str], None] | None = None) -> None:
@@ -268,9 +269,6 @@ class FakeInjector:
         self.check = check
         self.gate: threading.Event | None = None
         self.entered = threading.Event()
-
-    def available(self) -> bool:
-        return True
 
     def inject(self, text: str) -> None:
         self.entered.set()

@@ -32,7 +32,8 @@ def sounddevice() -> ModuleType:
     except OSError as exc:
         hint = "install it, e.g. `apt install libportaudio2`"
         raise AudioError(f"PortAudio is not available ({exc}); {hint}") from exc
-    return sd
+    module: ModuleType = sd
+    return module
 
 
 def list_input_devices() -> list[DeviceInfo]:

@@ -93,9 +93,10 @@ class Daemon:
     def _start(self) -> None:
         config, factory = self.config, self.factory
         recognizer, model_problem = self._load_model(config)
-        stages = Stages(source=factory.source(config, self._on_audio_event),
-                        segmenter=factory.segmenter(config), recognizer=recognizer, injector=factory.injector(config),
-                        history=self._open_history(config), metrics=self.metrics)
+        source = factory.source(config, self._on_audio_event)
+        stages = Stages(source=source, segmenter=factory.segmenter(config), recognizer=recognizer,
+                        injector=factory.injector(config), history=self._open_history(config),
+                        metrics=self.metrics)
         controller = Controller(config, stages, self.bus, self._options, clock=self.clock,
                                 diagnostics=self.diagnostics)
         self._controller = controller

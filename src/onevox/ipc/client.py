@@ -101,7 +101,7 @@ class IpcClient:
         if not line.endswith(b"\n"):
             raise IpcError(f"the onevox daemon closed the connection without answering `{cmd}`; "
                            "see its log", code="disconnected")
-        return line
+        return bytes(line)
 
 
 def _refusal(stream: Any) -> IpcError | None:

@@ -149,7 +149,8 @@ def decode_message(line: bytes) -> dict[str, Any]:
 def result_of(response: dict[str, Any], request_id: int) -> dict[str, Any]:
     """The result of a successful response, or IpcError carrying the daemon's error code and message."""
     if response.get("ok") is False:
-        error = response.get("error") if isinstance(response.get("error"), dict) else {}
+        raw = response.get("error")
+        error: dict[str, Any] = raw if isinstance(raw, dict) else {}
         raise IpcError(str(error.get("message", "the daemon reported an error")),
                        code=str(error.get("code", INTERNAL)))
     if response.get("id") != request_id or response.get("ok") is not True:

@@ -113,5 +113,5 @@ def peer_uid(sock: socket.socket) -> int:
     """The user id of the process at the other end of a connected Unix socket (SO_PEERCRED)."""
     raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size)
     _pid, uid, _gid = _UCRED.unpack(raw)
-    return uid
+    return int(uid)
 

@@ -12,6 +12,7 @@ session.run with fresh arrays 93 us, io_binding on pre-allocated buffers 84 us, 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,7 @@ _INPUTS = ("input", "h", "c")
 _OUTPUTS = ("speech_probs", "hn", "cn")
 
 
-def _open_session(path: Path):  # -> onnxruntime.InferenceSession
+def _open_session(path: Path) -> Any:  # an onnxruntime.InferenceSession (onnxruntime ships no types)
     import onnxruntime as ort
 
     if not path.is_file():
