@@ -63,7 +63,7 @@ class ServerLimits:
 
 
 # where a connection is; the first two owe us a request and may be evicted for a newcomer
-_NEW, _IDLE, _RUNNING, _STREAMING = "new", "idle", "running", "streaming"
+_NEW, _IDLE, _RUNNING, _STREAMING, _CLOSING = "new", "idle", "running", "streaming", "closing"
 _EVICTABLE = (_NEW, _IDLE)
 _FAST_COMMANDS = frozenset({"status"})
 _STAT_KEYS = ("connections", "requests", "errors", "subscribers", "refused_forbidden", "refused_busy",
@@ -236,21 +236,27 @@ class IpcServer:
         assert self._room is not None
         while len(self._conns) >= self.limits.max_connections:
             self._room.clear()
-            owing = [conn for conn in self._conns if conn.state in _EVICTABLE]
-            if owing:
-                self._evict(min(owing, key=lambda conn: conn.since))
-                continue
-            running = [conn for conn in self._conns if conn.state == _RUNNING and not conn.last_call]
-            if running:
-                min(running, key=lambda conn: conn.since).last_call = True
+            if not any(conn.state == _CLOSING for conn in self._conns):  # else a slot is about to free
+                owing = [conn for conn in self._conns if conn.state in _EVICTABLE]
+                running = [conn for conn in self._conns if conn.state == _RUNNING and not conn.last_call]
+                if owing:
+                    self._evict(min(owing, key=lambda conn: conn.since))
+                elif running:
+                    min(running, key=lambda conn: conn.since).last_call = True
             await self._room.wait()
 
     def _evict(self, conn: _Conn) -> None:
         self._stats["evicted"] += 1
-        self._release(conn)
+        conn.state = _CLOSING
         conn.writer.transport.abort()  # at once: its unread output must not keep the socket open
+        self._release_when_closed(conn)
         if conn.task is not None:
             conn.task.cancel()
+
+    def _release_when_closed(self, conn: _Conn) -> None:
+        # the transport closes its socket in a callback it has just scheduled; freeing the slot in one
+        # scheduled after it means a newcomer's socket never coexists with it, so the cap holds for fds
+        asyncio.get_running_loop().call_soon(self._release, conn)
 
     def _release(self, conn: _Conn) -> None:
         self._conns.discard(conn)
@@ -281,11 +287,11 @@ class IpcServer:
         except Exception:
             log.exception("IPC connection failed")
         finally:
-            self._release(conn)
             if writer.transport.get_write_buffer_size():
                 writer.transport.abort()  # the peer is not reading: close() would wait for it forever
             else:
                 writer.close()
+            self._release_when_closed(conn)
 
     def _refusal(self, writer: asyncio.StreamWriter) -> bytes | None:
         uid = peer_uid(writer.get_extra_info("socket"))
