@@ -26,30 +26,23 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from onevox import __version__
 from onevox.errors import IpcError, OnevoxError
 from onevox.ipc import protocol as proto
 from onevox.ipc.sockets import bind_private_socket, peer_uid, remove_own_socket
+from onevox.ipc.streaming import Subscription, stream_events
 
 log = logging.getLogger(__name__)
 
 Dispatch = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
-class Subscription(Protocol):
-    """What `subscribe()` returns (daemon/events.py): events as dicts {"event": kind, ...fields}."""
-
-    def get(self, timeout: float | None = None) -> dict[str, Any] | None: ...  # raises once closed
-
-    def close(self) -> None: ...
-
-
 @dataclass(frozen=True)
 class ServerLimits:
     max_line_bytes: int = proto.MAX_LINE_BYTES  # longer request lines get too_large, connection closes
-    max_connections: int = 64  # hard cap on open connections; more wait in the listen backlog
+    max_connections: int = 64  # hard cap on open connections (see above for how a newcomer gets a slot)
     max_subscribers: int = 16  # event streams at once; one more `subscribe` gets busy
     line_timeout_s: float = 5.0  # for a new connection's first request line, and for a reply to be taken
     idle_timeout_s: float = 10.0  # a connection silent this long after a reply is closed (not subscribers)
@@ -68,7 +61,6 @@ _EVICTABLE = (_NEW, _IDLE)
 _FAST_COMMANDS = frozenset({"status"})
 _STAT_KEYS = ("connections", "requests", "errors", "subscribers", "refused_forbidden", "refused_busy",
               "dropped_subscribers", "evicted", "timed_out", "peak_connections")
-_END = object()  # end of an event stream
 _local = threading.local()  # marks worker threads while they run a command of this server
 
 
@@ -247,7 +239,6 @@ class IpcServer:
 
     def _evict(self, conn: _Conn) -> None:
         self._stats["evicted"] += 1
-        conn.state = _CLOSING
         conn.writer.transport.abort()  # at once: its unread output must not keep the socket open
         self._release_when_closed(conn)
         if conn.task is not None:
@@ -256,6 +247,7 @@ class IpcServer:
     def _release_when_closed(self, conn: _Conn) -> None:
         # the transport closes its socket in a callback it has just scheduled; freeing the slot in one
         # scheduled after it means a newcomer's socket never coexists with it, so the cap holds for fds
+        conn.state = _CLOSING
         asyncio.get_running_loop().call_soon(self._release, conn)
 
     def _release(self, conn: _Conn) -> None:
@@ -327,7 +319,9 @@ class IpcServer:
                 return
             subscription = await self._answer_line(conn, line.rstrip(b"\r\n"), writer)
             if subscription is not None:
-                await self._stream_events(subscription, reader, writer)
+                if await stream_events(subscription, reader, writer, self.limits.event_backlog_bytes):
+                    self._stats["dropped_subscribers"] += 1
+                    log.warning("dropped an event subscriber that stopped reading")
                 return
             if reader.at_eof() or conn.last_call:
                 return
@@ -409,66 +403,10 @@ class IpcServer:
         self._enter(conn, _STREAMING)
         return proto.encode_result(request.id, {"subscribed": True}), subscription
 
-    # ---- event streams ---------------------------------------------------------------------------------
-
-    async def _stream_events(self, sub: Subscription, reader: asyncio.StreamReader,
-                             writer: asyncio.StreamWriter) -> None:
-        """Copy events to the client until it goes away, the bus closes the subscription, or the client
-        reads so slowly that its unread output passes event_backlog_bytes (then it is dropped)."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        stop = threading.Event()
-        pump = threading.Thread(target=_pump_events, args=(sub, loop, queue, stop),
-                                name="onevox-ipc-events", daemon=True)
-        pump.start()
-        gone = asyncio.ensure_future(_discard_until_eof(reader))
-        getter: asyncio.Future[Any] | None = None
-        try:
-            while True:
-                getter = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({getter, gone}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    return
-                event = getter.result()
-                if event is _END:
-                    return
-                line = _event_line(event)
-                if line is not None:
-                    writer.write(line)
-                if writer.transport.get_write_buffer_size() > self.limits.event_backlog_bytes:
-                    self._stats["dropped_subscribers"] += 1
-                    log.warning("dropped an event subscriber that stopped reading")
-                    return
-        finally:
-            stop.set()
-            gone.cancel()
-            if getter is not None:
-                getter.cancel()
-            sub.close()
-
-
 def _encode_result(request: proto.Request, result: Any) -> bytes:
     if not isinstance(result, dict):
         raise TypeError(f"dispatch returned {type(result).__name__} for {request.cmd}, not a dict")
     return proto.encode_result(request.id, result)
-
-
-def _pump_events(sub: Subscription, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Any],
-                 stop: threading.Event) -> None:
-    """Moves events from the (blocking) subscription to the event loop; runs on its own thread."""
-    try:
-        while not stop.is_set():
-            try:
-                event = sub.get(timeout=0.2)
-            except Exception:  # the subscription was closed or dropped by the bus
-                return
-            if event is not None:
-                loop.call_soon_threadsafe(queue.put_nowait, event)
-    except RuntimeError:  # the loop closed under us: the server is stopping
-        return
-    finally:
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(queue.put_nowait, _END)
 
 
 async def _readable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
@@ -484,22 +422,3 @@ async def _readable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> Non
         await ready
     finally:
         loop.remove_reader(sock.fileno())
-
-
-async def _discard_until_eof(reader: asyncio.StreamReader) -> None:
-    with contextlib.suppress(ConnectionError):
-        while await reader.read(4096):
-            pass
-
-
-def _event_line(event: Any) -> bytes | None:
-    if isinstance(event, dict):
-        fields = dict(event)
-        kind = str(fields.pop("event", "event"))
-    else:
-        kind, fields = "event", {"data": str(event)}
-    try:
-        return proto.encode_event(kind, fields)
-    except TypeError:
-        log.exception("cannot send event %s", kind)
-        return None
