@@ -6,6 +6,7 @@ The flooding servers get long line and idle timeouts, so only eviction (not a ti
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -179,3 +180,15 @@ def test_open_sockets_never_pass_the_cap(sock_dir: Path, controller: FakeControl
             watcher.join(WAIT_S)
         assert 0 < peak <= limits.max_connections
         assert srv.stats()["peak_connections"] == limits.max_connections
+
+
+def test_peer_that_never_reads_its_replies_is_closed(sock_dir: Path, controller: FakeController) -> None:
+    limits = ServerLimits(line_timeout_s=0.3, idle_timeout_s=60.0)
+    with IpcServer(sock_dir / "s.sock", controller.dispatch, limits=limits) as srv, \
+            connect(srv.socket_path, timeout=0.5) as sock:
+        # far more replies than the socket buffers hold, so the server cannot hand them all over
+        pipelined = b"".join(request_line(n, "ping") for n in range(20_000))
+        with contextlib.suppress(TimeoutError, OSError):
+            sock.sendall(pipelined)
+        wait_until(lambda: srv.stats()["open_connections"] == 0)
+        assert srv.stats()["timed_out"] == 1
