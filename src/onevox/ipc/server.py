@@ -203,16 +203,24 @@ class IpcServer:
     async def _accept(self, listener: socket.socket) -> None:
         """Take a waiting client only once it has a slot, so the number open never passes max_connections."""
         loop = asyncio.get_running_loop()
+        failing = False
         while True:
             await _readable(loop, listener)
             await self._make_room()
             try:
                 client, _ = await loop.sock_accept(listener)
+            except OSError as exc:  # out of file descriptors: the client stays queued until some close
+                if not failing:
+                    log.warning("cannot accept IPC connections: %s", exc)
+                failing = True
+                await asyncio.sleep(0.1)
+                continue
+            failing = False
+            try:
                 reader, writer = await asyncio.open_unix_connection(sock=client,
                                                                     limit=self.limits.max_line_bytes)
-            except OSError as exc:  # out of file descriptors, or the client already left
-                log.warning("could not accept an IPC connection: %s", exc)
-                await asyncio.sleep(0.1)
+            except OSError:
+                client.close()
                 continue
             conn = _Conn(writer, since=loop.time())
             self._conns.add(conn)
