@@ -411,6 +411,7 @@ class IpcServer:
         self._enter(conn, _STREAMING)
         return proto.encode_result(request.id, {"subscribed": True}), subscription
 
+
 def _encode_result(request: proto.Request, result: Any) -> bytes:
     if not isinstance(result, dict):
         raise TypeError(f"dispatch returned {type(result).__name__} for {request.cmd}, not a dict")
