@@ -6,13 +6,12 @@ The flooding servers get long line and idle timeouts, so only eviction (not a ti
 
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -31,7 +30,7 @@ HALF_A_REQUEST = b'{"v":1,"id":1,"cmd":"sta'
 
 
 def _answer(path: Path, cmd: str) -> str:
-    """"ok", or the error code the daemon answered with."""
+    """The daemon's answer to `cmd`: "ok", or the error code it answered with."""
     try:
         IpcClient(path, timeout=WAIT_S).request(cmd)
     except IpcError as exc:
@@ -188,7 +187,7 @@ def test_peer_that_never_reads_its_replies_is_closed(sock_dir: Path, controller:
             connect(srv.socket_path, timeout=0.5) as sock:
         # far more replies than the socket buffers hold, so the server cannot hand them all over
         pipelined = b"".join(request_line(n, "ping") for n in range(20_000))
-        with contextlib.suppress(TimeoutError, OSError):
+        with suppress(TimeoutError, OSError):
             sock.sendall(pipelined)
         wait_until(lambda: srv.stats()["open_connections"] == 0)
         assert srv.stats()["timed_out"] == 1
