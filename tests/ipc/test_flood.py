@@ -6,13 +6,14 @@ The flooding servers get long line and idle timeouts, so only eviction (not a ti
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,10 +70,12 @@ def _flood(path: Path, count: int, kind: str) -> Iterator[list[socket.socket]]:
             sock.close()
 
 
-def _accepted_sockets(path: Path) -> int:
-    """Server-side sockets of `path` the kernel has open and connected (state 03; 02 waits in the backlog)."""
+def _kernel_sockets(path: Path) -> int:
+    """Server-side sockets of `path` open in the kernel (state 03; 02 waits in the backlog), by inode: rows
+    can repeat in a table that changes while it is read."""
     with open("/proc/net/unix") as table:
-        return sum(1 for row in table if row.rstrip().endswith(" " + str(path)) and row.split()[5] == "03")
+        rows = [row.split() for row in table]
+    return len({row[6] for row in rows if row[-1] == str(path) and row[5] == "03"})
 
 
 @pytest.mark.parametrize("kind", ["silent", "partial", "served"])
@@ -157,28 +160,28 @@ def test_newcomer_waits_for_a_slot_while_every_slot_runs_a_command(sock_dir: Pat
         assert srv.stats()["peak_connections"] == 2
 
 
-def test_open_sockets_never_pass_the_cap(sock_dir: Path, controller: FakeController, bus: EventBus) -> None:
+def test_open_sockets_never_pass_the_cap(sock_dir: Path, controller: FakeController, bus: EventBus,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
     limits = ServerLimits(max_connections=4, max_subscribers=1, **PATIENT)
-    with IpcServer(sock_dir / "s.sock", controller.dispatch, bus.subscribe, limits) as srv:
-        done = threading.Event()
-        peak = 0
+    accepted: list[socket.socket] = []
+    most_open = 0
+    wrap = asyncio.open_unix_connection
 
-        def watch() -> None:
-            nonlocal peak
-            while not done.is_set():
-                peak = max(peak, _accepted_sockets(srv.socket_path))
+    async def counting_wrap(*args: Any, sock: socket.socket, **kwargs: Any) -> Any:
+        # runs for every accepted socket, right after accept(): the only moment the count can grow
+        nonlocal most_open
+        accepted.append(sock)
+        most_open = max(most_open, sum(1 for each in accepted if each.fileno() != -1))
+        return await wrap(*args, sock=sock, **kwargs)
 
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
-        try:
-            with _flood(srv.socket_path, 10, "partial"), _flood(srv.socket_path, 10, "served"), \
-                    _flood(srv.socket_path, 10, "subscribe"), _flood(srv.socket_path, 10, "silent"):
-                assert _control_answers(srv.socket_path) == ALL_ANSWERED
-        finally:
-            done.set()
-            watcher.join(WAIT_S)
-        assert 0 < peak <= limits.max_connections
-        assert srv.stats()["peak_connections"] == limits.max_connections
+    monkeypatch.setattr(asyncio, "open_unix_connection", counting_wrap)
+    with IpcServer(sock_dir / "s.sock", controller.dispatch, bus.subscribe, limits) as srv, \
+            _flood(srv.socket_path, 10, "partial"), _flood(srv.socket_path, 10, "served"), \
+            _flood(srv.socket_path, 10, "subscribe"), _flood(srv.socket_path, 10, "silent"):
+        assert _control_answers(srv.socket_path) == ALL_ANSWERED
+        assert _kernel_sockets(srv.socket_path) <= limits.max_connections
+    assert len(accepted) == 40 + len(CONTROL)
+    assert most_open == limits.max_connections == srv.stats()["peak_connections"]
 
 
 def test_peer_that_never_reads_its_replies_is_closed(sock_dir: Path, controller: FakeController) -> None:
