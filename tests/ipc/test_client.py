@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from onevox.daemon.events import EventBus
 from onevox.errors import IpcError
 from onevox.ipc.client import DaemonNotRunning, IpcClient
 from onevox.ipc.server import IpcServer, ServerLimits
@@ -101,11 +102,21 @@ def test_events_against_missing_daemon(sock_dir: Path) -> None:
         next(IpcClient(sock_dir / "none.sock").events())
 
 
-def test_refused_client_gets_the_servers_reason(sock_dir: Path) -> None:
-    srv = IpcServer(sock_dir / "s.sock", FakeController().dispatch, limits=ServerLimits(max_connections=1))
+def test_a_held_slot_does_not_refuse_the_next_client(sock_dir: Path) -> None:
+    limits = ServerLimits(max_connections=1, max_subscribers=0)
+    srv = IpcServer(sock_dir / "s.sock", FakeController().dispatch, limits=limits)
     with srv, connect(srv.socket_path) as held:
         held.sendall(request_line(1, "ping"))
         assert held.recv(4096).endswith(b"\n")  # accepted and served: the one slot is taken
-        with pytest.raises(IpcError, match="too many connections") as caught:
-            IpcClient(srv.socket_path).request("status")
+        assert IpcClient(srv.socket_path).request("status")["state"] == "idle"
+
+
+def test_refused_subscriber_gets_the_servers_reason(sock_dir: Path, bus: EventBus) -> None:
+    limits = ServerLimits(max_connections=2, max_subscribers=1)
+    srv = IpcServer(sock_dir / "s.sock", FakeController().dispatch, bus.subscribe, limits)
+    with srv, connect(srv.socket_path) as first:
+        first.sendall(request_line(1, "subscribe"))
+        assert b'"subscribed":true' in first.recv(4096)
+        with pytest.raises(IpcError, match="too many event subscribers") as caught:
+            next(IpcClient(srv.socket_path).events())
         assert caught.value.code == "busy"

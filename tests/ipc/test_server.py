@@ -214,25 +214,38 @@ def test_subscriber_that_stops_reading_is_dropped(sock_dir: Path, controller: Fa
         sock.close()
 
 
-def test_connections_beyond_the_limit_are_told_busy(sock_dir: Path, controller: FakeController) -> None:
-    with IpcServer(sock_dir / "s.sock", controller.dispatch, limits=ServerLimits(max_connections=2)) as srv:
+def test_a_newcomer_takes_the_slot_of_the_longest_idle_connection(sock_dir: Path,
+                                                                   controller: FakeController) -> None:
+    limits = ServerLimits(max_connections=2, max_subscribers=1)
+    with IpcServer(sock_dir / "s.sock", controller.dispatch, limits=limits) as srv:
         held = [connect(srv.socket_path) for _ in range(2)]
-        for n, sock in enumerate(held):  # both are accepted and served
+        for n, sock in enumerate(held):  # both are accepted and served, then sit idle
             sock.sendall(request_line(n, "ping"))
             assert json.loads(sock.makefile("rb").readline())["ok"] is True
-        refused = exchange_json(srv.socket_path, request_line(9, "ping"))
-        assert refused == [{"v": 1, "id": None, "ok": False,
-                            "error": {"code": proto.BUSY, "message": refused[0]["error"]["message"]}}]
-        held[0].close()
-        wait_until(lambda: srv.stats()["open_connections"] < 2)
-        assert _ping_ok(srv.socket_path)
-        held[1].close()
+        assert IpcClient(srv.socket_path).request("status")["state"] == "idle"
+        assert held[0].recv(1) == b""  # idle longest: closed to make room
+        held[1].sendall(request_line(7, "ping"))  # the other one is still served
+        assert json.loads(held[1].makefile("rb").readline())["id"] == 7
+        assert srv.stats()["evicted"] == 1 and srv.stats()["peak_connections"] == 2
+        for sock in held:
+            sock.close()
 
 
-def test_idle_connections_are_closed(sock_dir: Path, controller: FakeController) -> None:
-    with IpcServer(sock_dir / "s.sock", controller.dispatch, limits=ServerLimits(idle_timeout_s=0.2)) as srv:
+def test_connection_that_sends_nothing_is_closed(sock_dir: Path, controller: FakeController) -> None:
+    with IpcServer(sock_dir / "s.sock", controller.dispatch, limits=ServerLimits(line_timeout_s=0.2)) as srv:
         sock = connect(srv.socket_path)
         assert sock.recv(1) == b""  # the server hung up on us
+        sock.close()
+        wait_until(lambda: srv.stats()["timed_out"] == 1)
+
+
+def test_connection_idle_after_a_reply_is_closed(sock_dir: Path, controller: FakeController) -> None:
+    with IpcServer(sock_dir / "s.sock", controller.dispatch, limits=ServerLimits(idle_timeout_s=0.2)) as srv:
+        sock = connect(srv.socket_path)
+        sock.sendall(request_line(1, "ping"))
+        stream = sock.makefile("rb")
+        assert json.loads(stream.readline())["ok"] is True
+        assert stream.readline() == b""
         sock.close()
 
 

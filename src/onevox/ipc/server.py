@@ -4,6 +4,13 @@ Commands run in worker threads, so a slow one never holds up another client; `pi
 server itself and `status` has its own workers, so both answer at once even while every other worker is busy.
 Every connection's peer must be our own user (SO_PEERCRED). Bad input gets an error line and the server
 carries on.
+
+Connections are a fixed number of slots, and a new client is never turned away for want of one: a client
+connects to send a command at once, so a connection that owes us a request (none sent yet, or idle between
+requests) is the one to go. The server accepts only when a slot is free or can be freed by closing the
+connection that has owed a request longest; when every slot is running a command, the oldest is asked to close
+after its reply and the newcomer waits in the listen backlog meanwhile. Event subscribers are not evicted and
+have no idle timeout; their own cap keeps slots free for commands.
 """
 
 from __future__ import annotations
@@ -12,47 +19,58 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from onevox import __version__
 from onevox.errors import IpcError, OnevoxError
 from onevox.ipc import protocol as proto
 from onevox.ipc.sockets import bind_private_socket, peer_uid, remove_own_socket
+from onevox.ipc.streaming import Subscription, stream_events
 
 log = logging.getLogger(__name__)
 
 Dispatch = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
-class Subscription(Protocol):
-    """What `subscribe()` returns (daemon/events.py): events as dicts {"event": kind, ...fields}."""
-
-    def get(self, timeout: float | None = None) -> dict[str, Any] | None: ...  # raises once closed
-
-    def close(self) -> None: ...
-
-
 @dataclass(frozen=True)
 class ServerLimits:
     max_line_bytes: int = proto.MAX_LINE_BYTES  # longer request lines get too_large, connection closes
-    max_connections: int = 64  # connections beyond this at once get busy and are closed
-    idle_timeout_s: float = 300.0  # a (non-subscriber) connection silent this long is closed
+    max_connections: int = 64  # hard cap on open connections (see above for how a newcomer gets a slot)
+    max_subscribers: int = 16  # event streams at once; one more `subscribe` gets busy
+    line_timeout_s: float = 5.0  # for a new connection's first request line, and for a reply to be taken
+    idle_timeout_s: float = 10.0  # a connection silent this long after a reply is closed (not subscribers)
     dispatch_workers: int = 8  # threads running commands other than status
     event_backlog_bytes: int = 1 << 20  # a subscriber with this much unread output is dropped
     stop_grace_s: float = 2.0  # stop() lets commands in flight finish for this long
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_subscribers < self.max_connections:
+            raise ValueError("max_subscribers must leave at least one of max_connections for commands")
 
+
+# where a connection is; the first two owe us a request and may be evicted for a newcomer
+_NEW, _IDLE, _RUNNING, _STREAMING, _CLOSING = "new", "idle", "running", "streaming", "closing"
+_EVICTABLE = (_NEW, _IDLE)
 _FAST_COMMANDS = frozenset({"status"})
 _STAT_KEYS = ("connections", "requests", "errors", "subscribers", "refused_forbidden", "refused_busy",
-              "dropped_subscribers")
-_END = object()  # end of an event stream
+              "dropped_subscribers", "evicted", "timed_out", "peak_connections")
 _local = threading.local()  # marks worker threads while they run a command of this server
+
+
+@dataclass(eq=False)
+class _Conn:
+    writer: asyncio.StreamWriter
+    since: float  # loop time it entered `state`: the longest-idle connection is evicted first
+    state: str = _NEW
+    last_call: bool = False  # a newcomer needs this slot: close after the reply in flight
+    task: asyncio.Task[None] | None = None
 
 
 class IpcServer:
@@ -77,8 +95,9 @@ class IpcServer:
         self._stop_requested: asyncio.Event | None = None
         self._idle: asyncio.Event | None = None  # set while no request is being answered
         self._busy = 0
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._room: asyncio.Event | None = None  # set when a slot frees or a connection becomes evictable
+        self._conns: set[_Conn] = set()  # the slots in use
+        self._tasks: set[asyncio.Task[Any]] = set()  # every connection's task, evicted ones until they end
         # every key exists from the start, so stats() can copy it from another thread while counts change
         self._stats: Counter[str] = Counter(dict.fromkeys(_STAT_KEYS, 0))
 
@@ -88,7 +107,9 @@ class IpcServer:
         """Bind the socket (0600, folder 0700) and start answering; returns once connections are accepted."""
         if self._thread is not None:
             raise RuntimeError("IpcServer.start() called twice")
-        sock, self._inode = bind_private_socket(self.socket_path, backlog=self.limits.max_connections)
+        # clients wait in the backlog while every slot runs a command; a deep one is not filled by a flood
+        # before the accept loop has evicted its way through it
+        sock, self._inode = bind_private_socket(self.socket_path, backlog=socket.SOMAXCONN)
         self._thread = threading.Thread(target=self._run, args=(sock,), name="onevox-ipc", daemon=True)
         self._thread.start()
         self._ready.wait()
@@ -120,7 +141,7 @@ class IpcServer:
 
     def stats(self) -> dict[str, int]:
         """Counters since start: connections, requests, errors, refused and dropped peers."""
-        return {**self._stats, "open_connections": len(self._writers)}
+        return {**self._stats, "open_connections": len(self._conns)}
 
     def __enter__(self) -> IpcServer:
         self.start()
@@ -144,26 +165,32 @@ class IpcServer:
                 self._ready.set()
                 sock.close()
 
-    async def _main(self, sock: Any) -> None:
+    async def _main(self, sock: socket.socket) -> None:
         self._stop_requested = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
-        server = await asyncio.start_unix_server(self._on_connection, sock=sock,
-                                                 limit=self.limits.max_line_bytes)
+        self._room = asyncio.Event()
+        accepting = asyncio.create_task(self._accept(sock))
+        stop = asyncio.create_task(self._stop_requested.wait())
         self._ready.set()
         try:
-            await self._stop_requested.wait()
+            await asyncio.wait({accepting, stop}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            await self._shutdown(server)
+            stop.cancel()
+            accepting.cancel()
+            await asyncio.gather(accepting, stop, return_exceptions=True)
+            sock.close()  # from now on a client is refused at connect instead of waiting in the backlog
+            await self._shutdown()
+        if not accepting.cancelled():
+            accepting.result()  # the accept loop failed: say why
 
-    async def _shutdown(self, server: asyncio.AbstractServer) -> None:
+    async def _shutdown(self) -> None:
         self._closing = True
-        server.close()
         assert self._idle is not None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), self.limits.stop_grace_s)
-        for writer in list(self._writers):
-            writer.close()
+        for conn in list(self._conns):
+            conn.writer.close()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -171,29 +198,100 @@ class IpcServer:
         remove_own_socket(self.socket_path, self._inode)
         log.info("IPC server stopped")
 
+    # ---- connection slots ------------------------------------------------------------------------------
+
+    async def _accept(self, listener: socket.socket) -> None:
+        """Take a waiting client only once it has a slot, so the number open never passes max_connections."""
+        loop = asyncio.get_running_loop()
+        failing = False
+        while True:
+            await _readable(loop, listener)
+            await self._make_room()
+            try:
+                client, _ = await loop.sock_accept(listener)
+            except OSError as exc:  # out of file descriptors: the client stays queued until some close
+                if not failing:
+                    log.warning("cannot accept IPC connections: %s", exc)
+                failing = True
+                await asyncio.sleep(0.1)
+                continue
+            failing = False
+            try:
+                reader, writer = await asyncio.open_unix_connection(sock=client,
+                                                                    limit=self.limits.max_line_bytes)
+            except OSError:
+                client.close()
+                continue
+            conn = _Conn(writer, since=loop.time())
+            self._conns.add(conn)
+            conn.task = asyncio.create_task(self._on_connection(conn, reader))
+            self._tasks.add(conn.task)
+            conn.task.add_done_callback(self._tasks.discard)
+            self._stats["connections"] += 1
+            self._stats["peak_connections"] = max(self._stats["peak_connections"], len(self._conns))
+
+    async def _make_room(self) -> None:
+        """Free a slot for the client waiting to connect: close the connection that has owed us a request
+        longest; when every slot runs a command, ask the oldest to close after its reply and wait for it."""
+        assert self._room is not None
+        while len(self._conns) >= self.limits.max_connections:
+            self._room.clear()
+            if not any(conn.state == _CLOSING for conn in self._conns):  # else a slot is about to free
+                owing = [conn for conn in self._conns if conn.state in _EVICTABLE]
+                running = [conn for conn in self._conns if conn.state == _RUNNING and not conn.last_call]
+                if owing:
+                    self._evict(min(owing, key=lambda conn: conn.since))
+                elif running:
+                    min(running, key=lambda conn: conn.since).last_call = True
+            await self._room.wait()
+
+    def _evict(self, conn: _Conn) -> None:
+        self._stats["evicted"] += 1
+        conn.writer.transport.abort()  # at once: its unread output must not keep the socket open
+        self._release_when_closed(conn)
+        if conn.task is not None:
+            conn.task.cancel()
+
+    def _release_when_closed(self, conn: _Conn) -> None:
+        # the transport closes its socket in a callback it has just scheduled; freeing the slot in one
+        # scheduled after it means a newcomer's socket never coexists with it, so the cap holds for fds
+        conn.state = _CLOSING
+        asyncio.get_running_loop().call_soon(self._release, conn)
+
+    def _release(self, conn: _Conn) -> None:
+        self._conns.discard(conn)
+        assert self._room is not None
+        self._room.set()
+
+    def _enter(self, conn: _Conn, state: str) -> None:
+        conn.state, conn.since = state, asyncio.get_running_loop().time()
+        if state in _EVICTABLE:
+            assert self._room is not None
+            self._room.set()
+
     # ---- connections -----------------------------------------------------------------------------------
 
-    async def _on_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        self._writers.add(writer)
-        self._stats["connections"] += 1
+    async def _on_connection(self, conn: _Conn, reader: asyncio.StreamReader) -> None:
+        writer = conn.writer
         try:
             refusal = self._refusal(writer)
             if refusal is not None:
                 writer.write(refusal)
                 await asyncio.wait_for(writer.drain(), 1.0)
                 return
-            await self._serve(reader, writer)
-        except (ConnectionError, TimeoutError, asyncio.CancelledError):
+            await self._serve(conn, reader, writer)
+        except TimeoutError:
+            self._stats["timed_out"] += 1
+        except (ConnectionError, asyncio.CancelledError):
             pass
         except Exception:
             log.exception("IPC connection failed")
         finally:
-            self._tasks.discard(task)
-            self._writers.discard(writer)
-            writer.close()
+            if writer.transport.get_write_buffer_size():
+                writer.transport.abort()  # the peer is not reading: close() would wait for it forever
+            else:
+                writer.close()
+            self._release_when_closed(conn)
 
     def _refusal(self, writer: asyncio.StreamWriter) -> bytes | None:
         uid = peer_uid(writer.get_extra_info("socket"))
@@ -201,18 +299,17 @@ class IpcServer:
             self._stats["refused_forbidden"] += 1
             log.warning("refused an IPC connection from uid %d", uid)
             return proto.encode_error(None, proto.FORBIDDEN, "this daemon only answers its own user")
-        if len(self._writers) > self.limits.max_connections:
-            self._stats["refused_busy"] += 1
-            limit = self.limits.max_connections
-            return proto.encode_error(None, proto.BUSY, f"too many connections (limit {limit}); try again")
         if self._closing:
             return proto.encode_error(None, proto.SHUTTING_DOWN, "the daemon is shutting down")
         return None
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve(self, conn: _Conn, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # a client that connects to send a command sends it at once; blank lines do not buy more time
+        deadline = conn.since + self.limits.line_timeout_s
         while True:
             try:
-                line = await asyncio.wait_for(reader.readuntil(b"\n"), self.limits.idle_timeout_s)
+                async with asyncio.timeout_at(deadline):
+                    line = await reader.readuntil(b"\n")
             except asyncio.IncompleteReadError as exc:
                 line = exc.partial  # the client closed without a final newline: still answer it
                 if not line.strip():
@@ -228,24 +325,31 @@ class IpcServer:
                 writer.write(proto.encode_error(None, proto.SHUTTING_DOWN, "the daemon is shutting down"))
                 await writer.drain()
                 return
-            subscription = await self._answer_line(line.rstrip(b"\r\n"), writer)
+            subscription = await self._answer_line(conn, line.rstrip(b"\r\n"), writer)
             if subscription is not None:
-                await self._stream_events(subscription, reader, writer)
+                if await stream_events(subscription, reader, writer, self.limits.event_backlog_bytes):
+                    self._stats["dropped_subscribers"] += 1
+                    log.warning("dropped an event subscriber that stopped reading")
                 return
-            if reader.at_eof():
+            if reader.at_eof() or conn.last_call:
                 return
+            deadline = conn.since + self.limits.idle_timeout_s
 
-    async def _answer_line(self, line: bytes, writer: asyncio.StreamWriter) -> Subscription | None:
+    async def _answer_line(self, conn: _Conn, line: bytes,
+                           writer: asyncio.StreamWriter) -> Subscription | None:
         """Write the response to one request line; returns the subscription when it was `subscribe`."""
         self._busy += 1
         assert self._idle is not None
         self._idle.clear()
+        self._enter(conn, _RUNNING)
         subscription: Subscription | None = None
         try:
             self._stats["requests"] += 1
-            response, subscription = await self._respond(line)
+            response, subscription = await self._respond(line, conn)
             writer.write(response)
-            await writer.drain()
+            if subscription is None:
+                self._enter(conn, _IDLE)  # the reply is out; a peer that does not take it may be evicted
+            await asyncio.wait_for(writer.drain(), self.limits.line_timeout_s)
         except BaseException:
             if subscription is not None:
                 subscription.close()
@@ -256,7 +360,7 @@ class IpcServer:
                 self._idle.set()
         return subscription
 
-    async def _respond(self, line: bytes) -> tuple[bytes, Subscription | None]:
+    async def _respond(self, line: bytes, conn: _Conn) -> tuple[bytes, Subscription | None]:
         try:
             request = proto.parse_request(line)
         except proto.ProtocolError as exc:
@@ -265,7 +369,7 @@ class IpcServer:
             return proto.encode_result(request.id, {"pong": True, "pid": os.getpid(), "version": __version__,
                                                     "protocol": proto.VERSION}), None
         if request.cmd == "subscribe":
-            return self._open_subscription(request)
+            return self._open_subscription(request, conn)
         executor = self._fast if request.cmd in _FAST_COMMANDS else self._slow
         loop = asyncio.get_running_loop()
         try:
@@ -290,53 +394,22 @@ class IpcServer:
         finally:
             _local.server = None
 
-    def _open_subscription(self, request: proto.Request) -> tuple[bytes, Subscription | None]:
+    def _open_subscription(self, request: proto.Request, conn: _Conn) -> tuple[bytes, Subscription | None]:
         if self._subscribe is None:
             return self._error(request.id, proto.FAILED, "this server does not stream events"), None
+        limit = self.limits.max_subscribers
+        if sum(other.state == _STREAMING for other in self._conns) >= limit:
+            self._stats["refused_busy"] += 1
+            return self._error(request.id, proto.BUSY, f"too many event subscribers (limit {limit}); "
+                                                       "try again"), None
         try:
             subscription = self._subscribe()
         except Exception as exc:
             log.exception("subscribe failed")
             return self._error(request.id, proto.INTERNAL, f"cannot subscribe: {exc}"), None
         self._stats["subscribers"] += 1
+        self._enter(conn, _STREAMING)
         return proto.encode_result(request.id, {"subscribed": True}), subscription
-
-    # ---- event streams ---------------------------------------------------------------------------------
-
-    async def _stream_events(self, sub: Subscription, reader: asyncio.StreamReader,
-                             writer: asyncio.StreamWriter) -> None:
-        """Copy events to the client until it goes away, the bus closes the subscription, or the client
-        reads so slowly that its unread output passes event_backlog_bytes (then it is dropped)."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        stop = threading.Event()
-        pump = threading.Thread(target=_pump_events, args=(sub, loop, queue, stop),
-                                name="onevox-ipc-events", daemon=True)
-        pump.start()
-        gone = asyncio.ensure_future(_discard_until_eof(reader))
-        getter: asyncio.Future[Any] | None = None
-        try:
-            while True:
-                getter = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({getter, gone}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    return
-                event = getter.result()
-                if event is _END:
-                    return
-                line = _event_line(event)
-                if line is not None:
-                    writer.write(line)
-                if writer.transport.get_write_buffer_size() > self.limits.event_backlog_bytes:
-                    self._stats["dropped_subscribers"] += 1
-                    log.warning("dropped an event subscriber that stopped reading")
-                    return
-        finally:
-            stop.set()
-            gone.cancel()
-            if getter is not None:
-                getter.cancel()
-            sub.close()
 
 
 def _encode_result(request: proto.Request, result: Any) -> bytes:
@@ -345,38 +418,16 @@ def _encode_result(request: proto.Request, result: Any) -> bytes:
     return proto.encode_result(request.id, result)
 
 
-def _pump_events(sub: Subscription, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Any],
-                 stop: threading.Event) -> None:
-    """Moves events from the (blocking) subscription to the event loop; runs on its own thread."""
+async def _readable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
+    """Wait for a client to connect without accepting it yet."""
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(sock.fileno(), wake)
     try:
-        while not stop.is_set():
-            try:
-                event = sub.get(timeout=0.2)
-            except Exception:  # the subscription was closed or dropped by the bus
-                return
-            if event is not None:
-                loop.call_soon_threadsafe(queue.put_nowait, event)
-    except RuntimeError:  # the loop closed under us: the server is stopping
-        return
+        await ready
     finally:
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(queue.put_nowait, _END)
-
-
-async def _discard_until_eof(reader: asyncio.StreamReader) -> None:
-    with contextlib.suppress(ConnectionError):
-        while await reader.read(4096):
-            pass
-
-
-def _event_line(event: Any) -> bytes | None:
-    if isinstance(event, dict):
-        fields = dict(event)
-        kind = str(fields.pop("event", "event"))
-    else:
-        kind, fields = "event", {"data": str(event)}
-    try:
-        return proto.encode_event(kind, fields)
-    except TypeError:
-        log.exception("cannot send event %s", kind)
-        return None
+        loop.remove_reader(sock.fileno())
