@@ -179,7 +179,7 @@ def _request(sock: socket.socket, cmd: str) -> dict[str, Any]:
 
     stream = sock.makefile("rb")
     try:
-        sock.sendall(f'{{"v":1,"id":{REQUEST_ID},"cmd":"{cmd}"}}\n'.encode())
+        sock.sendall(request_bytes(cmd))
     except OSError as exc:
         from onevox.ipc import client
 
@@ -206,6 +206,11 @@ def _request(sock: socket.socket, cmd: str) -> dict[str, Any]:
     from onevox.ipc import protocol as proto  # anything unusual: the client's own decoding and errors
 
     return proto.result_of(proto.decode_message(line), REQUEST_ID)
+
+
+def request_bytes(cmd: str) -> bytes:
+    """onevox.ipc.protocol.encode_request(REQUEST_ID, cmd) for the plain command names above."""
+    return f'{{"v":1,"id":{REQUEST_ID},"cmd":"{cmd}"}}\n'.encode()
 
 
 def summarise(result: dict[str, Any]) -> str:
