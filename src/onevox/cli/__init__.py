@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing itself costs milliseconds on the slim control path
 if TYPE_CHECKING:
+    from typing import Any
+
     import click
 
     cli: click.Group

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
 
 from onevox.errors import OnevoxError
 
+TYPE_CHECKING = False  # typing itself costs milliseconds
 if TYPE_CHECKING:
-    import socket
+    import _socket
+    from typing import Any
 
 # command line name -> IPC command; plain `status` (human text) stays with the full CLI
 COMMANDS = {
@@ -145,9 +146,9 @@ def serve(args: list[str]) -> int | None:
     path = socket_path(inv)
     if path is None:
         return None
-    import socket
+    import _socket  # the socket module's enum and selectors cost milliseconds
 
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.settimeout(TIMEOUT_S)
         try:
@@ -173,20 +174,22 @@ def serve(args: list[str]) -> int | None:
     return 0
 
 
-def _request(sock: socket.socket, cmd: str) -> dict[str, Any]:
+def _request(sock: _socket.socket, cmd: str) -> dict[str, Any]:
     """IpcClient.request(cmd) on a connected socket: the same bytes sent, the same errors raised."""
     import json
 
-    stream = sock.makefile("rb")
     try:
         sock.sendall(request_bytes(cmd))
     except OSError as exc:
+        import socket
+
         from onevox.ipc import client
 
+        stream = socket.socket(fileno=sock.detach()).makefile("rb")
         refusal = client.refusal_after_send(stream)
         raise (refusal or client.send_error(cmd, exc)) from exc
     try:
-        line = stream.readline(MAX_RESPONSE_BYTES)
+        line = _readline(sock)
     except OSError as exc:
         from onevox.ipc import client
 
@@ -206,6 +209,18 @@ def _request(sock: socket.socket, cmd: str) -> dict[str, Any]:
     from onevox.ipc import protocol as proto  # anything unusual: the client's own decoding and errors
 
     return proto.result_of(proto.decode_message(line), REQUEST_ID)
+
+
+def _readline(sock: _socket.socket) -> bytes:
+    """stream.readline(MAX_RESPONSE_BYTES) on the socket's file."""
+    data = b""
+    while b"\n" not in data and len(data) < MAX_RESPONSE_BYTES:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    end = data.find(b"\n")
+    return data[: end + 1 if end >= 0 else MAX_RESPONSE_BYTES]
 
 
 def request_bytes(cmd: str) -> bytes:
