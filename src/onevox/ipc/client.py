@@ -44,7 +44,7 @@ class IpcClient:
             try:
                 self._send(sock, proto.encode_request(request_id, cmd, **args), cmd)
             except IpcError as exc:
-                refusal = _refusal(stream)
+                refusal = refusal_after_send(stream)
                 if refusal is not None:
                     raise refusal from exc
                 raise
@@ -86,25 +86,41 @@ class IpcClient:
         try:
             sock.sendall(data)
         except OSError as exc:
-            raise IpcError(f"lost the connection to the onevox daemon while sending `{cmd}`: "
-                           f"{exc.strerror or exc}", code="disconnected") from exc
+            raise send_error(cmd, exc) from exc
 
     def _read_line(self, stream: Any, cmd: str) -> bytes:
         try:
             line = stream.readline(MAX_RESPONSE_BYTES)
-        except TimeoutError as exc:
-            raise IpcError(f"the onevox daemon did not answer `{cmd}` within {self.timeout:g} s; "
-                           "see its log", code="timeout") from exc
         except OSError as exc:
-            raise IpcError(f"lost the connection to the onevox daemon during `{cmd}`: {exc.strerror or exc}",
-                           code="disconnected") from exc
+            raise read_error(cmd, exc, self.timeout) from exc
         if not line.endswith(b"\n"):
-            raise IpcError(f"the onevox daemon closed the connection without answering `{cmd}`; "
-                           "see its log", code="disconnected")
+            raise no_answer_error(cmd)
         return bytes(line)
 
 
-def _refusal(stream: Any) -> IpcError | None:
+# The messages below are shared with the slim control path (onevox.cli.fast), which talks to the daemon
+# without importing this module and comes here only when something went wrong.
+
+
+def send_error(cmd: str, exc: OSError) -> IpcError:
+    return IpcError(f"lost the connection to the onevox daemon while sending `{cmd}`: "
+                    f"{exc.strerror or exc}", code="disconnected")
+
+
+def read_error(cmd: str, exc: OSError, timeout: float) -> IpcError:
+    if isinstance(exc, TimeoutError):
+        return IpcError(f"the onevox daemon did not answer `{cmd}` within {timeout:g} s; "
+                        "see its log", code="timeout")
+    return IpcError(f"lost the connection to the onevox daemon during `{cmd}`: {exc.strerror or exc}",
+                    code="disconnected")
+
+
+def no_answer_error(cmd: str) -> IpcError:
+    return IpcError(f"the onevox daemon closed the connection without answering `{cmd}`; "
+                    "see its log", code="disconnected")
+
+
+def refusal_after_send(stream: Any) -> IpcError | None:
     """A refused client (busy, forbidden) is answered and hung up on before it can send: that answer
     explains the broken connection better than the broken pipe does."""
     try:

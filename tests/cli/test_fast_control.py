@@ -1,0 +1,184 @@
+"""The slim control path (onevox.cli.fast) against the full click CLI: same stdout, stderr and exit code for
+toggle / start-dictation / stop-dictation / cancel / status --json, and no click or rich imported."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from onevox.cli import fast
+from onevox.config import load_config
+from onevox.errors import IpcError
+from onevox.ipc import protocol as proto
+from onevox.ipc.server import IpcServer
+from tests.ipc.doubles import FakeController, short_tmp_dir
+
+FULL = "import sys; from onevox.cli import cli; cli(prog_name='onevox')"
+
+
+class RefusingController(FakeController):
+    """start-dictation is refused the way a daemon without a microphone refuses it."""
+
+    def dispatch(self, cmd: str, args: dict[str, Any]) -> dict[str, Any]:
+        if cmd == "start_dictation":
+            with self._lock:
+                self.calls.append((cmd, dict(args)))
+            raise IpcError("no microphone: no audio input device found", code=proto.UNAVAILABLE)
+        return super().dispatch(cmd, args)
+
+
+@pytest.fixture
+def controller() -> FakeController:
+    return RefusingController()
+
+
+@pytest.fixture
+def socket_path(isolated_xdg: Path) -> Iterator[Path]:
+    with short_tmp_dir() as folder:
+        yield folder / "run" / "onevox.sock"
+
+
+@pytest.fixture
+def config_file(isolated_xdg: Path, socket_path: Path) -> Path:
+    path = isolated_xdg / "onevox.toml"
+    path.write_text(f'[daemon]\nsocket = "{socket_path}"\n')
+    return path
+
+
+def _run(prefix: list[str], args: list[str]) -> tuple[str, str, int]:
+    done = subprocess.run([sys.executable, *prefix, *args], capture_output=True, text=True, timeout=60,
+                          env=os.environ.copy())
+    return done.stdout, done.stderr, done.returncode
+
+
+def both(args: list[str]) -> tuple[tuple[str, str, int], tuple[str, str, int]]:
+    return _run(["-m", "onevox"], args), _run(["-c", FULL], args)
+
+
+COMMANDS = [["toggle"], ["start-dictation"], ["stop-dictation"], ["cancel"], ["status", "--json"],
+            ["toggle", "--json"], ["stop-dictation", "--json"]]
+
+
+@pytest.mark.parametrize("where", ["after", "before", "equals"])
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_same_answer_as_the_full_cli(server: IpcServer, controller: FakeController, config_file: Path,
+                                     command: list[str], where: str) -> None:
+    config = {"after": [*command, "--config", str(config_file)],
+              "before": ["--config", str(config_file), *command],
+              "equals": [*command, f"--config={config_file}"]}[where]
+    assert fast.parse_args(config) is not None
+    fast_out, full_out = both(config)
+    assert fast_out == full_out
+    assert len(controller.commands()) == 2  # one request each: nothing sent twice
+    if command[0] == "cancel":
+        assert fast_out == ("", "onevox: nothing to cancel: no dictation is running\n", 1)
+    elif command[0] == "start-dictation":
+        assert fast_out == ("", "onevox: no microphone: no audio input device found\n", 1)
+    else:
+        assert fast_out[2] == 0 and fast_out[0]
+
+
+def test_the_fast_path_serves_it_in_process(server: IpcServer, config_file: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert fast.serve(["stop-dictation", "--config", str(config_file)]) == 0
+    assert capsys.readouterr().out == "idle\n"
+    assert fast.serve(["start-dictation", "--config", str(config_file)]) == 1
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_not_running_is_the_full_clis_answer(config_file: Path, command: list[str]) -> None:
+    args = [*command, "--config", str(config_file)]
+    assert fast.serve(args) is None  # nothing listens: the full CLI explains it
+    fast_out, full_out = both(args)
+    assert fast_out == full_out
+    assert fast_out[2] == 3 and "not running" in fast_out[0] + fast_out[1]
+
+
+def test_the_fast_path_imports_neither_click_nor_rich(server: IpcServer, config_file: Path) -> None:
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "onevox", "status", "--json",
+                           "--config", str(config_file)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+    assert "onevox.cli.fast" in imported
+    heavy = {name for name in imported if name.split(".")[0] in ("click", "rich", "numpy")}
+    heavy |= imported & {"onevox.config", "onevox.ipc.client", "onevox.ipc.protocol"}
+    assert not heavy
+
+
+@pytest.mark.parametrize("args", [
+    [], ["status"], ["--help"], ["toggle", "--help"], ["-h"], ["toggle", "--verbose"], ["daemon"],
+    ["toggle", "cancel"], ["--json", "toggle"], ["toggle", "--config"], ["toggle", "--config", ""],
+    ["--config", "a", "--config", "b", "toggle"], ["toggle", "--config", "a", "--config=b"],
+    ["toggle", "--json", "--json"], ["--version"], ["toggle", "--config", "--json"],
+    ["status", "--", "--json"],
+])
+def test_anything_else_goes_to_the_full_cli(args: list[str]) -> None:
+    assert fast.parse_args(args) is None
+
+
+def _inv(*args: str) -> fast.Invocation:
+    inv = fast.parse_args([*args])
+    assert inv is not None
+    return inv
+
+
+def test_socket_path_is_the_configs(isolated_xdg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def same(inv: fast.Invocation) -> str | None:
+        return str(load_config(inv.sub_config or inv.root_config).socket_path())
+
+    assert fast.socket_path(_inv("toggle")) == same(_inv("toggle"))  # no file: the default socket
+    default_file = isolated_xdg / "xdg_config_home" / "onevox" / "config.toml"
+    default_file.parent.mkdir(parents=True)
+    default_file.write_text('[daemon]\nsocket = "~/my.sock"\n[hotkey]\nmode = "toggle"\n')
+    assert fast.socket_path(_inv("toggle")) == same(_inv("toggle")) == os.path.expanduser("~/my.sock")
+
+    other = isolated_xdg / "other.toml"
+    other.write_text("[daemon]\nlog_level = \"info\"\n")  # no socket: the default one
+    inv = _inv("--config", str(default_file), "cancel", "--config", str(other))
+    assert fast.socket_path(inv) == same(inv) == str(isolated_xdg / "run" / "onevox" / "onevox.sock")
+
+    monkeypatch.setenv("ONEVOX_CONFIG", str(default_file))
+    assert fast.socket_path(_inv("toggle")) == os.path.expanduser("~/my.sock")
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    inv = _inv("toggle", "--config", str(other))
+    assert fast.socket_path(inv) == same(inv) == f"/tmp/onevox-{os.getuid()}/onevox.sock"
+
+
+def test_configs_it_cannot_read_simply_go_to_the_full_cli(isolated_xdg: Path) -> None:
+    broken = isolated_xdg / "broken.toml"
+    for text in ("[daemon\n", "daemon = 3\n", "[daemon]\nsocket = 3\n"):
+        broken.write_text(text)
+        assert fast.socket_path(_inv("toggle", "--config", str(broken))) is None
+    assert fast.socket_path(_inv("toggle", "--config", str(isolated_xdg / "missing.toml"))) is None
+    assert fast.socket_path(_inv("toggle", "--config", str(isolated_xdg))) is None  # a folder
+
+
+def test_the_request_is_the_clients(monkeypatch: pytest.MonkeyPatch) -> None:
+    from onevox.cli import daemon_cmd
+    from onevox.ipc import client
+
+    assert fast.MAX_RESPONSE_BYTES == client.MAX_RESPONSE_BYTES
+    assert fast.TIMEOUT_S == daemon_cmd.STATUS_TIMEOUT_S
+    assert set(fast.COMMANDS.values()) <= proto.COMMANDS
+    for cmd in fast.COMMANDS.values():
+        assert fast.request_bytes(cmd) == proto.encode_request(fast.REQUEST_ID, cmd)
+    for result in ({"state": "idle", "message": "x"}, {"message": "m"}, {}, {"state": ""}):
+        assert fast.summarise(result) == daemon_cmd._summarise(result)
+
+
+def test_echo_is_click_echo(capsys: pytest.CaptureFixture[str]) -> None:
+    import click
+
+    for text in ("plain", "\x1b[31mred\x1b[0m text", "ünïcode"):
+        click.echo(text)
+        click.echo(text, err=True)
+        expected = capsys.readouterr()
+        fast.echo(text)
+        fast.echo(text, err=True)
+        assert capsys.readouterr() == expected
