@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from onevox.history import History
-from tests.daemon.doubles import FakeMic, FakeRecognizer
+from tests.daemon.doubles import FakeRecognizer, virtual_mic
 from tests.faults.conftest import Running, fault_config
 from tests.support.daemon_proc import toml_config
 from tests.support.desktop import VirtualDesktop, missing_tools
@@ -33,9 +33,11 @@ def test_missing_tools_fall_back_and_a_lost_display_keeps_the_text(tmp_path: Pat
         window = desktop.open_target("editor")
         with desktop.activated():
             monkeypatch.setenv("PATH", str(empty_bin))  # no xclip, xsel, xdotool for the daemon
-            factory = StageFactory(source=FakeMic(),
+            mic, clock = virtual_mic()
+            factory = StageFactory(source=mic,
                                    recognizer=FakeRecognizer(["typed without tools", "kept in history"]))
-            run = Running(Daemon(fault_config(tmp_path, db, method="auto"), factory=factory))
+            run = Running(Daemon(fault_config(tmp_path, db, method="auto"), factory=factory, clock=clock),
+                          mic, clock)
             run.daemon.start()
             try:
                 run.dictate(1)
