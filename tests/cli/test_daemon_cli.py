@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,20 +17,7 @@ from onevox.cli import cli
 from onevox.daemon.events import EventBus
 from onevox.daemon.lifecycle import InstanceLock, RuntimeFiles, running_pid, wait_for_exit
 from onevox.ipc.server import IpcServer
-from tests.ipc.doubles import WAIT_S, FakeController, short_tmp_dir
-
-
-@pytest.fixture
-def socket_path(isolated_xdg: Path) -> Iterator[Path]:
-    with short_tmp_dir() as folder:
-        yield folder / "run" / "onevox.sock"
-
-
-@pytest.fixture
-def config_file(isolated_xdg: Path, socket_path: Path) -> Path:
-    path = isolated_xdg / "onevox.toml"
-    path.write_text(f'[daemon]\nsocket = "{socket_path}"\n')
-    return path
+from tests.ipc.doubles import WAIT_S, FakeController
 
 
 def run(config_file: Path, *args: str) -> Result:

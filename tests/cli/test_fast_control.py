@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from onevox.config import load_config
 from onevox.errors import IpcError
 from onevox.ipc import protocol as proto
 from onevox.ipc.server import IpcServer
-from tests.ipc.doubles import FakeController, short_tmp_dir
+from tests.ipc.doubles import FakeController
 
 FULL = "import sys; from onevox.cli import cli; cli(prog_name='onevox')"
 
@@ -36,19 +35,6 @@ class RefusingController(FakeController):
 @pytest.fixture
 def controller() -> FakeController:
     return RefusingController()
-
-
-@pytest.fixture
-def socket_path(isolated_xdg: Path) -> Iterator[Path]:
-    with short_tmp_dir() as folder:
-        yield folder / "run" / "onevox.sock"
-
-
-@pytest.fixture
-def config_file(isolated_xdg: Path, socket_path: Path) -> Path:
-    path = isolated_xdg / "onevox.toml"
-    path.write_text(f'[daemon]\nsocket = "{socket_path}"\n')
-    return path
 
 
 def _run(prefix: list[str], args: list[str]) -> tuple[str, str, int]:
