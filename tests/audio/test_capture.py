@@ -16,13 +16,16 @@ from onevox.audio.devices import find_device, list_input_devices, refresh_device
 from onevox.cli import cli
 from onevox.config import AudioConfig
 from onevox.errors import AudioError
-from tests.support.pulse import VirtualMic, pulse_available
+from tests.support.pulse import VirtualMic
+from tests.support.requirements import require_pulse
 from tests.support.speech import SPEECH_DIR, speech_file
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not pulse_available(), reason="PulseAudio tools are not installed"),
-]
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def _pulse() -> None:
+    require_pulse()
 
 CLIP = SPEECH_DIR / "ps-goforward.wav"  # 2.8 s
 

@@ -192,10 +192,10 @@ def test_listing_while_the_daemon_injects_leaves_its_dictation_pending(db: Path)
 
 @pytest.mark.e2e
 def test_last_copy_with_the_real_xclip(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.support.desktop import VirtualDesktop, missing_tools
+    from tests.support.desktop import VirtualDesktop
+    from tests.support.requirements import require_tools
 
-    if missing_tools(("xclip",)):
-        pytest.skip(f"not installed: {', '.join(missing_tools(('xclip',)))}")
+    require_tools(("xclip",))
     with VirtualDesktop.start(tmp_path / "x") as desktop:
         monkeypatch.setenv("DISPLAY", desktop.display)
         monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)

@@ -16,8 +16,9 @@ import pytest
 
 from onevox.errors import IpcError
 from onevox.ipc.client import IpcClient
-from tests.support.desktop import VirtualDesktop, missing_tools, wait_until
-from tests.support.pulse import VirtualMic, pulse_available
+from tests.support.desktop import VirtualDesktop, wait_until
+from tests.support.pulse import VirtualMic
+from tests.support.requirements import require_tools
 from tests.support.wer import clip_errors
 
 pytestmark = pytest.mark.e2e
@@ -27,8 +28,7 @@ HOTKEY = "ctrl+shift+space"
 
 @pytest.fixture
 def setup(tmp_path: Path, speech_dir: Path) -> Iterator[dict]:
-    if missing_tools(("xclip",)) or not pulse_available():
-        pytest.skip(f"needs Xvfb, xdotool, xclip and PulseAudio (missing: {missing_tools(('xclip',))})")
+    require_tools(("xclip",), pulse=True)
     mic = VirtualMic(tmp_path / "pulse")
     mic.start_server()
     desktop = VirtualDesktop.start(tmp_path / "x")

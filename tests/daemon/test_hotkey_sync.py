@@ -13,7 +13,8 @@ from onevox.daemon.stages import StageFactory
 from onevox.hotkey.gesture import HotkeyGesture
 from tests.daemon.conftest import EventLog
 from tests.daemon.doubles import FakeInjector, FakeMic, FakeRecognizer
-from tests.support.desktop import VirtualDesktop, missing_tools
+from tests.support.desktop import VirtualDesktop
+from tests.support.requirements import require_tools
 from tests.support.waiting import wait_until
 
 
@@ -58,8 +59,8 @@ def test_the_daemon_closes_the_injector_it_built(tmp_path: Path) -> None:
 
 
 @pytest.mark.e2e
-@pytest.mark.skipif(bool(missing_tools()), reason=f"needs {missing_tools()}")
 def test_ipc_stop_keeps_the_x11_toggle_hotkey_in_step(tmp_path: Path) -> None:
+    require_tools()
     with VirtualDesktop.start(tmp_path, repeat=False) as desktop, desktop.activated():
         config = _config(tmp_path, backend="x11", mode="toggle", trigger="ctrl+alt+d", cancel="escape")
         factory = StageFactory(source=FakeMic(), injector=FakeInjector(), recognizer=FakeRecognizer())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import socket
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from onevox.daemon import systemd
+from tests.support.requirements import require_program
 
 
 def _exec_start(unit: str) -> str:
@@ -95,8 +95,8 @@ def test_exec_words_round_trip(args: list[str]) -> None:
     assert _systemd_split(" ".join(systemd.exec_word(a) for a in args)) == args
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
 def test_systemd_analyze_accepts_the_unit(tmp_path: Path) -> None:
+    require_program("systemd-analyze")
     unit = tmp_path / "onevox.service"
     unit.write_text(systemd.render_unit())
     done = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True,

@@ -14,10 +14,15 @@ from onevox.history import History
 from tests.daemon.doubles import FakeRecognizer, virtual_mic
 from tests.faults.conftest import Running, fault_config
 from tests.support.daemon_proc import toml_config
-from tests.support.desktop import VirtualDesktop, missing_tools
+from tests.support.desktop import VirtualDesktop
+from tests.support.requirements import require_tools
 
-pytestmark = [pytest.mark.e2e, pytest.mark.skipif(bool(missing_tools(["xclip"])),
-                                                  reason="needs Xvfb, xdotool and xclip")]
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def _tools() -> None:
+    require_tools(("xclip",))
 
 
 def test_missing_tools_fall_back_and_a_lost_display_keeps_the_text(tmp_path: Path,

@@ -4,15 +4,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.desktop import TargetWindow, VirtualDesktop, missing_tools
+from tests.support.desktop import TargetWindow, VirtualDesktop
+from tests.support.requirements import require_tools
 
 
 @pytest.fixture(scope="module")
 def desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualDesktop]:
     """One Xvfb for the module, this process pointed at it."""
-    missing = missing_tools(("xclip", "xsel"))
-    if missing:
-        pytest.skip(f"virtual desktop tools not installed: {', '.join(missing)}")
+    require_tools(("xclip", "xsel"))
     with VirtualDesktop.start(tmp_path_factory.mktemp("desktop")) as d, d.activated():
         yield d
 
