@@ -13,24 +13,22 @@ but its text is thrown away, and nothing is injected.
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from onevox import paths
 from onevox.asr.memory import release_free_memory
 from onevox.audio import SAMPLE_RATE
 from onevox.clock import SYSTEM_CLOCK, Clock
 from onevox.config import Config, PostProcessingConfig
 from onevox.daemon.early import EarlyDecode, PauseWatcher
+from onevox.daemon.recording import save_recording
 from onevox.daemon.stages import Stages
 from onevox.daemon.state import AudioEvent, Outcome
 from onevox.errors import OnevoxError
@@ -381,16 +379,8 @@ class Pipeline:
             self._report(d, "history", exc, fatal=False)
 
     def _save_recording(self, d: Dictation) -> None:
-        import soundfile  # only needed when the user asked for recordings
-
-        folder = self.options.recordings_dir or paths.data_dir() / "recordings"
         try:
-            paths.ensure_private_dir(folder)
-            stamp = datetime.fromtimestamp(d.created_at).strftime("%Y%m%d-%H%M%S")
-            path = folder / f"{stamp}-{d.id}.wav"
-            audio = np.concatenate(d.chunks) if d.chunks else np.zeros(0, dtype=np.float32)
-            with open(path, "wb", opener=_private_opener) as handle:
-                soundfile.write(handle, audio, SAMPLE_RATE, format="WAV", subtype="PCM_16")
+            path = save_recording(d.chunks, self.options.recordings_dir, d.created_at, d.id)
             d.recording_path = str(path)
         except (OSError, RuntimeError) as exc:
             self._report(d, "recording", exc, fatal=False)
@@ -422,7 +412,3 @@ class _Call:
             self.action()
         except Exception:  # the action reports its own failures; this only keeps the worker alive
             log.exception("a task on the %s worker failed", stage)
-
-
-def _private_opener(path: str, flags: int) -> int:
-    return os.open(path, flags, 0o600)
