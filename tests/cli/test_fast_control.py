@@ -6,10 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from onevox.cli import fast
 from onevox.config import load_config
@@ -168,3 +171,31 @@ def test_echo_is_click_echo(capsys: pytest.CaptureFixture[str]) -> None:
         fast.echo(text)
         fast.echo(text, err=True)
         assert capsys.readouterr() == expected
+
+
+_LINES = st.sampled_from([
+    "[daemon]", "[hotkey]", "[ daemon ]", "[daemon.extra]", "[[daemon]]", "[\"daemon\"]", "[daemon",
+    "# the daemon socket", "daemon = 3",
+    'socket = "/run/a.sock"', "socket='/run/b c.sock'  # note", 'socket = "/run/c.sock" trailing',
+    '"socket" = "/q"', 'daemon.socket = "/d"', 'daemon = { socket = "/i" }', 'log_level = "info"  # daemon',
+    'socket = "a\\u0062"', 'x = """', '"""', "vocabulary = [", '  "[daemon]",', "]", "backend = 'none'",
+    "socket = 3", "garbage",
+])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_LINES, max_size=8))
+def test_the_plain_scan_agrees_with_tomllib_or_hands_over(lines: list[str]) -> None:
+    """The line scan that spares the control path from importing tomllib gives tomllib's answer for every
+    file tomllib accepts, or None (then tomllib reads the file)."""
+    raw = "\n".join(lines).encode()
+    scanned = fast.simple_socket_setting(raw)
+    if scanned is None:
+        return
+    try:
+        data = tomllib.loads(raw.decode())
+    except tomllib.TOMLDecodeError:
+        return  # not valid TOML: the fast path does not validate the config (the daemon does)
+    daemon = data.get("daemon", {})
+    assert isinstance(daemon, dict)
+    assert scanned == daemon.get("socket", "")

@@ -124,18 +124,73 @@ def socket_path(inv: Invocation) -> str | None:
 
 def _socket_setting(config_file: str) -> str | None:
     """[daemon] socket of a readable TOML file ('' when unset), or None when it cannot be read simply."""
+    try:
+        with open(config_file, "rb") as f:
+            raw = f.read()
+    except OSError:
+        return None
+    # importing tomllib costs about as much as the rest of this path together: a plain file is scanned
+    simple = simple_socket_setting(raw)
+    if simple is not None:
+        return simple
     import tomllib
 
     try:
-        with open(config_file, "rb") as f:
-            data = tomllib.loads(f.read().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return None
     daemon = data.get("daemon", {})
     if not isinstance(daemon, dict):
         return None
     value = daemon.get("socket", "")
     return value if isinstance(value, str) else None
+
+
+def simple_socket_setting(raw: bytes) -> str | None:
+    """The socket of a file in the plain shape `onevox config init` writes (`socket = "..."` on its own
+    line under a `[daemon]` header; "" when no such line), or None for anything else, which tomllib then
+    reads. Only lines are looked at, so whatever could make a line mean something else (multi-line strings,
+    escapes, inline or dotted `daemon` tables, a header twice) sends the file to tomllib."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if '"""' in text or "'''" in text or "\\" in text:
+        return None
+    table = ""
+    tables: set[str] = set()
+    found: str | None = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("["):
+            header, bracket, rest = stripped.partition("]")
+            rest = rest.strip()
+            if not bracket:
+                return None
+            table = header[1:].strip()
+            if stripped.startswith("[[") or (rest and not rest.startswith("#")) or table in tables:
+                return None
+            tables.add(table)
+            continue
+        key = stripped.partition("=")[0].strip()
+        if key != "socket":
+            if "socket" in key or key.startswith("daemon"):
+                return None  # a quoted or dotted socket key, `daemon = {...}`: tomllib decides
+            continue
+        if table != "daemon" or found is not None:
+            return None
+        value = stripped.partition("=")[2].strip()
+        quote = value[:1]
+        end = value.find(quote, 1) if quote in ('"', "'") else -1
+        if end < 0:
+            return None
+        tail = value[end + 1:].strip()
+        if tail and not tail.startswith("#"):
+            return None
+        found = value[1:end]
+    return found or ""
 
 
 def serve(args: list[str]) -> int | None:
