@@ -10,10 +10,10 @@ import logging
 
 from onevox.config import HotkeyConfig
 from onevox.desktop import detect_session
+from onevox.desktop.keys import Hotkey, parse_hotkey
 from onevox.errors import HotkeyError
 from onevox.hotkey.base import CommandCallback, HotkeyListener
 from onevox.hotkey.gesture import HotkeyGesture
-from onevox.hotkey.keys import Hotkey, parse_hotkey
 
 __all__ = ["CommandCallback", "Hotkey", "HotkeyGesture", "HotkeyListener", "check_backends",
            "create_listener", "parse_hotkey"]
