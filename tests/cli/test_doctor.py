@@ -251,3 +251,13 @@ def test_doctor_is_not_on_the_fast_path() -> None:
             "assert 'onevox.cli.doctor_cmd' not in sys.modules and 'onevox.desktop' not in sys.modules")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
+
+
+def test_a_display_that_cannot_be_reached(monkeypatch: pytest.MonkeyPatch) -> None:
+    gone = Desktop("x11", "other", display_socket="/tmp/.X11-unix/X9", display_reachable=False)
+    fake = probes(gone, hotkey=[("x11", "cannot open X display :9")],
+                  injection=lambda cfg, s: [("paste", None)])
+    code, report = as_json(monkeypatch, fake)
+    assert code == 1 and report["missing"] == ["injection"]
+    assert "/tmp/.X11-unix/X9 does not exist" in report["injection"]["reason"]
+    assert "import-environment DISPLAY" in report["injection"]["fix"]

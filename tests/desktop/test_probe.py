@@ -174,3 +174,26 @@ def test_as_dict_is_json_ready() -> None:
 def test_the_real_machine_probe_does_not_fail() -> None:
     desktop = probe_desktop(introspect=None)
     assert desktop.session in ("x11", "wayland", "none")
+
+
+@pytest.mark.parametrize(("env", "socket"), [
+    ({"DISPLAY": ":0"}, "/tmp/.X11-unix/X0"),
+    ({"DISPLAY": ":1.0"}, "/tmp/.X11-unix/X1"),
+    ({"DISPLAY": "unix:2"}, "/tmp/.X11-unix/X2"),
+    ({"DISPLAY": "remote.host:10.0"}, None),  # ssh -X: over TCP, nothing local to look at
+    ({"WAYLAND_DISPLAY": "wayland-1", "XDG_RUNTIME_DIR": "/run/user/1000"}, "/run/user/1000/wayland-1"),
+    ({"WAYLAND_DISPLAY": "/tmp/w.sock"}, "/tmp/w.sock"),
+    ({"WAYLAND_DISPLAY": "wayland-1"}, None),
+    ({}, None),
+])
+def test_display_socket(env: dict[str, str], socket: str | None) -> None:
+    from onevox.desktop import display_socket
+
+    assert display_socket(env) == socket
+
+
+def test_display_reachable() -> None:
+    assert machine({"DISPLAY": ":0"}, files=["/tmp/.X11-unix/X0"]).display_reachable is True
+    assert machine({"DISPLAY": ":0"}).display_reachable is False
+    assert machine({"DISPLAY": "host:0"}).display_reachable is None
+    assert machine(NONE).display_reachable is None

@@ -233,12 +233,16 @@ def _evdev_fix(desktop: Desktop, reasons: str) -> str:
 
 
 def check_injection(cfg: InjectionConfig, desktop: Desktop, probes: Probes) -> Check:
+    in_session = ("run onevox inside your desktop session (systemd service: systemctl --user "
+                  "import-environment DISPLAY WAYLAND_DISPLAY XAUTHORITY)")
     if desktop.session == "none" and cfg.method != "stdout":
         return Check("missing", "no graphical session to type into",
-                     reason="no DISPLAY or WAYLAND_DISPLAY: text can go only to stdout",
-                     fix="run onevox inside your desktop session (systemd service: systemctl --user "
-                         "import-environment DISPLAY WAYLAND_DISPLAY XAUTHORITY)",
+                     reason="no DISPLAY or WAYLAND_DISPLAY: text can go only to stdout", fix=in_session,
                      details={"method": cfg.method, "order": []})
+    if desktop.display_reachable is False and cfg.method != "stdout":
+        return Check("missing", "the display cannot be reached",
+                     reason=f"the {desktop.session} display's socket {desktop.display_socket} does not exist",
+                     fix=in_session, details={"method": cfg.method, "order": []})
     order = []
     first_fix = None
     for method, reason in probes.injection(cfg, desktop.session):

@@ -9,7 +9,14 @@ neither of them.
 from __future__ import annotations
 
 from onevox.desktop.probe import TOOLS, Desktop, package_for, probe_desktop
-from onevox.desktop.session import FAMILIES, SESSIONS, desktop_names, detect_family, detect_session
+from onevox.desktop.session import (
+    FAMILIES,
+    SESSIONS,
+    desktop_names,
+    detect_family,
+    detect_session,
+    display_socket,
+)
 
 __all__ = ["FAMILIES", "SESSIONS", "TOOLS", "Desktop", "desktop_names", "detect_family", "detect_session",
-           "package_for", "probe_desktop"]
+           "display_socket", "package_for", "probe_desktop"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onevox.desktop import portals
-from onevox.desktop.session import desktop_names, detect_family, detect_session
+from onevox.desktop.session import desktop_names, detect_family, detect_session, display_socket
 
 # the helper programs the injection methods run, and the Debian/Ubuntu package each comes in
 TOOLS: dict[str, str] = {
@@ -39,6 +39,8 @@ class Desktop:
     session: str  # "x11" | "wayland" | "none" (detect_session)
     family: str  # desktop or compositor: one of onevox.desktop.session.FAMILIES
     desktop_names: tuple[str, ...] = ()  # XDG_CURRENT_DESKTOP, as given
+    display_socket: str | None = None  # the display's local socket (None: none, or not a local socket)
+    display_reachable: bool | None = None  # that socket exists (None: cannot tell)
     dbus_address: str = ""  # the session bus ('' when none is reachable)
     portals: tuple[str, ...] = ()  # org.freedesktop.portal.* interfaces likely present
     portals_source: str = "none"  # "dbus" (asked the running portal), "files" (.portal files) or "none"
@@ -70,6 +72,7 @@ class Desktop:
     def as_dict(self) -> dict[str, Any]:
         return {
             "session": self.session, "family": self.family, "desktop_names": list(self.desktop_names),
+            "display_socket": self.display_socket, "display_reachable": self.display_reachable,
             "dbus": self.dbus, "dbus_address": self.dbus_address, "portals": list(self.portals),
             "portals_source": self.portals_source, "uinput_writable": self.uinput_writable,
             "input_readable": self.input_readable, "input_nodes": self.input_nodes,
@@ -126,10 +129,13 @@ def probe_desktop(
         found = portals.portal_interfaces_from_files(portal_files(), names)
         source = "files" if found else "none"
     nodes = list_input()
+    socket = display_socket(env)
     return Desktop(
         session=session,
         family=detect_family(env) if session != "none" else "other",
         desktop_names=names,
+        display_socket=socket,
+        display_reachable=None if socket is None else exists(socket),
         dbus_address=address,
         portals=found or (),
         portals_source=source,

@@ -35,6 +35,28 @@ def detect_session(environ: Mapping[str, str] | None = None) -> str:
     return "none"
 
 
+def display_socket(environ: Mapping[str, str] | None = None) -> str | None:
+    """The socket the session's display listens on: $XDG_RUNTIME_DIR/$WAYLAND_DISPLAY on Wayland,
+    /tmp/.X11-unix/XN for a local X display; None when there is none or it is not a local socket (a remote
+    or TCP X display, a Wayland display named by an absolute path is returned as it is)."""
+    env = os.environ if environ is None else environ
+    session = detect_session(env)
+    if session == "wayland":
+        name = env.get("WAYLAND_DISPLAY", "") or "wayland-0"
+        if os.path.isabs(name):
+            return name
+        runtime = env.get("XDG_RUNTIME_DIR", "")
+        return os.path.join(runtime, name) if runtime else None
+    if session == "x11":
+        display = env.get("DISPLAY", "")
+        host, _, rest = display.rpartition(":")
+        number = rest.split(".", 1)[0]
+        if host not in ("", "unix") or not number.isdigit():
+            return None
+        return f"/tmp/.X11-unix/X{number}"
+    return None
+
+
 def detect_family(environ: Mapping[str, str] | None = None) -> str:
     """The desktop or compositor: one of FAMILIES. A compositor's own socket variable (SWAYSOCK,
     HYPRLAND_INSTANCE_SIGNATURE) is the surest sign; then the XDG names, first match wins."""
