@@ -335,7 +335,7 @@ def render(report: dict[str, Any]) -> str:
         if check["status"] == "missing" and not check["essential"]:
             status = "no"
         lines.append(f"{name:<12}  {status}: {check['summary']}")
-        if name == "injection":
+        if name == "injection" and check["order"]:
             for m in check["order"]:
                 lines.append(f"{'':<14}  {'ok' if m['ok'] else 'unavailable':<11}  {m['method']}"
                              + (f": {m['reason']}" if m["reason"] else ""))
