@@ -10,11 +10,11 @@ import threading
 import pytest
 from evdev import InputEvent, ecodes
 
+from onevox.desktop.keys import parse_hotkey
 from onevox.errors import HotkeyError
 from onevox.hotkey import evdev as evdev_backend
 from onevox.hotkey.evdev import EvdevHotkeyListener, EvdevTranslator, find_keyboards
 from onevox.hotkey.gesture import HotkeyGesture
-from onevox.hotkey.keys import parse_hotkey
 from tests.hotkey.recorder import Recorder
 
 DOWN, UP, REPEAT = 1, 0, 2

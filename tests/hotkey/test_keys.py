@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from onevox.desktop.keys import KEYS, Hotkey, parse_hotkey
 from onevox.errors import HotkeyError
-from onevox.hotkey.keys import KEYS, Hotkey, parse_hotkey
 
 
 @pytest.mark.parametrize(

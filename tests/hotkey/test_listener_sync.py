@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from onevox.desktop.keys import parse_hotkey
 from onevox.hotkey.base import HotkeyListener
 from onevox.hotkey.evdev import EvdevHotkeyListener
 from onevox.hotkey.gesture import HotkeyGesture
-from onevox.hotkey.keys import parse_hotkey
 from onevox.hotkey.x11 import X11HotkeyListener
 
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from onevox.desktop.keys import parse_hotkey
 from onevox.errors import HotkeyError
 from onevox.hotkey.gesture import HotkeyGesture
-from onevox.hotkey.keys import parse_hotkey
 from onevox.hotkey.x11 import X11HotkeyListener
 from tests.hotkey.recorder import Recorder
 from tests.support.desktop import VirtualDesktop

@@ -27,6 +27,7 @@ _COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "onevox.cli.history_cmd": ("history",),
     "onevox.cli.devices_cmd": ("devices",),
     "onevox.cli.bench_cmd": ("bench",),
+    "onevox.cli.doctor_cmd": ("doctor",),
 }
 
 

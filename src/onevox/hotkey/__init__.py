@@ -10,12 +10,13 @@ import logging
 
 from onevox.config import HotkeyConfig
 from onevox.desktop import detect_session
+from onevox.desktop.keys import Hotkey, parse_hotkey
 from onevox.errors import HotkeyError
 from onevox.hotkey.base import CommandCallback, HotkeyListener
 from onevox.hotkey.gesture import HotkeyGesture
-from onevox.hotkey.keys import Hotkey, parse_hotkey
 
-__all__ = ["CommandCallback", "Hotkey", "HotkeyGesture", "HotkeyListener", "create_listener", "parse_hotkey"]
+__all__ = ["CommandCallback", "Hotkey", "HotkeyGesture", "HotkeyListener", "check_backends",
+           "create_listener", "parse_hotkey"]
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +47,60 @@ def create_listener(cfg: HotkeyConfig, on_command: CommandCallback) -> HotkeyLis
     return None
 
 
-def _x11(trigger: Hotkey, cancel: Hotkey | None, gesture: HotkeyGesture,
-         on_command: CommandCallback) -> HotkeyListener:
-    from onevox.hotkey.x11 import X11HotkeyListener, open_display
+def check_backends(cfg: HotkeyConfig, session: str | None = None) -> list[tuple[str, str | None]]:
+    """The backends create_listener(cfg) would try, in order, each with why it cannot work (None: it can).
+    Nothing is grabbed: the X display is opened and closed, input devices are opened read-only and closed.
+    Empty for backend "none". A bad trigger raises HotkeyError, as create_listener does."""
+    trigger = parse_hotkey(cfg.trigger)
+    cancel = parse_hotkey(cfg.cancel) if cfg.cancel.strip() else None
+    if cfg.backend == "none":
+        return []
+    if cfg.backend in ("x11", "evdev"):
+        names = [cfg.backend]
+    else:
+        names = ["x11", "evdev"] if (session or detect_session()) == "x11" else ["evdev"]
+    found: list[tuple[str, str | None]] = []
+    for name in names:
+        try:
+            if name == "x11":
+                _check_x11()
+            else:
+                _check_evdev(trigger, cancel)
+        except HotkeyError as exc:
+            found.append((name, str(exc)))
+        else:
+            found.append((name, None))
+    return found
 
-    open_display().close()  # fail now, with the reason, rather than on start()
-    return X11HotkeyListener(trigger, gesture, on_command, cancel=cancel)
+
+def _check_x11() -> None:
+    from onevox.hotkey.x11 import open_display
+
+    open_display().close()
 
 
-def _evdev(trigger: Hotkey, cancel: Hotkey | None, gesture: HotkeyGesture,
-           on_command: CommandCallback) -> HotkeyListener:
-    from onevox.hotkey.evdev import EvdevHotkeyListener, EvdevTranslator, find_keyboards
+def _check_evdev(trigger: Hotkey, cancel: Hotkey | None) -> None:
+    from onevox.hotkey.evdev import EvdevTranslator, find_keyboards
 
     try:
         code = EvdevTranslator(trigger, cancel).trigger_code
     except ImportError as exc:
         raise HotkeyError(f"the evdev package is not installed: {exc}") from exc
-    for device in find_keyboards(code):  # probe access now; the listener opens its own on start()
+    for device in find_keyboards(code):
         device.close()
+
+
+def _x11(trigger: Hotkey, cancel: Hotkey | None, gesture: HotkeyGesture,
+         on_command: CommandCallback) -> HotkeyListener:
+    from onevox.hotkey.x11 import X11HotkeyListener
+
+    _check_x11()  # fail now, with the reason, rather than on start()
+    return X11HotkeyListener(trigger, gesture, on_command, cancel=cancel)
+
+
+def _evdev(trigger: Hotkey, cancel: Hotkey | None, gesture: HotkeyGesture,
+           on_command: CommandCallback) -> HotkeyListener:
+    from onevox.hotkey.evdev import EvdevHotkeyListener
+
+    _check_evdev(trigger, cancel)  # probe access now; the listener opens its own on start()
     return EvdevHotkeyListener(trigger, gesture, on_command, cancel=cancel)

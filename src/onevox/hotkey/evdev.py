@@ -15,10 +15,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from onevox.desktop.keys import MODIFIER_KEYS, Hotkey
 from onevox.errors import HotkeyError
 from onevox.hotkey.base import CommandCallback
 from onevox.hotkey.gesture import HotkeyGesture
-from onevox.hotkey.keys import MODIFIER_KEYS, Hotkey
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ import threading
 from itertools import combinations
 from typing import TYPE_CHECKING
 
+from onevox.desktop.keys import Hotkey
 from onevox.errors import HotkeyError
 from onevox.hotkey.base import CommandCallback
 from onevox.hotkey.gesture import HotkeyGesture
-from onevox.hotkey.keys import Hotkey
 
 if TYPE_CHECKING:
     from Xlib.display import Display

@@ -19,8 +19,8 @@ from typing import Protocol
 
 from onevox.config import InjectionConfig
 from onevox.desktop import detect_session
+from onevox.desktop.keys import MODIFIER_ORDER, Hotkey, parse_hotkey
 from onevox.errors import HotkeyError, InjectionError
-from onevox.hotkey.keys import MODIFIER_ORDER, Hotkey, parse_hotkey
 from onevox.inject.base import InjectionMethod
 from onevox.inject.clipboard import NOT_TEXT, Clipboard, Contents, NotText, tool_clipboard
 from onevox.inject.session import have_tool, run_tool

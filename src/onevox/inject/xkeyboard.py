@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from onevox.desktop.keys import MODIFIER_KEYS, MODIFIER_ORDER, Hotkey
 from onevox.errors import InjectionError
-from onevox.hotkey.keys import MODIFIER_KEYS, MODIFIER_ORDER, Hotkey
 
 if TYPE_CHECKING:
     from Xlib.display import Display

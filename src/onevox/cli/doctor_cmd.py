@@ -1,0 +1,365 @@
+"""`onevox doctor [--json]`: can dictation work here, end to end, and if not, the one fix for each missing
+piece. It looks without touching: no text is injected, no key grabbed, no audio recorded.
+
+Every look at the machine goes through `Probes`, so tests describe any desktop; the command uses
+`make_probes()`, which tests replace."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from onevox.cli.common import config_option, get_config
+
+if TYPE_CHECKING:
+    from onevox.config import Config, HotkeyConfig, InjectionConfig
+    from onevox.desktop import Desktop
+
+DAEMON_TIMEOUT_S = 1.0
+ONE_OF = ("ok", "missing", "setup", "off")  # a check's status; "setup": works once the user does the fix
+
+# the helper programs each injection method runs, by session
+METHOD_TOOLS: dict[str, dict[str, tuple[str, ...]]] = {
+    "paste": {"wayland": ("wl-copy", "wl-paste", "wtype")},
+    "xdotool": {"x11": ("xdotool",)},
+    "wtype": {"wayland": ("wtype",)},
+    "ydotool": {"wayland": ("ydotool",)},
+}
+GNOME_PATH = "/org/gnome/settings-daemon/plugins/media-keys/custom-keybindings/onevox/"
+GNOME_SCHEMA = "org.gnome.settings-daemon.plugins.media-keys"
+
+
+@dataclass
+class Check:
+    """One piece dictation needs. `fix` is the one thing to do about it (None: nothing to do)."""
+
+    status: str  # one of ONE_OF
+    summary: str
+    essential: bool = True
+    reason: str | None = None
+    fix: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def blocking(self) -> bool:
+        return self.essential and self.status == "missing"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "ok": self.status in ("ok", "off"), "summary": self.summary,
+                "essential": self.essential, "reason": self.reason, "fix": self.fix, **self.details}
+
+
+@dataclass
+class Probes:
+    """How doctor looks at the machine; each may be replaced in tests."""
+
+    desktop: Callable[[], Desktop]
+    hotkey: Callable[[HotkeyConfig, str], list[tuple[str, str | None]]]  # (backend, reason or None)
+    injection: Callable[[InjectionConfig, str], list[tuple[str, str | None]]]  # (method, reason or None)
+    microphone: Callable[[str], dict[str, Any]]  # {"device": name | None, "reason", "fix", "note"}
+    model: Callable[[str], dict[str, Any]]  # {"name", "path", "source"} or {"reason", "fix"}
+    daemon: Callable[[Path], dict[str, Any]]  # {"running": bool, "state"?, "reason"?}
+
+
+# ---- the real probes ---------------------------------------------------------------------------------------
+
+
+def _desktop() -> Desktop:
+    from onevox.desktop import probe_desktop
+
+    return probe_desktop()
+
+
+def _hotkey(cfg: HotkeyConfig, session: str) -> list[tuple[str, str | None]]:
+    from onevox.hotkey import check_backends
+
+    return check_backends(cfg, session)
+
+
+def _injection(cfg: InjectionConfig, session: str) -> list[tuple[str, str | None]]:
+    from onevox.errors import InjectionError
+    from onevox.inject import create_injector
+    from onevox.inject.chain import FallbackInjector
+
+    try:
+        injector = create_injector(cfg, session)
+    except InjectionError as exc:
+        return [(cfg.method, str(exc))]
+    parts = list(injector.injectors) if isinstance(injector, FallbackInjector) else [injector]
+    try:
+        return [(part.name, part.unavailable_reason()) for part in parts]
+    finally:
+        for part in parts:
+            part.close()
+
+
+def _microphone(spec: str) -> dict[str, Any]:
+    from onevox.audio.devices import find_device, list_input_devices
+    from onevox.errors import AudioError
+
+    try:
+        devices = list_input_devices()
+    except AudioError as exc:
+        return {"device": None, "reason": str(exc), "fix": "sudo apt install libportaudio2"}
+    if not devices:
+        return {"device": None, "reason": "no audio input device found",
+                "fix": "start PipeWire or PulseAudio (systemctl --user start pipewire-pulse) or plug in a "
+                       "microphone; `onevox devices list` shows what onevox sees"}
+    chosen = find_device(spec)
+    note = None
+    if chosen is None:
+        note = f"[audio] device = {spec!r} matches nothing; the default device will be used"
+        chosen = find_device("default")
+    assert chosen is not None  # devices is not empty
+    return {"device": chosen.name, "hostapi": chosen.hostapi, "index": chosen.index, "note": note}
+
+
+def _model(name: str) -> dict[str, Any]:
+    from onevox.errors import ModelError
+    from onevox.models.catalog import CATALOG
+    from onevox.models.registry import resolve_model
+
+    try:
+        found = resolve_model(name)
+    except ModelError as exc:
+        fix = (f"onevox models download {name.strip()}" if name.strip() in CATALOG
+               else "set [model] name to a model from `onevox models list`")
+        if "--force" in str(exc):
+            fix += " --force"
+        return {"reason": str(exc), "fix": fix}
+    return {"name": found.name, "path": str(found.path), "source": found.source}
+
+
+def _daemon(socket: Path) -> dict[str, Any]:
+    from onevox.errors import IpcError
+    from onevox.ipc.client import DaemonNotRunning, IpcClient
+
+    try:
+        result = IpcClient(socket, timeout=DAEMON_TIMEOUT_S).request("status")
+    except DaemonNotRunning:
+        return {"running": False}
+    except IpcError as exc:
+        return {"running": False, "reason": str(exc)}
+    return {"running": True, "state": result.get("state")}
+
+
+def make_probes() -> Probes:
+    return Probes(desktop=_desktop, hotkey=_hotkey, injection=_injection, microphone=_microphone,
+                  model=_model, daemon=_daemon)
+
+
+# ---- what to tell the user ---------------------------------------------------------------------------------
+
+
+def bindings(family: str) -> dict[str, Any]:
+    """How to bind the dictation key in this desktop: {"where": ..., "lines": [...]}."""
+    if family in ("sway", "i3"):
+        return {"where": f"add to ~/.config/{family}/config, then reload",
+                "lines": ["bindsym --no-repeat $mod+d exec onevox start-dictation",
+                          "bindsym --release $mod+d exec onevox stop-dictation"]}
+    if family == "hyprland":
+        return {"where": "add to ~/.config/hypr/hyprland.conf",
+                "lines": ["bind = SUPER, D, exec, onevox start-dictation",
+                          "bindr = SUPER, D, exec, onevox stop-dictation"]}
+    if family == "river":
+        return {"where": "add to ~/.config/river/init",
+                "lines": ["riverctl map normal Super D spawn 'onevox start-dictation'",
+                          "riverctl map -release normal Super D spawn 'onevox stop-dictation'"]}
+    if family == "gnome":
+        key = f"{GNOME_SCHEMA}.custom-keybinding:{GNOME_PATH}"
+        return {"where": "run (the first line replaces any custom shortcuts you have: add the path to the "
+                         "list instead if you do)",
+                "lines": [f"gsettings set {GNOME_SCHEMA} custom-keybindings \"['{GNOME_PATH}']\"",
+                          f"gsettings set {key} name 'onevox'",
+                          f"gsettings set {key} command 'onevox toggle'",
+                          f"gsettings set {key} binding '<Super>d'"]}
+    if family == "kde":
+        return {"where": "System Settings > Shortcuts > Custom Shortcuts: add a command shortcut",
+                "lines": ["onevox toggle"]}
+    return {"where": "bind a key in your compositor or desktop to run (or `onevox start-dictation` on press "
+                     "and `onevox stop-dictation` on release)",
+            "lines": ["onevox toggle"]}
+
+
+def _install(tools: list[str]) -> str:
+    from onevox.desktop import package_for
+
+    return "sudo apt install " + " ".join(dict.fromkeys(package_for(t) for t in tools))
+
+
+def check_hotkey(cfg: HotkeyConfig, desktop: Desktop, probes: Probes) -> Check:
+    from onevox.errors import HotkeyError
+
+    binding = bindings(desktop.family)
+    if desktop.session == "none":
+        return Check("missing", "no graphical session", essential=False,
+                     reason="no DISPLAY or WAYLAND_DISPLAY: no key can be read",
+                     fix="run onevox inside your desktop session", details={"backend": None})
+    try:
+        tried = probes.hotkey(cfg, desktop.session)
+    except HotkeyError as exc:
+        return Check("missing", "the hotkey cannot be parsed", reason=str(exc),
+                     fix="set [hotkey] trigger to keys such as ctrl+alt+d", details={"backend": None})
+    details: dict[str, Any] = {"tried": [{"backend": b, "ok": r is None, "reason": r} for b, r in tried]}
+    working = [b for b, r in tried if r is None]
+    if working:
+        name = "x11 grab" if working[0] == "x11" else "evdev"
+        return Check("ok", f"{name} ({cfg.trigger})", details={"backend": working[0], **details})
+    reasons = "; ".join(f"{b}: {r}" for b, r in tried)
+    if cfg.backend in ("x11", "evdev"):  # the daemon refuses to start
+        fix = _evdev_fix(desktop, reasons) if cfg.backend == "evdev" else 'set [hotkey] backend = "auto"'
+        return Check("missing", f"[hotkey] backend = {cfg.backend!r} cannot work", reason=reasons, fix=fix,
+                     details={"backend": None, **details})
+    details |= {"backend": "compositor binding", "bindings": binding["lines"], "where": binding["where"]}
+    off = cfg.backend == "none"
+    summary = ("off ([hotkey] backend = \"none\"): a key bound in the desktop controls dictation" if off
+               else "compositor binding: bind a key to onevox's control commands")
+    fix = binding["where"] + ":\n" + "\n".join(binding["lines"])
+    return Check("setup", summary, essential=False, reason=None if off else reasons, fix=fix,
+                 details=details)
+
+
+def _evdev_fix(desktop: Desktop, reasons: str) -> str:
+    if "evdev package" in reasons:
+        return "pip install evdev (into onevox's environment)"
+    if desktop.input_nodes and not desktop.input_readable:
+        return "sudo usermod -aG input $USER, then log out and in again"
+    return 'set [hotkey] backend = "auto"'
+
+
+def check_injection(cfg: InjectionConfig, desktop: Desktop, probes: Probes) -> Check:
+    in_session = ("run onevox inside your desktop session (systemd service: systemctl --user "
+                  "import-environment DISPLAY WAYLAND_DISPLAY XAUTHORITY)")
+    if desktop.session == "none" and cfg.method != "stdout":
+        return Check("missing", "no graphical session to type into",
+                     reason="no DISPLAY or WAYLAND_DISPLAY: text can go only to stdout", fix=in_session,
+                     details={"method": cfg.method, "order": []})
+    if desktop.display_reachable is False and cfg.method != "stdout":
+        return Check("missing", "the display cannot be reached",
+                     reason=f"the {desktop.session} display's socket {desktop.display_socket} does not exist",
+                     fix=in_session, details={"method": cfg.method, "order": []})
+    order = []
+    first_fix = None
+    for method, reason in probes.injection(cfg, desktop.session):
+        fix = None
+        if reason is not None:
+            missing = desktop.missing_tools(*METHOD_TOOLS.get(method, {}).get(desktop.session, ()))
+            if missing:
+                fix = _install(missing)
+            elif method == "ydotool" and not desktop.uinput_writable:
+                fix = "sudo usermod -aG input $USER (ydotoold needs /dev/uinput), then log in again"
+            first_fix = first_fix or fix
+        order.append({"method": method, "ok": reason is None, "reason": reason, "fix": fix})
+    details = {"method": cfg.method, "order": order}
+    working = [m["method"] for m in order if m["ok"]]
+    if working:
+        return Check("ok", f"{cfg.method}: {working[0]}" + (" first" if cfg.method == "auto" else ""),
+                     details=details)
+    reasons = "; ".join(f"{m['method']}: {m['reason']}" for m in order) or "no method for this session"
+    return Check("missing", "no injection method works", reason=reasons,
+                 fix=first_fix or 'set [injection] method = "auto"', details=details)
+
+
+def check_microphone(spec: str, probes: Probes) -> Check:
+    found = probes.microphone(spec)
+    if found.get("device") is None:
+        return Check("missing", "no microphone", reason=found.get("reason"), fix=found.get("fix"),
+                     details={"device": None, "configured": spec})
+    summary = str(found["device"]) + (f" ({found['hostapi']})" if found.get("hostapi") else "")
+    return Check("ok", summary, reason=found.get("note"),
+                 details={"device": found["device"], "configured": spec})
+
+
+def check_model(name: str, probes: Probes) -> Check:
+    found = probes.model(name)
+    if "path" not in found:
+        return Check("missing", f"model {name!r} is not usable", reason=found.get("reason"),
+                     fix=found.get("fix"), details={"name": name, "path": None, "source": None})
+    return Check("ok", f"{found['name']} ({found['source']}, {found['path']})",
+                 details={"name": found["name"], "path": found["path"], "source": found["source"]})
+
+
+def check_daemon(socket: Path, probes: Probes) -> Check:
+    found = probes.daemon(socket)
+    details = {"running": bool(found.get("running")), "socket": str(socket)}
+    if found.get("running"):
+        return Check("ok", f"running ({found.get('state') or 'unknown state'})", essential=False,
+                     details={**details, "state": found.get("state")})
+    return Check("missing", "not running", essential=False, reason=found.get("reason"),
+                 fix="onevox daemon (or at login: onevox install-service && systemctl --user enable --now "
+                     "onevox)", details=details)
+
+
+def diagnose(cfg: Config, probes: Probes) -> dict[str, Any]:
+    """The whole report as one JSON-ready object; "ok" says whether dictation can work end to end."""
+    desktop = probes.desktop()
+    checks = {
+        "hotkey": check_hotkey(cfg.hotkey, desktop, probes),
+        "injection": check_injection(cfg.injection, desktop, probes),
+        "microphone": check_microphone(cfg.audio.device, probes),
+        "model": check_model(cfg.model.name, probes),
+        "daemon": check_daemon(cfg.socket_path(), probes),
+    }
+    missing = [name for name, check in checks.items() if check.blocking]
+    return {"ok": not missing, "missing": missing, "desktop": desktop.as_dict(),
+            **{name: check.as_dict() for name, check in checks.items()}}
+
+
+def _desktop_line(d: dict[str, Any]) -> str:
+    if d["session"] == "none":
+        head = "none (no DISPLAY or WAYLAND_DISPLAY)"
+    else:
+        head = f"{d['session']}, {d['family']}"
+        if d["desktop_names"]:
+            head += f" (XDG_CURRENT_DESKTOP={':'.join(d['desktop_names'])})"
+    portals = ", ".join(p.rsplit(".", 1)[-1] for p in d["portals"]) or "none found"
+    facts = [f"D-Bus {'yes' if d['dbus'] else 'no'}", f"portals: {portals}",
+             f"/dev/uinput {'writable' if d['uinput_writable'] else 'not writable'}",
+             f"/dev/input {'readable' if d['input_readable'] else 'not readable'}",
+             f"input group {'yes' if d['in_input_group'] else 'no'}",
+             f"tools: {', '.join(d['tools']) or 'none'}"]
+    return head + "\n" + " " * 14 + "; ".join(facts)
+
+
+def render(report: dict[str, Any]) -> str:
+    marks = {"ok": "ok", "missing": "MISSING", "setup": "TO DO", "off": "off"}
+    lines = [f"{'desktop':<12}  {_desktop_line(report['desktop'])}"]
+    for name in ("hotkey", "injection", "microphone", "model", "daemon"):
+        check = report[name]
+        status = marks[check["status"]]
+        if check["status"] == "missing" and not check["essential"]:
+            status = "no"
+        lines.append(f"{name:<12}  {status}: {check['summary']}")
+        if name == "injection" and check["order"]:
+            for m in check["order"]:
+                lines.append(f"{'':<14}  {'ok' if m['ok'] else 'unavailable':<11}  {m['method']}"
+                             + (f": {m['reason']}" if m["reason"] else ""))
+        elif check["reason"] and (check["status"] != "ok" or name == "microphone"):
+            lines.append(f"{'':<14}  {check['reason']}")
+        if check["fix"]:
+            first, *rest = check["fix"].split("\n")
+            lines.append(f"{'':<14}  fix: {first}")
+            lines.extend(f"{'':<14}       {line}" for line in rest)
+    if report["ok"]:
+        lines.append("dictation can work end to end")
+    else:
+        lines.append(f"dictation cannot work yet: missing {', '.join(report['missing'])}")
+    return "\n".join(lines)
+
+
+@click.command("doctor")
+@click.option("--json", "as_json", is_flag=True, help="The same report as one JSON object.")
+@config_option
+@click.pass_context
+def doctor(ctx: click.Context, as_json: bool, sub_config_path: str | None) -> None:
+    """Check that dictation can work here: hotkey, injection, microphone, model, daemon; print the one fix
+    for each missing piece. Exit code 1 when something essential is missing."""
+    report = diagnose(get_config(ctx, sub_config_path), make_probes())
+    click.echo(json.dumps(report, ensure_ascii=False, sort_keys=True) if as_json else render(report))
+    if not report["ok"]:
+        ctx.exit(1)
