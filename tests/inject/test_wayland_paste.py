@@ -26,6 +26,7 @@ def test_wtype_paste_chord(keys: str, args: list[str]) -> None:
 
 @pytest.fixture
 def fake(tmp_path, monkeypatch: pytest.MonkeyPatch) -> FakeBin:
+    monkeypatch.delenv("SWAYSOCK", raising=False)  # not under a sway of the machine's
     return FakeBin(tmp_path, monkeypatch)
 
 
@@ -73,3 +74,93 @@ def test_tool_paste_needs_wtype(fake: FakeBin) -> None:
     fake.add_wayland_clipboard()
     with pytest.raises(InjectionError, match="needs wtype"):
         ToolPaste("wayland")
+
+
+def _tree(focused: dict) -> dict:
+    return {"id": 1, "type": "root", "nodes": [
+        {"id": 2, "type": "output", "nodes": [
+            {"id": 3, "type": "workspace", "nodes": [{"id": 4, "app_id": "firefox", "focused": False}],
+             "floating_nodes": [{"id": 5, "focused": True, **focused}]}]}]}
+
+
+class FakeSwayIpc:
+    """A unix socket that answers each i3/sway IPC request with `reply` (bytes, header included)."""
+
+    def __init__(self, path, reply: bytes) -> None:
+        import socket
+        import threading
+
+        self.path = str(path)
+        self.reply = reply
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(self.path)
+        self.server.listen()
+        self.requests: list[bytes] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            with conn:
+                self.requests.append(conn.recv(14))
+                conn.sendall(self.reply)
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def sway_reply(payload: object) -> bytes:
+    import json
+    import struct
+
+    body = json.dumps(payload).encode()
+    return struct.pack("=6sII", b"i3-ipc", len(body), 4) + body
+
+
+@pytest.mark.parametrize(("focused", "expected"), [
+    ({"app_id": "foot"}, "foot"),  # a Wayland window
+    ({"app_id": None, "window_properties": {"class": "XTerm", "instance": "xterm"}}, "xterm XTerm"),
+    ({"app_id": None}, ""),
+])
+def test_sway_focused_app(tmp_path, focused: dict, expected: str) -> None:
+    from onevox.inject.window import sway_focused_app
+
+    fake = FakeSwayIpc(tmp_path / "sway.sock", sway_reply(_tree(focused)))
+    try:
+        assert sway_focused_app({"SWAYSOCK": fake.path}) == expected
+        assert fake.requests == [b"i3-ipc" + (0).to_bytes(4, "little") + (4).to_bytes(4, "little")]
+    finally:
+        fake.close()
+
+
+def test_sway_focused_app_is_empty_when_it_cannot_be_told(tmp_path) -> None:
+    from onevox.inject.window import sway_focused_app
+
+    assert sway_focused_app({}) == ""  # not sway
+    assert sway_focused_app({"SWAYSOCK": str(tmp_path / "gone.sock")}) == ""  # sway went away
+    garbage = FakeSwayIpc(tmp_path / "garbage.sock", b"HTTP/1.1 400 Bad Request\r\n\r\n")
+    truncated = FakeSwayIpc(tmp_path / "short.sock", sway_reply(_tree({"app_id": "foot"}))[:30])
+    try:
+        assert sway_focused_app({"SWAYSOCK": garbage.path}) == ""
+        assert sway_focused_app({"SWAYSOCK": truncated.path}) == ""
+    finally:
+        garbage.close()
+        truncated.close()
+
+
+def test_wayland_paste_into_a_terminal_on_sway_uses_the_terminal_keys(fake: FakeBin, tmp_path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    fake.add_wayland_clipboard()
+    fake.add("wtype")
+    ipc = FakeSwayIpc(tmp_path / "sway.sock", sway_reply(_tree({"app_id": "org.codeberg.dnkl.foot"})))
+    monkeypatch.setenv("SWAYSOCK", ipc.path)
+    try:
+        injector = PasteInjector(InjectionConfig(restore_clipboard=False), session="wayland")
+        injector.inject("make")
+    finally:
+        ipc.close()
+    assert injector.last_keys == "ctrl+shift+v"
+    assert fake.args("wtype")[:6] == ["-M", "ctrl", "-M", "shift", "-k", "v"]

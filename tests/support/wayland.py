@@ -324,13 +324,17 @@ class SwaySession:
             return None
         return walk(self.swaymsg_json("-t", "get_tree"))
 
-    def open_target(self, name: str = "target") -> GtkWindow:
-        """A GTK3 window titled uniquely after `name`, mapped and focused."""
+    def open_target(self, name: str = "target", *, app_id: str = "onevox-target",
+                    terminal: bool = False) -> GtkWindow:
+        """A GTK3 window titled uniquely after `name`, mapped and focused. `app_id`: its Wayland app_id;
+        `terminal`: ctrl+v types "^V" and ctrl+shift+v pastes, as in a terminal emulator."""
         title = f"{name}-{uuid.uuid4().hex[:8]}"
         path = self.root / f"{title}.txt"
         err = open(self.root / f"{title}.err", "wb")  # noqa: SIM115 - the child keeps it
-        proc = self.spawn([SYSTEM_PYTHON, str(GTK_TARGET), "--title", title, "--out", str(path)],
-                          env={"GDK_BACKEND": "wayland", "NO_AT_BRIDGE": "1"}, stdout=err, stderr=err)
+        argv = [SYSTEM_PYTHON, str(GTK_TARGET), "--title", title, "--out", str(path), "--app-id", app_id]
+        if terminal:
+            argv.append("--terminal")
+        proc = self.spawn(argv, env={"GDK_BACKEND": "wayland", "NO_AT_BRIDGE": "1"}, stdout=err, stderr=err)
         err.close()
         window = GtkWindow(self, title, path, proc, title)  # type: ignore[arg-type]
         window.session = self

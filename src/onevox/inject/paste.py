@@ -24,7 +24,7 @@ from onevox.hotkey.keys import MODIFIER_ORDER, Hotkey, parse_hotkey
 from onevox.inject.base import InjectionMethod
 from onevox.inject.clipboard import NOT_TEXT, Clipboard, Contents, NotText, tool_clipboard
 from onevox.inject.session import have_tool, run_tool
-from onevox.inject.window import is_terminal
+from onevox.inject.window import is_terminal, sway_focused_app
 from onevox.inject.xkeyboard import SharedKeyboard
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,9 @@ class ToolPaste:
         run_tool(wtype_chord_args(combo))
 
     def window_class(self) -> str:
-        return ""  # Wayland does not tell clients which window has focus
+        if self.session == "wayland":
+            return sway_focused_app()  # Wayland tells clients nothing; sway's IPC does ('' elsewhere)
+        return ""
 
     def close(self) -> None:
         pass
