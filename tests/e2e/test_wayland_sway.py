@@ -35,7 +35,7 @@ REPLACEMENT = {"meters": "mètres 📏"}  # as the X11 e2e: accents and an emoji
 PER_CLIP_WER = 0.25  # as tests/daemon/test_daemon_e2e.py allows a single short clip
 CORPUS_WER = 0.15
 LEAD_S = 0.5  # from the key press to the first sound of the clip
-TAIL_S = 0.25  # keys held after the clip's length (paplay's start-up takes a few ms of it)
+TAIL_S = 0.15  # keys held after the clip's length (paplay's start-up takes a few ms of it)
 SETTLE_S = 0.4  # the text is complete once it has not changed for this long
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".test-artifacts"
 
@@ -80,6 +80,8 @@ class Rig:
         time.sleep(LEAD_S)  # the binding's `onevox start-dictation` runs meanwhile (pre-roll covers lateness)
         self.mic.play(clip)
         played = time.monotonic()
+        assert chord.poll() is None, ("the keys came up before the clip ended (paplay started over "
+                                      f"{TAIL_S * 1000:.0f} ms late): the machine is too busy for this test")
         released = self.sway.wait_released(chord)
         try:
             wait_until(lambda: self.window.text() != before, 30.0, "the dictated text in the window", 0.002)
