@@ -30,7 +30,8 @@ from tests.support.wer import clip_errors, corpus_wer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
-HOTKEY = "ctrl+shift+space"
+HOTKEY = "ctrl+shift+space"  # push-to-talk: start-dictation on press, stop-dictation on release
+TOGGLE = "ctrl+alt+d"  # `onevox toggle`
 REPLACEMENT = {"meters": "mètres 📏"}  # as the X11 e2e: accents and an emoji (outside the BMP)
 PER_CLIP_WER = 0.25  # as tests/daemon/test_daemon_e2e.py allows a single short clip
 CORPUS_WER = 0.15
@@ -53,6 +54,7 @@ class Rig:
     def __init__(self, sway: SwaySession, mic: VirtualMic, daemon: DaemonProcess, window: GtkWindow) -> None:
         self.sway, self.mic, self.daemon, self.window = sway, mic, daemon, window
         self.method = "wtype"
+        self.command = self.config = ""  # the bound onevox command and its --config argument
         self.latencies_ms: dict[str, list[float]] = {"wtype": [], "paste": []}  # release -> first text
         self.complete_ms: dict[str, list[float]] = {"wtype": [], "paste": []}  # release -> all the text
         self.release_after_speech_ms: list[float] = []  # paplay done -> keys up
@@ -70,19 +72,28 @@ class Rig:
         assert "injection" in out, out
         self.method = method
 
-    def dictate(self, clip: Path) -> str:
-        """Hold the hotkey, speak the clip, release shortly after it ends, as a user does; the text that
-        appeared in the window. Records the times from release to the first and to the last of the text."""
+    def dictate(self, clip: Path, toggle_keys: str | None = None) -> str:
+        """Hold the hotkey, speak the clip, release shortly after it ends, as a user does (or with
+        `toggle_keys`: tap them, speak, tap them again); the text that appeared in the window. Records the
+        times from release to the first and to the last of the text."""
         self.window.focus()
         before = self.window.text()
         duration = sf.info(str(clip)).duration
-        chord = self.sway.hold_chord(HOTKEY, LEAD_S + duration + TAIL_S)
-        time.sleep(LEAD_S)  # the binding's `onevox start-dictation` runs meanwhile (pre-roll covers lateness)
-        self.mic.play(clip)
-        played = time.monotonic()
-        assert chord.poll() is None, ("the keys came up before the clip ended (paplay started over "
-                                      f"{TAIL_S * 1000:.0f} ms late): the machine is too busy for this test")
-        released = self.sway.wait_released(chord)
+        if toggle_keys:
+            self.sway.tap_chord(toggle_keys)
+            time.sleep(LEAD_S)
+            self.mic.play(clip)
+            played = time.monotonic()
+            time.sleep(TAIL_S)
+            released = self.sway.tap_chord(toggle_keys)
+        else:
+            chord = self.sway.hold_chord(HOTKEY, LEAD_S + duration + TAIL_S)
+            time.sleep(LEAD_S)  # the bound `onevox start-dictation` runs meanwhile (pre-roll covers lateness)
+            self.mic.play(clip)
+            played = time.monotonic()
+            assert chord.poll() is None, ("the keys came up before the clip ended (paplay started over "
+                                          f"{TAIL_S * 1000:.0f} ms late): the machine is too busy for this")
+            released = self.sway.wait_released(chord)
         try:
             wait_until(lambda: self.window.text() != before, 30.0, "the dictated text in the window", 0.002)
         except TimeoutError:
@@ -140,6 +151,7 @@ def rig() -> Iterator[Rig]:
         daemon.start()
         window = sway.open_target("editor")
         rig = Rig(sway, mic, daemon, window)
+        rig.command, rig.config = command, config
         yield rig
     finally:
         if daemon is not None:
@@ -177,9 +189,17 @@ def test_paste_delivers_a_unicode_replacement_intact(rig: Rig, speech_dir: Path)
     assert "mètres 📏" in text, text
 
 
+def test_toggle_binding(rig: Rig, speech_dir: Path, clips: dict[str, dict]) -> None:
+    """The README's simplest sway setup: one key bound to `onevox toggle`, tapped before and after."""
+    rig.use("paste")
+    rig.sway.bind(f"--no-repeat {TOGGLE}", f"{rig.command} toggle --config {rig.config}")
+    name = "ls-61-70968-0000"
+    rig.score(clips[name], rig.dictate(speech_dir / f"{name}.wav", toggle_keys=TOGGLE))
+
+
 def test_accuracy_and_release_to_text_latency(rig: Rig) -> None:
     """The scored dictations together, and the median time from key release to text per method."""
-    assert len(rig.scored) >= 4, "the dictation tests above did not run"
+    assert len(rig.scored) >= 5, "the dictation tests above did not run"
     wer = corpus_wer([clip_errors(clip, text) for clip, text in rig.scored])
     medians = {m: statistics.median(v) for m, v in rig.latencies_ms.items() if v}
     complete = {m: statistics.median(v) for m, v in rig.complete_ms.items() if v}
