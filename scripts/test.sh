@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything (system packages, .venv with test extras) and runs the whole test suite:
 # lint, the type check, unit tests, the accuracy test with the real bundled model, and the end-to-end tests on a virtual
-# desktop (Xvfb + PulseAudio virtual microphone + a real Tk window), and the benchmark suite run once as
+# desktop (Xvfb + PulseAudio virtual microphone + a real Tk window; headless sway + a GTK 3 window, run as a test
+# user that is created on first use), and the benchmark suite run once as
 # tests (its side-by-side speed regression checks included). Extra arguments go to pytest.
 #   scripts/test.sh --quick [pytest args]   only lint, the type check and the tests that need no desktop and no long run:
 #       pytest -m "not e2e and not slow" over tests/ (pytest's testpaths; no benchmarks), a few minutes.

@@ -152,7 +152,7 @@ exit 1
     chain.inject("über")
     assert chain.name == "paste"
     calls = (fake.log / "wtype.calls").read_text().split()
-    assert calls[-6:] == ["-M", "ctrl", "-k", "v", "-m", "ctrl"]
+    assert calls[-8:] == ["-M", "ctrl", "-k", "v", "-m", "ctrl", "-p", "F24"]
     paste = chain.injectors[1]
     assert paste.wait_restored(5.0)
     assert store.read_text() == "user's copy"

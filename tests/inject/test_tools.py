@@ -35,6 +35,24 @@ def test_wtype_gets_the_text_on_stdin_with_a_utf8_locale(fake: FakeBin) -> None:
     assert fake.lc_all("wtype") == "C.UTF-8"
 
 
+def test_wtype_without_a_delay_gets_no_delay_option(fake: FakeBin) -> None:
+    """wtype 0.4 refuses `-d 0` ("Invalid sleep time"), and typing without a delay is its default."""
+    fake.add("wtype")
+    WtypeInjector(InjectionConfig(type_delay_ms=0), session="wayland").inject("hello")
+    assert fake.args("wtype") == ["-"]
+    assert fake.stdin("wtype") == "hello"
+
+
+def test_wtype_exit_status_is_the_verdict_and_stderr_the_reason(fake: FakeBin) -> None:
+    """A failed exit is a failure whatever else happened, with all of wtype's complaint in the message."""
+    fake.add("wtype", exit_code=1, stderr="Invalid sleep time\nUsage: wtype <text-to-type>")
+    with pytest.raises(InjectionError, match=r"wtype failed \(exit 1\): Invalid sleep time \| Usage: wtype"):
+        WtypeInjector(InjectionConfig(type_delay_ms=4), session="wayland").inject("hello")
+    fake.add("wtype", exit_code=3)
+    with pytest.raises(InjectionError, match=r"wtype failed \(exit 3\) \(nothing on stderr\)"):
+        WtypeInjector(InjectionConfig(), session="wayland").inject("hello")
+
+
 def test_wtype_failure_is_an_injection_error(fake: FakeBin) -> None:
     fake.add("wtype", exit_code=1, stderr="Compositor does not support the virtual keyboard protocol")
     with pytest.raises(InjectionError, match="virtual keyboard protocol"):

@@ -42,8 +42,13 @@ def _toml_value(value: Any) -> str:
 
 class DaemonProcess:
     def __init__(self, root: Path, desktop: VirtualDesktop, mic: VirtualMic,
-                 sections: dict[str, dict[str, Any]]) -> None:
+                 sections: dict[str, dict[str, Any]], as_user: tuple[int, int] | None = None) -> None:
+        """`desktop`: anything with the `env` its programs get (VirtualDesktop, wayland.SwaySession).
+        as_user: (uid, gid) that the daemon and its CLI run as, owning everything under `root`; None: ours."""
         self.root = Path(root)
+        self.as_user = as_user
+        self._user_kwargs: dict[str, Any] = (
+            {} if as_user is None else {"user": as_user[0], "group": as_user[1], "extra_groups": []})
         self.root.mkdir(parents=True, exist_ok=True)
         self.socket = self.root / "run" / "onevox" / "onevox.sock"
         self.history = self.root / "history.sqlite3"
@@ -65,6 +70,11 @@ class DaemonProcess:
         self.env["PYTHONUNBUFFERED"] = "1"
         self.log_path = self.root / "daemon.log"
         self.proc: subprocess.Popen | None = None
+        if as_user is not None:
+            (self.root / "run").mkdir(exist_ok=True)
+            for folder, dirs, files in os.walk(self.root):
+                for path in (folder, *(os.path.join(folder, name) for name in (*dirs, *files))):
+                    os.chown(path, *as_user)
 
     def __enter__(self) -> DaemonProcess:
         self.start()
@@ -77,7 +87,7 @@ class DaemonProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "onevox", "--config", str(self.config_path), "daemon", "--foreground"],
-            env=self.env, stdout=log, stderr=log, start_new_session=True)
+            env=self.env, stdout=log, stderr=log, start_new_session=True, **self._user_kwargs)
         log.close()
         try:
             wait_until(self._ready, READY_TIMEOUT_S, "the daemon to be ready", interval=0.1)
@@ -95,7 +105,8 @@ class DaemonProcess:
 
     def cli(self, *args: str, check: bool = True, timeout: float = 30.0) -> subprocess.CompletedProcess:
         done = subprocess.run([sys.executable, "-m", "onevox", "--config", str(self.config_path), *args],
-                              env=self.env, capture_output=True, text=True, timeout=timeout)
+                              env=self.env, capture_output=True, text=True, timeout=timeout,
+                              **self._user_kwargs)
         if check and done.returncode != 0:
             raise AssertionError(f"onevox {' '.join(args)} failed ({done.returncode}): {done.stderr}")
         return done

@@ -22,6 +22,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 TOOLS = ("pulseaudio", "pacat", "paplay", "pactl")
 SINK = "vspk"
@@ -44,8 +45,14 @@ def pulse_available() -> bool:
 class VirtualMic:
     """A private PulseAudio server under `root` (home/ and run/ folders, 0700) with a virtual mic."""
 
-    def __init__(self, root: Path, rate: int = 48000, max_latency_ms: float = 50.0) -> None:
+    def __init__(self, root: Path, rate: int = 48000, max_latency_ms: float = 50.0,
+                 as_user: tuple[int, int] | None = None) -> None:
+        """as_user: (uid, gid) that the server, the keep-alive and the players run as (and that owns home/
+        and run/), so that a daemon of that user can reach the server; None: ours."""
         self.root = Path(root)
+        self.as_user = as_user
+        self._user_kwargs: dict[str, Any] = (
+            {} if as_user is None else {"user": as_user[0], "group": as_user[1], "extra_groups": []})
         self.rate = rate  # the null sink's (and so the mic's) native rate
         self.max_latency_ms = max_latency_ms  # the sink is ready once its latency is below this
         self.home = self.root / "home"
@@ -93,13 +100,15 @@ class VirtualMic:
         for folder in (self.home, self.runtime):
             folder.mkdir(parents=True, exist_ok=True)
             folder.chmod(0o700)
+            if self.as_user is not None:
+                os.chown(folder, *self.as_user)
         script = self.root / "vmic.pa"
         script.write_text(_SCRIPT.format(rate=self.rate))
         with open(self.log_path, "ab") as log:
             self._server = subprocess.Popen(
                 ["pulseaudio", "-n", "-F", str(script), "--daemonize=no", "--exit-idle-time=-1",
                  "--log-target=stderr"],
-                env=self.environ(), stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+                env=self.environ(), stdin=subprocess.DEVNULL, stdout=log, stderr=log, **self._user_kwargs)
         deadline = time.monotonic() + timeout
         self._wait_for(lambda: self._pactl("info") is not None, deadline, "the server to answer")
         # Without a stream playing into the null sink, a new capture stream starts 1-2 s late.
@@ -107,7 +116,7 @@ class VirtualMic:
             ["pacat", "--playback", "-d", SINK, "--latency-msec=20", "--format=s16le",
              f"--rate={self.rate}", "--channels=1", "/dev/zero"],
             env=self.environ(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
+            stderr=subprocess.DEVNULL, **self._user_kwargs)
         self._wait_for(self._sink_ready, deadline, f"the sink latency to drop below {self.max_latency_ms} ms")
 
     def kill_server(self) -> None:
@@ -141,7 +150,8 @@ class VirtualMic:
         inserts gaps of silence into what the mic hears."""
         player = subprocess.Popen(["paplay", f"--latency-msec={latency_ms}", "-d", SINK, str(path)],
                                   env=self.environ(),
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  **self._user_kwargs)
         self._players.append(player)
         if wait:
             _, err = player.communicate(timeout=timeout)
@@ -153,7 +163,7 @@ class VirtualMic:
     # --- helpers -----------------------------------------------------------------------------------
     def _pactl(self, *args: str) -> str | None:
         result = subprocess.run(["pactl", *args], env=self.environ(), capture_output=True, text=True,
-                                timeout=10, check=False)
+                                timeout=10, check=False, **self._user_kwargs)
         return result.stdout if result.returncode == 0 else None
 
     def _sink_ready(self) -> bool:

@@ -24,7 +24,7 @@ from onevox.errors import HotkeyError, InjectionError
 from onevox.inject.base import InjectionMethod
 from onevox.inject.clipboard import NOT_TEXT, Clipboard, Contents, NotText, tool_clipboard
 from onevox.inject.session import have_tool, run_tool
-from onevox.inject.window import is_terminal
+from onevox.inject.window import is_terminal, sway_focused_app
 from onevox.inject.xkeyboard import SharedKeyboard
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,28 @@ log = logging.getLogger(__name__)
 LANDING_TIMEOUT_S = 1.0  # wait this much past restore_delay for a window to fetch the paste
 FETCH_GRACE_S = 0.05  # after the last fetch, for windows that fetch more than once
 WTYPE_MODIFIERS = {"ctrl": "ctrl", "shift": "shift", "alt": "alt", "super": "logo"}
+
+
+WTYPE_SPARE_KEYS = ("F24", "F23")  # keys no layout types and hardly any program binds
+
+
+def wtype_chord_args(combo: Hotkey) -> list[str]:
+    """`wtype` pressing `combo` (modifiers held around the key) so that GTK 3 windows take it too.
+
+    wtype uploads a keymap holding only the keys of its command line, in order, and GTK 3.24 ignores the
+    highest keycode of a keymap: a lone `wtype -M ctrl -k v -m ctrl` reaches a GTK 3 window as nothing at all.
+    So a spare key is named last, as a bare release (`-p`: no press, nothing typed), which gives it the
+    highest keycode instead of the paste key."""
+    mods = [m for m in MODIFIER_ORDER if m in combo.modifiers]
+    key = combo.names.x_keysym
+    spare = next(k for k in WTYPE_SPARE_KEYS if k != key)
+    args = ["wtype"]
+    for mod in mods:
+        args += ["-M", WTYPE_MODIFIERS[mod]]
+    args += ["-k", key]
+    for mod in reversed(mods):
+        args += ["-m", WTYPE_MODIFIERS[mod]]
+    return [*args, "-p", spare]
 
 
 def parse_keys(spec: str, key: str) -> Hotkey:
@@ -112,20 +134,18 @@ class ToolPaste:
         return self.clipboard
 
     def press(self, combo: Hotkey) -> None:
-        mods = [m for m in MODIFIER_ORDER if m in combo.modifiers]
+        """Press the paste keys. A tool's exit 0 only says the keys were sent (neither XTEST nor Wayland's
+        virtual keyboard hears back from the window); a failed exit is an InjectionError with its stderr."""
         if self.key_tool == "xdotool":
+            mods = [m for m in MODIFIER_ORDER if m in combo.modifiers]
             run_tool(["xdotool", "key", "--clearmodifiers", "+".join([*mods, combo.names.x_keysym])])
             return
-        args = ["wtype"]
-        for mod in mods:
-            args += ["-M", WTYPE_MODIFIERS[mod]]
-        args += ["-k", combo.names.x_keysym]
-        for mod in reversed(mods):
-            args += ["-m", WTYPE_MODIFIERS[mod]]
-        run_tool(args)
+        run_tool(wtype_chord_args(combo))
 
     def window_class(self) -> str:
-        return ""  # Wayland does not tell clients which window has focus
+        if self.session == "wayland":
+            return sway_focused_app()  # Wayland tells clients nothing; sway's IPC does ('' elsewhere)
+        return ""
 
     def close(self) -> None:
         pass

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from onevox.errors import InjectionError
 
 TOOL_TIMEOUT_S = 10.0
+STDERR_CHARS = 400  # of a failed tool's stderr in the error message
 
 
 def have_tool(name: str) -> bool:
@@ -40,7 +41,15 @@ def run_tool(argv: Sequence[str], *, stdin: bytes | None = None, timeout: float 
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if done.returncode != 0:
-        reason = stderr.decode("utf-8", "replace").strip().splitlines()
-        detail = f": {reason[-1]}" if reason else ""
-        raise InjectionError(f"{tool} failed (exit {done.returncode}){detail}")
+        raise InjectionError(f"{tool} failed (exit {done.returncode}){_stderr_detail(stderr)}")
     return stdout
+
+
+def _stderr_detail(stderr: bytes) -> str:
+    """What the tool said on stderr, for the error message: its non-blank lines (a usage text after the
+    reason is kept too, so the reason is never lost), joined, at most STDERR_CHARS characters."""
+    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    if not lines:
+        return " (nothing on stderr)"
+    text = " | ".join(lines)
+    return ": " + (text if len(text) <= STDERR_CHARS else text[:STDERR_CHARS - 3] + "...")

@@ -53,7 +53,9 @@ class XdotoolInjector(InjectionMethod):
 
 
 class WtypeInjector(InjectionMethod):
-    """`wtype` (wlroots compositors such as sway and Hyprland: the virtual-keyboard protocol)."""
+    """`wtype` (wlroots compositors such as sway and Hyprland: the virtual-keyboard protocol). Its exit
+    status 0 only says the keys were sent (the protocol has no acknowledgement from the window); a failure
+    exit (no compositor, no virtual-keyboard protocol, a bad argument) is an InjectionError with stderr."""
 
     name = "wtype"
 
@@ -66,8 +68,14 @@ class WtypeInjector(InjectionMethod):
 
     def _deliver(self, text: str) -> None:
         delay = self.cfg.type_delay_ms
-        run_tool(["wtype", "-d", str(delay), "-"], stdin=text.encode("utf-8"), env=utf8_environment(),
+        run_tool(wtype_type_args(delay), stdin=text.encode("utf-8"), env=utf8_environment(),
                  timeout=10.0 + len(text) * delay / 1000.0)
+
+
+def wtype_type_args(delay_ms: int) -> list[str]:
+    """`wtype` reading the text from stdin, `delay_ms` between characters. wtype 0.4 rejects `-d 0`
+    ("Invalid sleep time") and types without a delay by default, so -d is given only when positive."""
+    return ["wtype", *(["-d", str(delay_ms)] if delay_ms > 0 else []), "-"]
 
 
 class YdotoolInjector(InjectionMethod):
