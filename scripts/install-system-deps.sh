@@ -7,7 +7,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 RUNTIME="libportaudio2 libsndfile1 xdotool xclip xsel x11-utils"
-TESTING="xvfb x11-xserver-utils pulseaudio pulseaudio-utils libasound2-plugins alsa-utils sox espeak-ng imagemagick python3-tk tk systemd"
+TESTING="xvfb x11-xserver-utils pulseaudio pulseaudio-utils libasound2-plugins alsa-utils sox espeak-ng imagemagick python3-tk tk systemd mutter gir1.2-gtk-3.0 python3-gi dbus-daemon"
 pkgs="$RUNTIME"
 if [ "${1:-}" = "--with-test" ]; then pkgs="$RUNTIME $TESTING"; fi
 missing=""

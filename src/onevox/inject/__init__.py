@@ -1,7 +1,8 @@
 """Delivering the text to the focused window: the methods and `create_injector`, which picks them.
 
-Method "auto" is a fallback chain chosen by session: X11 paste -> type -> xdotool; Wayland wtype -> paste
-(wl-copy) -> ydotool. Text is never dropped silently: when every method fails, InjectionError lists why.
+Method "auto" is a fallback chain chosen by session: X11 paste -> type -> xdotool; Wayland wtype ->
+remote-desktop (GNOME Mutter's D-Bus service) -> paste (wl-copy) -> ydotool. Text is never dropped
+silently: when every method fails, InjectionError lists why.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ __all__ = ["AUTO_ORDER", "Injector", "create_injector", "detect_session"]
 
 AUTO_ORDER: dict[str, tuple[str, ...]] = {
     "x11": ("paste", "type", "xdotool"),
-    "wayland": ("wtype", "paste", "ydotool"),
+    "wayland": ("wtype", "remote-desktop", "paste", "ydotool"),
     "none": (),
 }
 
@@ -54,6 +55,10 @@ def _build(method: str, cfg: InjectionConfig, session: str, keyboard: SharedKeyb
         from onevox.inject.tools import XdotoolInjector
 
         return XdotoolInjector(cfg, session, keyboard)
+    if method == "remote-desktop":
+        from onevox.inject.remote_desktop import RemoteDesktopInjector
+
+        return RemoteDesktopInjector(cfg)
     if method == "stdout":
         from onevox.inject.stdout import StdoutInjector
 
@@ -62,6 +67,6 @@ def _build(method: str, cfg: InjectionConfig, session: str, keyboard: SharedKeyb
 
     builders = {"wtype": tools.WtypeInjector, "ydotool": tools.YdotoolInjector}
     if method not in builders:
-        allowed = ", ".join(["auto", "paste", "type", "xdotool", *builders, "stdout"])
+        allowed = ", ".join(["auto", "paste", "type", "xdotool", *builders, "remote-desktop", "stdout"])
         raise InjectionError(f"injection.method {method!r} is not one of: {allowed}")
     return builders[method](cfg, session)

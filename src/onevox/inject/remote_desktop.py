@@ -1,0 +1,206 @@
+"""Typing through GNOME Mutter's own RemoteDesktop D-Bus service (GNOME on Wayland, where wtype has no
+virtual-keyboard protocol to use and ydotool needs /dev/uinput).
+
+One D-Bus connection and one RemoteDesktop session serve the injector's whole life: Mutter ends a session
+when the connection that created it goes away. Both are opened on the first inject(), opened again when they
+have died, and closed by close().
+
+Mutter 43 types a keysym only when the current keyboard layout has a key for it: for any other keysym it logs
+"No keycode found for keyval" and drops the key, and the D-Bus call still succeeds. So this method types
+printable ASCII, newline (Return) and tab (Tab) only, which every Latin layout has, and refuses any other text
+as a whole, before typing anything, instead of losing characters.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from onevox.config import InjectionConfig
+from onevox.errors import InjectionError
+from onevox.inject.base import InjectionMethod
+
+if TYPE_CHECKING:
+    from jeepney import DBusAddress
+    from jeepney.io.blocking import DBusConnection
+
+log = logging.getLogger(__name__)
+
+BUS_NAME = "org.gnome.Mutter.RemoteDesktop"
+OBJECT_PATH = "/org/gnome/Mutter/RemoteDesktop"
+SESSION_INTERFACE = BUS_NAME + ".Session"
+CALL_TIMEOUT_S = 2.0
+
+RETURN = 0xFF0D
+TAB = 0xFF09
+UNICODE_KEYSYM_BASE = 0x01000000  # keysyms for characters outside Latin-1 (X11 keysymdef.h)
+
+
+def keysym_for(char: str) -> int:
+    """The X keysym that types `char`: Latin-1 characters are their own keysym, newline is Return, tab is
+    Tab, any other character is 0x01000000 + its code point. ValueError for other control characters."""
+    if len(char) != 1:
+        raise ValueError(f"one character expected, got {char!r}")
+    code = ord(char)
+    if char == "\n":
+        return RETURN
+    if char == "\t":
+        return TAB
+    if code < 0x20 or 0x7F <= code < 0xA0 or 0xD800 <= code < 0xE000:
+        raise ValueError(f"U+{code:04X} is a control character or a lone surrogate; it has no key")
+    if code <= 0xFF:
+        return code
+    return UNICODE_KEYSYM_BASE + code
+
+
+def mutter_keysyms(text: str) -> list[int]:
+    """The keysyms that type `text` through Mutter 43, or InjectionError naming every character it would
+    drop (anything but printable ASCII, newline and tab: Mutter types only keys on the current layout)."""
+    text = text.replace("\r\n", "\n")
+    odd = sorted({c for c in text if not (c in "\n\t" or " " <= c <= "~")})
+    if odd:
+        names = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in odd)
+        raise InjectionError(
+            f"GNOME's RemoteDesktop types only keys on the keyboard layout (printable ASCII, newline, tab) "
+            f"and drops the rest silently; refusing the whole text rather than losing {names}")
+    return [keysym_for(c) for c in text]
+
+
+def session_bus_address(environ: Mapping[str, str] | None = None) -> str | None:
+    """The session bus address: $DBUS_SESSION_BUS_ADDRESS, else systemd's $XDG_RUNTIME_DIR/bus; None: none."""
+    env = os.environ if environ is None else environ
+    if address := env.get("DBUS_SESSION_BUS_ADDRESS"):
+        return address
+    runtime = env.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.exists(os.path.join(runtime, "bus")):
+        return f"unix:path={os.path.join(runtime, 'bus')}"
+    return None
+
+
+class RemoteDesktopInjector(InjectionMethod):
+    """Key presses through `org.gnome.Mutter.RemoteDesktop` (CreateSession, Session.Start,
+    Session.NotifyKeyboardKeysym): no helper program, no clipboard, and nothing left behind."""
+
+    name = "remote-desktop"
+
+    def __init__(self, cfg: InjectionConfig, environ: Mapping[str, str] | None = None) -> None:
+        self.cfg = cfg
+        self.environ = environ
+        self._lock = threading.Lock()
+        self._conn: DBusConnection | None = None
+        self._session: DBusAddress | None = None
+
+    def unavailable_reason(self) -> str | None:
+        address = session_bus_address(self.environ)
+        if address is None:
+            return ("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset and $XDG_RUNTIME_DIR/bus does "
+                    "not exist)")
+        if self._conn is not None:
+            return None
+        try:
+            import jeepney  # noqa: F401
+        except ImportError:
+            return "the jeepney package is not installed"
+        try:
+            if not self._service_present(address):
+                return f"{BUS_NAME} is not on the session bus (it is GNOME Mutter's: not a GNOME session)"
+        except (OSError, ValueError, TimeoutError) as exc:
+            return f"cannot reach the D-Bus session bus at {address}: {exc}"
+        return None
+
+    @staticmethod
+    def _service_present(address: str) -> bool:
+        from jeepney.bus_messages import message_bus
+        from jeepney.io.blocking import open_dbus_connection
+
+        with open_dbus_connection(address, auth_timeout=CALL_TIMEOUT_S) as conn:
+            reply = conn.send_and_get_reply(message_bus.NameHasOwner(BUS_NAME), timeout=CALL_TIMEOUT_S)
+        return bool(reply.body[0])
+
+    def _deliver(self, text: str) -> None:
+        keysyms = mutter_keysyms(text)
+        with self._lock:
+            try:
+                self._press(keysyms, fresh_session_allowed=True)
+            except InjectionError:
+                self._close_locked()
+                raise
+
+    def _press(self, keysyms: list[int], fresh_session_allowed: bool) -> None:
+        from jeepney.wrappers import DBusErrorResponse
+
+        delay_s = self.cfg.type_delay_ms / 1000.0
+        conn, session = self._open()
+        for done, keysym in enumerate(keysyms):
+            try:
+                for pressed in (True, False):
+                    self._call(conn, session, "NotifyKeyboardKeysym", "ub", (keysym, pressed))
+            except (OSError, TimeoutError, DBusErrorResponse) as exc:
+                if done == 0 and fresh_session_allowed:
+                    # the session died while idle (Mutter restarted, the connection broke): nothing is
+                    # typed yet, so one fresh session may type it all
+                    log.info("the RemoteDesktop session is gone (%s); opening a new one", exc)
+                    self._close_locked()
+                    self._press(keysyms, fresh_session_allowed=False)
+                    return
+                raise InjectionError(f"GNOME RemoteDesktop stopped after {done} of {len(keysyms)} "
+                                     f"characters: {exc}") from exc
+            if delay_s:
+                time.sleep(delay_s)
+
+    def _open(self) -> tuple[DBusConnection, DBusAddress]:
+        if self._conn is not None and self._session is not None:
+            return self._conn, self._session
+        from jeepney import DBusAddress
+        from jeepney.io.blocking import open_dbus_connection
+        from jeepney.wrappers import DBusErrorResponse
+
+        address = session_bus_address(self.environ)
+        if address is None:
+            raise InjectionError("no D-Bus session bus to reach GNOME's RemoteDesktop service")
+        try:
+            conn = open_dbus_connection(address, auth_timeout=CALL_TIMEOUT_S)
+        except (OSError, ValueError, TimeoutError) as exc:
+            raise InjectionError(f"cannot connect to the D-Bus session bus at {address}: {exc}") from exc
+        try:
+            service = DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface=BUS_NAME)
+            path = str(self._call(conn, service, "CreateSession")[0])
+            session = DBusAddress(path, bus_name=BUS_NAME, interface=SESSION_INTERFACE)
+            self._call(conn, session, "Start")
+        except (OSError, TimeoutError, DBusErrorResponse) as exc:
+            conn.close()
+            raise InjectionError(f"GNOME RemoteDesktop refused a session: {exc}") from exc
+        log.debug("RemoteDesktop session %s started", path)
+        self._conn, self._session = conn, session
+        return conn, session
+
+    @staticmethod
+    def _call(conn: DBusConnection, address: DBusAddress, method: str, signature: str | None = None,
+              body: tuple[object, ...] = ()) -> tuple[object, ...]:
+        from jeepney import new_method_call
+        from jeepney.wrappers import unwrap_msg
+
+        reply = conn.send_and_get_reply(new_method_call(address, method, signature, body),
+                                        timeout=CALL_TIMEOUT_S)
+        return tuple(unwrap_msg(reply))
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_locked()
+
+    def _close_locked(self) -> None:
+        conn, session = self._conn, self._session
+        self._conn = self._session = None
+        if conn is None:
+            return
+        try:
+            if session is not None:
+                self._call(conn, session, "Stop")
+        except Exception as exc:  # closing must not fail; the bus ends the session anyway
+            log.debug("stopping the RemoteDesktop session: %s", exc)
+        finally:
+            conn.close()
