@@ -7,8 +7,10 @@ have died, and closed by close().
 
 Mutter 43 types a keysym only when the current keyboard layout has a key for it: for any other keysym it logs
 "No keycode found for keyval" and drops the key, and the D-Bus call still succeeds. So this method types
-printable ASCII, newline (Return) and tab (Tab) only, which every Latin layout has, and refuses any other text
-as a whole, before typing anything, instead of losing characters.
+printable ASCII, newline (Return) and tab (Tab) only, which every Latin layout has. Any other text goes
+whole through the session's own clipboard (EnableClipboard, SetSelection, answering SelectionTransfer) and
+ctrl+v; when the focused window does not ask for it (a terminal wants ctrl+shift+v) the method fails loudly.
+That leaves the pasted text on the clipboard (GNOME's clipboard manager keeps a copy).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -25,7 +28,7 @@ from onevox.errors import InjectionError
 from onevox.inject.base import InjectionMethod
 
 if TYPE_CHECKING:
-    from jeepney import DBusAddress
+    from jeepney import DBusAddress, Message
     from jeepney.io.blocking import DBusConnection
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,11 @@ BUS_NAME = "org.gnome.Mutter.RemoteDesktop"
 OBJECT_PATH = "/org/gnome/Mutter/RemoteDesktop"
 SESSION_INTERFACE = BUS_NAME + ".Session"
 CALL_TIMEOUT_S = 2.0
+PASTE_TIMEOUT_S = 1.5  # how long the focused window may take to ask for the pasted text
+PASTE_QUIET_S = 0.05  # further requests for it (other MIME types) come within this
+TEXT_MIME_TYPES = ["text/plain;charset=utf-8", "UTF8_STRING", "text/plain", "STRING", "TEXT"]
+CONTROL_L = 0xFFE3
+KEY_V = 0x76
 
 RETURN = 0xFF0D
 TAB = 0xFF09
@@ -122,13 +130,90 @@ class RemoteDesktopInjector(InjectionMethod):
         return bool(reply.body[0])
 
     def _deliver(self, text: str) -> None:
-        keysyms = mutter_keysyms(text)
+        try:
+            keysyms = mutter_keysyms(text)
+        except InjectionError as refused:
+            with self._lock:
+                try:
+                    self._paste(text)
+                except InjectionError as exc:
+                    self._close_locked()
+                    raise InjectionError(f"{exc} ({refused})") from exc
+            return
         with self._lock:
             try:
                 self._press(keysyms, fresh_session_allowed=True)
             except InjectionError:
                 self._close_locked()
                 raise
+
+    def _paste(self, text: str) -> None:
+        """`text` onto the session's clipboard, ctrl+v, and the data handed to whoever asks for it until the
+        focused window has (InjectionError when it never does)."""
+        from jeepney import MatchRule, MessageType
+        from jeepney.bus_messages import message_bus
+        from jeepney.wrappers import DBusErrorResponse
+
+        data = text.encode("utf-8")
+        conn, session = self._open()
+        rule = MatchRule(type=MessageType.signal, interface=SESSION_INTERFACE, path=session.object_path,
+                         member="SelectionTransfer")
+        try:
+            with conn.filter(rule, bufsize=64) as transfers:
+                self._send(conn, message_bus.AddMatch(rule))
+                self._call(conn, session, "EnableClipboard", "a{sv}", ({},))
+                try:
+                    self._call(conn, session, "SetSelection", "a{sv}",
+                               ({"mime-types": ("as", TEXT_MIME_TYPES)},))
+                    # requests before the keys are GNOME's clipboard manager taking its copy
+                    served_before = self._serve(conn, session, transfers, data, wait_s=0.0)
+                    for keysym, pressed in ((CONTROL_L, True), (KEY_V, True), (KEY_V, False),
+                                            (CONTROL_L, False)):
+                        self._call(conn, session, "NotifyKeyboardKeysym", "ub", (keysym, pressed))
+                    served = self._serve(conn, session, transfers, data, wait_s=PASTE_TIMEOUT_S)
+                finally:
+                    self._call(conn, session, "DisableClipboard")
+                    self._send(conn, message_bus.RemoveMatch(rule))
+        except (OSError, TimeoutError, DBusErrorResponse) as exc:
+            raise InjectionError(f"pasting through GNOME RemoteDesktop failed: {exc}") from exc
+        log.debug("remote-desktop paste: %d request(s) before ctrl+v, %d after", served_before, served)
+        if not served:
+            raise InjectionError("the focused window did not ask for the text after ctrl+v (a terminal "
+                                 "pastes with ctrl+shift+v); nothing was typed")
+
+    def _serve(self, conn: DBusConnection, session: DBusAddress, transfers: deque[Message], data: bytes,
+               wait_s: float) -> int:
+        """Answer SelectionTransfer requests: those already queued, then (wait_s > 0) wait up to wait_s for
+        the first, and keep answering until none has come for PASTE_QUIET_S. Returns how many."""
+        from jeepney.fds import FileDescriptor
+
+        served = 0
+        deadline = time.monotonic() + wait_s
+        while True:
+            if not transfers:
+                if wait_s <= 0:
+                    return served
+                timeout = deadline - time.monotonic() if not served else PASTE_QUIET_S
+                if timeout <= 0:
+                    return served
+                try:
+                    message = conn.recv_until_filtered(transfers, timeout=timeout)
+                except TimeoutError:
+                    return served
+            else:
+                message = transfers.popleft()
+            serial = int(message.body[1])
+            fd = self._call(conn, session, "SelectionWrite", "u", (serial,))[0]
+            ok = True
+            try:
+                assert isinstance(fd, FileDescriptor)
+                with open(fd.to_raw_fd(), "wb") as out:
+                    out.write(data)
+            except (OSError, AssertionError) as exc:
+                log.warning("writing the pasted text failed: %s", exc)
+                ok = False
+            self._call(conn, session, "SelectionWriteDone", "ub", (serial, ok))
+            served += 1
 
     def _press(self, keysyms: list[int], fresh_session_allowed: bool) -> None:
         from jeepney.wrappers import DBusErrorResponse
@@ -163,7 +248,7 @@ class RemoteDesktopInjector(InjectionMethod):
         if address is None:
             raise InjectionError("no D-Bus session bus to reach GNOME's RemoteDesktop service")
         try:
-            conn = open_dbus_connection(address, auth_timeout=CALL_TIMEOUT_S)
+            conn = open_dbus_connection(address, enable_fds=True, auth_timeout=CALL_TIMEOUT_S)
         except (OSError, ValueError, TimeoutError) as exc:
             raise InjectionError(f"cannot connect to the D-Bus session bus at {address}: {exc}") from exc
         try:
@@ -182,11 +267,14 @@ class RemoteDesktopInjector(InjectionMethod):
     def _call(conn: DBusConnection, address: DBusAddress, method: str, signature: str | None = None,
               body: tuple[object, ...] = ()) -> tuple[object, ...]:
         from jeepney import new_method_call
+
+        return RemoteDesktopInjector._send(conn, new_method_call(address, method, signature, body))
+
+    @staticmethod
+    def _send(conn: DBusConnection, message: Message) -> tuple[object, ...]:
         from jeepney.wrappers import unwrap_msg
 
-        reply = conn.send_and_get_reply(new_method_call(address, method, signature, body),
-                                        timeout=CALL_TIMEOUT_S)
-        return tuple(unwrap_msg(reply))
+        return tuple(unwrap_msg(conn.send_and_get_reply(message, timeout=CALL_TIMEOUT_S)))
 
     def close(self) -> None:
         with self._lock:
