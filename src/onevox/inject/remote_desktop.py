@@ -42,6 +42,7 @@ PASTE_QUIET_S = 0.05  # further requests for it (other MIME types) come within t
 TEXT_MIME_TYPES = ["text/plain;charset=utf-8", "UTF8_STRING", "text/plain", "STRING", "TEXT"]
 CONTROL_L = 0xFFE3
 KEY_V = 0x76
+KEY_BATCH = 16  # keysyms sent before waiting for Mutter to catch up
 
 RETURN = 0xFF0D
 TAB = 0xFF09
@@ -216,26 +217,47 @@ class RemoteDesktopInjector(InjectionMethod):
             served += 1
 
     def _press(self, keysyms: list[int], fresh_session_allowed: bool) -> None:
+        """Press and release each keysym. The first goes alone and waits for its answer, so a session that
+        died while idle is found before anything is typed; the rest go in batches whose calls expect no
+        answer but the last (Mutter handles a connection's calls in order)."""
         from jeepney.wrappers import DBusErrorResponse
 
-        delay_s = self.cfg.type_delay_ms / 1000.0
         conn, session = self._open()
-        for done, keysym in enumerate(keysyms):
-            try:
-                for pressed in (True, False):
-                    self._call(conn, session, "NotifyKeyboardKeysym", "ub", (keysym, pressed))
-            except (OSError, TimeoutError, DBusErrorResponse) as exc:
-                if done == 0 and fresh_session_allowed:
-                    # the session died while idle (Mutter restarted, the connection broke): nothing is
-                    # typed yet, so one fresh session may type it all
-                    log.info("the RemoteDesktop session is gone (%s); opening a new one", exc)
-                    self._close_locked()
-                    self._press(keysyms, fresh_session_allowed=False)
-                    return
-                raise InjectionError(f"GNOME RemoteDesktop stopped after {done} of {len(keysyms)} "
-                                     f"characters: {exc}") from exc
+        try:
+            self._keys(conn, session, keysyms[:1])
+        except (OSError, TimeoutError, DBusErrorResponse) as exc:
+            if not fresh_session_allowed:
+                raise InjectionError(f"GNOME RemoteDesktop typed nothing: {exc}") from exc
+            # the session died while idle (Mutter restarted, the connection broke): nothing is typed yet,
+            # so one fresh session may type it all
+            log.info("the RemoteDesktop session is gone (%s); opening a new one", exc)
+            self._close_locked()
+            self._press(keysyms, fresh_session_allowed=False)
+            return
+        delay_s = self.cfg.type_delay_ms / 1000.0
+        batch = 1 if delay_s else KEY_BATCH
+        done = 1
+        while done < len(keysyms):
             if delay_s:
                 time.sleep(delay_s)
+            chunk = keysyms[done:done + batch]
+            try:
+                self._keys(conn, session, chunk)
+            except (OSError, TimeoutError, DBusErrorResponse) as exc:
+                raise InjectionError(f"GNOME RemoteDesktop stopped after {done} to {done + len(chunk)} of "
+                                     f"{len(keysyms)} characters: {exc}") from exc
+            done += len(chunk)
+
+    def _keys(self, conn: DBusConnection, session: DBusAddress, keysyms: list[int]) -> None:
+        """Press and release `keysyms`; only the last call waits for Mutter's answer."""
+        from jeepney import MessageFlag, new_method_call
+
+        calls = [new_method_call(session, "NotifyKeyboardKeysym", "ub", (keysym, pressed))
+                 for keysym in keysyms for pressed in (True, False)]
+        for call in calls[:-1]:
+            call.header.flags |= MessageFlag.no_reply_expected
+            conn.send(call)
+        self._send(conn, calls[-1])
 
     def _open(self) -> tuple[DBusConnection, DBusAddress]:
         if self._conn is not None and self._session is not None:
