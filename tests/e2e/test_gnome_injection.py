@@ -12,7 +12,13 @@ from onevox.config import InjectionConfig
 from onevox.errors import InjectionError
 from onevox.inject import create_injector
 from onevox.inject.remote_desktop import RemoteDesktopInjector
-from tests.support.gnome import GtkWindow, HeadlessGnome, missing_programs
+from tests.support.gnome import (
+    GtkWindow,
+    HeadlessGnome,
+    RemoteDesktopClient,
+    missing_programs,
+    read_clipboard,
+)
 from tests.support.requirements import INSTALL_HINT
 
 pytestmark = [pytest.mark.e2e]
@@ -64,6 +70,20 @@ def test_characters_off_the_layout_arrive_by_paste(window: GtkWindow, injector: 
     window.wait_for_text(f"ok a{odd}b Ünïcödé\nline")
     injector.inject(" then typed")
     window.wait_for_text(f"ok a{odd}b Ünïcödé\nline then typed")
+
+
+def test_paste_puts_the_clipboard_back(gnome: HeadlessGnome, window: GtkWindow,
+                                       injector: RemoteDesktopInjector) -> None:
+    """Another application owns the clipboard; after the paste the clipboard holds its text again."""
+    other = RemoteDesktopClient(gnome)
+    try:
+        other.own("the user's copy ✂")
+        assert read_clipboard(gnome) == "the user's copy ✂"
+        injector.inject("naïve café")
+        window.wait_for_text("naïve café")
+        assert read_clipboard(gnome) == "the user's copy ✂"
+    finally:
+        other.close()
 
 
 def test_paste_nobody_asks_for_fails_loudly(gnome: HeadlessGnome, injector: RemoteDesktopInjector) -> None:

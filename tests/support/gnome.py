@@ -223,3 +223,91 @@ class HeadlessGnome:
                     proc.kill()
                     proc.wait()
         self.procs.clear()
+
+
+class RemoteDesktopClient:
+    """A RemoteDesktop session of the test's own with the clipboard enabled: it can own the clipboard (as
+    another application would, serving its text from a thread) and read what the clipboard holds."""
+
+    TEXT = "text/plain;charset=utf-8"
+
+    def __init__(self, gnome: HeadlessGnome) -> None:
+        import threading
+
+        self.conn = open_dbus_connection(gnome.bus_address, enable_fds=True)
+        service = DBusAddress("/org/gnome/Mutter/RemoteDesktop", bus_name=BUS_NAME, interface=BUS_NAME)
+        path = self._call(service, "CreateSession")[0]
+        self.session = DBusAddress(path, bus_name=BUS_NAME, interface=BUS_NAME + ".Session")
+        self._call(self.session, "Start")
+        self._call(self.session, "EnableClipboard", "a{sv}", ({},))
+        self.lock = threading.Lock()
+        self.owned: bytes | None = None
+        self.thread: threading.Thread | None = None
+        self.stopping = False
+
+    def _call(self, address: DBusAddress, method: str, signature: str | None = None,
+              body: tuple[object, ...] = ()) -> tuple[object, ...]:
+        call = new_method_call(address, method, signature, body)
+        return tuple(unwrap_msg(self.conn.send_and_get_reply(call, timeout=5)))
+
+    def own(self, text: str) -> None:
+        """Put `text` on the clipboard and answer every request for it until close()."""
+        import threading
+
+        from jeepney import MatchRule, MessageType
+
+        rule = MatchRule(type=MessageType.signal, interface=BUS_NAME + ".Session",
+                         path=self.session.object_path, member="SelectionTransfer")
+        unwrap_msg(self.conn.send_and_get_reply(message_bus.AddMatch(rule), timeout=5))
+        self.owned = text.encode("utf-8")
+        queue = self.conn.filter(rule, bufsize=64).__enter__()
+        self._call(self.session, "SetSelection", "a{sv}", ({"mime-types": ("as", [self.TEXT])},))
+
+        def serve() -> None:
+            while not self.stopping:
+                try:
+                    message = self.conn.recv_until_filtered(queue, timeout=0.1)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return
+                serial = message.body[1]
+                fd = self._call(self.session, "SelectionWrite", "u", (serial,))[0]
+                with open(fd.to_raw_fd(), "wb") as out:  # type: ignore[attr-defined]
+                    out.write(self.owned or b"")
+                self._call(self.session, "SelectionWriteDone", "ub", (serial, True))
+
+        self.thread = threading.Thread(target=serve, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.stopping = True
+        if self.thread is not None:
+            self.thread.join(timeout=5)
+        self.conn.close()
+
+
+def read_clipboard(gnome: HeadlessGnome, timeout: float = 3.0) -> str:
+    """What a paste would get now (text/plain;charset=utf-8), read through a fresh RemoteDesktop session."""
+    import select
+
+    client = RemoteDesktopClient(gnome)
+    try:
+        fd = client._call(client.session, "SelectionRead", "s", (RemoteDesktopClient.TEXT,))[0]
+        raw = fd.to_raw_fd()  # type: ignore[attr-defined]
+        data = b""
+        deadline = time.monotonic() + timeout
+        try:
+            while select.select([raw], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                try:
+                    chunk = os.read(raw, 65536)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            os.close(raw)
+        return data.decode("utf-8")
+    finally:
+        client.close()

@@ -42,6 +42,9 @@ PASTE_QUIET_S = 0.05  # further requests for it (other MIME types) come within t
 TEXT_MIME_TYPES = ["text/plain;charset=utf-8", "UTF8_STRING", "text/plain", "STRING", "TEXT"]
 CONTROL_L = 0xFFE3
 KEY_V = 0x76
+OWNER_WAIT_S = 0.3  # Mutter announces the clipboard's owner at once when the clipboard is enabled
+RESTORE_WAIT_S = 1.0  # reading the old clipboard, and handing it back to GNOME's clipboard manager
+MAX_CLIPBOARD_BYTES = 16 << 20
 KEY_BATCH = 16  # keysyms sent before waiting for Mutter to catch up
 
 RETURN = 0xFF0D
@@ -77,6 +80,35 @@ def mutter_keysyms(text: str) -> list[int]:
             f"GNOME's RemoteDesktop types only keys on the keyboard layout (printable ASCII, newline, tab) "
             f"and drops the rest silently; refusing the whole text rather than losing {names}")
     return [keysym_for(c) for c in text]
+
+
+def _read_all(fd: int, timeout: float) -> bytes | None:
+    """Everything from a pipe Mutter fills (non-blocking), or None when it takes longer than `timeout` or
+    holds more than MAX_CLIPBOARD_BYTES."""
+    import select
+
+    chunks: list[bytes] = []
+    size = 0
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                log.warning("the clipboard's owner did not hand over its text; it is not restored")
+                return None
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > MAX_CLIPBOARD_BYTES:
+                log.warning("the clipboard holds over %d bytes; it is not restored", MAX_CLIPBOARD_BYTES)
+                return None
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
 
 
 def session_bus_address(environ: Mapping[str, str] | None = None) -> str | None:
@@ -150,20 +182,24 @@ class RemoteDesktopInjector(InjectionMethod):
 
     def _paste(self, text: str) -> None:
         """`text` onto the session's clipboard, ctrl+v, and the data handed to whoever asks for it until the
-        focused window has (InjectionError when it never does)."""
+        focused window has (InjectionError when it never does); then the text the clipboard held before is
+        put back (injection.restore_clipboard)."""
         from jeepney import MatchRule, MessageType
         from jeepney.bus_messages import message_bus
         from jeepney.wrappers import DBusErrorResponse
 
         data = text.encode("utf-8")
         conn, session = self._open()
-        rule = MatchRule(type=MessageType.signal, interface=SESSION_INTERFACE, path=session.object_path,
-                         member="SelectionTransfer")
+        rules = [MatchRule(type=MessageType.signal, interface=SESSION_INTERFACE, path=session.object_path,
+                           member=member) for member in ("SelectionTransfer", "SelectionOwnerChanged")]
         try:
-            with conn.filter(rule, bufsize=64) as transfers:
-                self._send(conn, message_bus.AddMatch(rule))
+            with conn.filter(rules[0], bufsize=64) as transfers, conn.filter(rules[1], bufsize=8) as owners:
+                for rule in rules:
+                    self._send(conn, message_bus.AddMatch(rule))
                 self._call(conn, session, "EnableClipboard", "a{sv}", ({},))
                 try:
+                    restore = self.cfg.restore_clipboard
+                    saved = self._saved_clipboard(conn, session, owners) if restore else None
                     self._call(conn, session, "SetSelection", "a{sv}",
                                ({"mime-types": ("as", TEXT_MIME_TYPES)},))
                     # requests before the keys are GNOME's clipboard manager taking its copy
@@ -172,15 +208,47 @@ class RemoteDesktopInjector(InjectionMethod):
                                             (CONTROL_L, False)):
                         self._call(conn, session, "NotifyKeyboardKeysym", "ub", (keysym, pressed))
                     served = self._serve(conn, session, transfers, data, wait_s=PASTE_TIMEOUT_S)
+                    if saved is not None:
+                        # ours again with the old text; the clipboard manager copies it before we let go
+                        self._call(conn, session, "SetSelection", "a{sv}",
+                                   ({"mime-types": ("as", TEXT_MIME_TYPES)},))
+                        self._serve(conn, session, transfers, saved, wait_s=RESTORE_WAIT_S)
                 finally:
                     self._call(conn, session, "DisableClipboard")
-                    self._send(conn, message_bus.RemoveMatch(rule))
+                    for rule in rules:
+                        self._send(conn, message_bus.RemoveMatch(rule))
         except (OSError, TimeoutError, DBusErrorResponse) as exc:
             raise InjectionError(f"pasting through GNOME RemoteDesktop failed: {exc}") from exc
-        log.debug("remote-desktop paste: %d request(s) before ctrl+v, %d after", served_before, served)
+        log.debug("remote-desktop paste: %d request(s) before ctrl+v, %d after; clipboard %s", served_before,
+                  served, "restored" if saved is not None else "not restored")
         if not served:
             raise InjectionError("the focused window did not ask for the text after ctrl+v (a terminal "
                                  "pastes with ctrl+shift+v); nothing was typed")
+
+    def _saved_clipboard(self, conn: DBusConnection, session: DBusAddress,
+                         owners: deque[Message]) -> bytes | None:
+        """The clipboard's text before we take it (Mutter announces the owner's MIME types when the clipboard
+        is enabled); None when it is empty, ours, or not text (then the dictated text stays on it)."""
+        from jeepney.fds import FileDescriptor
+
+        try:
+            message = owners.popleft() if owners else conn.recv_until_filtered(owners, timeout=OWNER_WAIT_S)
+        except TimeoutError:
+            return None
+        options = message.body[0]
+        if options.get("session-is-owner", ("b", False))[1]:
+            return None
+        value = options.get("mime-types", ("as", []))
+        mimes = list(value[1][0] if value[0] == "(as)" else value[1])
+        mime = next((m for m in TEXT_MIME_TYPES if m in mimes), None)
+        if mime is None:
+            if mimes:
+                log.warning("the clipboard holds no text (%s); it will hold the dictated text instead",
+                            ", ".join(mimes[:5]))
+            return None
+        fd = self._call(conn, session, "SelectionRead", "s", (mime,))[0]
+        assert isinstance(fd, FileDescriptor)
+        return _read_all(fd.to_raw_fd(), RESTORE_WAIT_S)
 
     def _serve(self, conn: DBusConnection, session: DBusAddress, transfers: deque[Message], data: bytes,
                wait_s: float) -> int:
