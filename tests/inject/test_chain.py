@@ -14,6 +14,12 @@ from onevox.inject.xtype import TypeInjector
 from tests.inject.fakebin import FakeBin
 
 
+@pytest.fixture(autouse=True)
+def _not_gnome(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Wayland order under test is the plain one (on GNOME remote-desktop goes first)."""
+    monkeypatch.delenv("XDG_CURRENT_DESKTOP", raising=False)
+
+
 class FakeInjector(InjectorBase):
     """Test double: delivers into a list, or fails with a reason, or is unavailable."""
 

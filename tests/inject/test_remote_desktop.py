@@ -7,7 +7,7 @@ import pytest
 
 from onevox.config import Config, InjectionConfig, parse_config
 from onevox.errors import ConfigError, InjectionError
-from onevox.inject import AUTO_ORDER, create_injector
+from onevox.inject import AUTO_ORDER, auto_order, create_injector
 from onevox.inject.remote_desktop import (
     RETURN,
     TAB,
@@ -84,7 +84,19 @@ def test_config_still_refuses_unknown_methods() -> None:
         parse_config('[injection]\nmethod = "remote_desktop"\n')
 
 
-def test_auto_on_wayland_tries_remote_desktop_after_wtype() -> None:
+@pytest.mark.parametrize(("desktop", "first"), [
+    ("GNOME", "remote-desktop"), ("ubuntu:GNOME", "remote-desktop"), ("sway", "wtype"), ("KDE", "wtype"),
+    ("", "wtype"), ("GNOME-Flashback:GNOME", "remote-desktop"),
+])
+def test_auto_puts_remote_desktop_first_on_gnome(desktop: str, first: str) -> None:
+    order = auto_order("wayland", {"XDG_CURRENT_DESKTOP": desktop})
+    assert order[0] == first
+    assert sorted(order) == sorted(AUTO_ORDER["wayland"])
+    assert auto_order("x11", {"XDG_CURRENT_DESKTOP": desktop}) == AUTO_ORDER["x11"]
+
+
+def test_auto_on_wayland_tries_remote_desktop_after_wtype(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XDG_CURRENT_DESKTOP", raising=False)
     assert AUTO_ORDER["wayland"] == ("wtype", "remote-desktop", "paste", "ydotool")
     assert "remote-desktop" not in AUTO_ORDER["x11"]
     chain = create_injector(InjectionConfig(), session="wayland")

@@ -42,7 +42,7 @@ PASTE_QUIET_S = 0.05  # further requests for it (other MIME types) come within t
 TEXT_MIME_TYPES = ["text/plain;charset=utf-8", "UTF8_STRING", "text/plain", "STRING", "TEXT"]
 CONTROL_L = 0xFFE3
 KEY_V = 0x76
-OWNER_WAIT_S = 0.3  # Mutter announces the clipboard's owner at once when the clipboard is enabled
+OWNER_WAIT_S = 0.02  # Mutter announces the owner (if any) before it answers EnableClipboard
 RESTORE_WAIT_S = 1.0  # reading the old clipboard, and handing it back to GNOME's clipboard manager
 MAX_CLIPBOARD_BYTES = 16 << 20
 KEY_BATCH = 16  # keysyms sent before waiting for Mutter to catch up
