@@ -113,10 +113,14 @@ def test_session_is_kept_and_reopened_when_it_dies(window: GtkWindow,
     window.wait_for_text("one two three four")
 
 
+@pytest.mark.parametrize("current_desktop", ["GNOME", ""])
 def test_auto_picks_remote_desktop_on_gnome(window: GtkWindow, gnome: HeadlessGnome,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+                                            monkeypatch: pytest.MonkeyPatch, current_desktop: str) -> None:
+    """First in the chain on GNOME; without XDG_CURRENT_DESKTOP wtype goes first, fails, and remote-desktop
+    still delivers."""
     for key, value in gnome.env.items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setenv("XDG_CURRENT_DESKTOP", current_desktop)
     monkeypatch.delenv("DISPLAY", raising=False)
     chain = create_injector(InjectionConfig(method="auto"))
     try:
