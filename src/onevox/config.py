@@ -100,7 +100,8 @@ class PostProcessingConfig:
 @dataclass(frozen=True)
 class InjectionConfig:
     method: str = _opt("auto", "how text reaches the focused window",
-                       choices=("auto", "paste", "type", "xdotool", "wtype", "ydotool", "stdout"))
+                       choices=("auto", "paste", "type", "xdotool", "wtype", "remote-desktop", "ydotool",
+                                "stdout"))
     paste_keys: str = _opt("ctrl+v", "keys that paste in ordinary windows")
     terminal_paste_keys: str = _opt("ctrl+shift+v", "keys that paste in terminals")
     terminal_classes: list[str] = _opt(
@@ -110,7 +111,8 @@ class InjectionConfig:
     restore_clipboard: bool = _opt(True, "put the previous clipboard back after pasting")
     restore_delay_ms: int = _opt(150, "wait this long after a paste before restoring the clipboard",
                                  lo=0, hi=5000)
-    type_delay_ms: int = _opt(0, "delay between typed characters (xdotool, wtype, ydotool)", lo=0, hi=200)
+    type_delay_ms: int = _opt(0, "delay between typed characters (xdotool, wtype, ydotool, remote-desktop)",
+                              lo=0, hi=200)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,12 @@ from onevox.inject.xtype import TypeInjector
 from tests.inject.fakebin import FakeBin
 
 
+@pytest.fixture(autouse=True)
+def _not_gnome(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Wayland order under test is the plain one (on GNOME remote-desktop goes first)."""
+    monkeypatch.delenv("XDG_CURRENT_DESKTOP", raising=False)
+
+
 class FakeInjector(InjectorBase):
     """Test double: delivers into a list, or fails with a reason, or is unavailable."""
 
@@ -112,7 +118,7 @@ def test_explicit_methods(method: str, cls: type) -> None:
 
 @pytest.mark.parametrize(("session", "order"), [
     ("x11", ["paste", "type", "xdotool"]),
-    ("wayland", ["wtype", "paste", "ydotool"]),
+    ("wayland", ["wtype", "remote-desktop", "paste", "ydotool"]),
     ("none", []),
 ])
 def test_auto_order_by_session(session: str, order: list[str]) -> None:
@@ -130,6 +136,7 @@ def test_bad_paste_keys_are_reported_when_created() -> None:
 
 def test_wayland_without_wtype_falls_back_to_ydotool(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeBin(tmp_path, monkeypatch)  # PATH holds only the fakes: no wtype, no wl-copy
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus")  # not GNOME
     fake.add("ydotool")
     chain = create_injector(InjectionConfig(), session="wayland")
     chain.inject("fallback works")
@@ -148,11 +155,13 @@ exit 1
 """)
     store = fake.add_wayland_clipboard()
     store.write_text("user's copy")
+    # no GNOME here: remote-desktop (next after wtype) finds no session bus and is skipped
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus")
     chain = create_injector(InjectionConfig(restore_delay_ms=0), session="wayland")
     chain.inject("über")
     assert chain.name == "paste"
     calls = (fake.log / "wtype.calls").read_text().split()
     assert calls[-8:] == ["-M", "ctrl", "-k", "v", "-m", "ctrl", "-p", "F24"]
-    paste = chain.injectors[1]
+    paste = next(i for i in chain.injectors if i.name == "paste")
     assert paste.wait_restored(5.0)
     assert store.read_text() == "user's copy"

@@ -1,11 +1,15 @@
 """Delivering the text to the focused window: the methods and `create_injector`, which picks them.
 
-Method "auto" is a fallback chain chosen by session: X11 paste -> type -> xdotool; Wayland wtype -> paste
-(wl-copy) -> ydotool. Text is never dropped silently: when every method fails, InjectionError lists why.
+Method "auto" is a fallback chain chosen by session: X11 paste -> type -> xdotool; Wayland wtype ->
+remote-desktop (GNOME Mutter's D-Bus service) -> paste (wl-copy) -> ydotool, with remote-desktop first on
+GNOME (XDG_CURRENT_DESKTOP), where wtype always fails. Text is never dropped silently: when every method
+fails, InjectionError lists why.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from onevox.config import InjectionConfig
@@ -16,13 +20,24 @@ from onevox.inject.base import Injector
 if TYPE_CHECKING:
     from onevox.inject.xkeyboard import SharedKeyboard
 
-__all__ = ["AUTO_ORDER", "Injector", "create_injector", "detect_session"]
+__all__ = ["AUTO_ORDER", "Injector", "auto_order", "create_injector", "detect_session"]
 
 AUTO_ORDER: dict[str, tuple[str, ...]] = {
     "x11": ("paste", "type", "xdotool"),
-    "wayland": ("wtype", "paste", "ydotool"),
+    "wayland": ("wtype", "remote-desktop", "paste", "ydotool"),
     "none": (),
 }
+
+
+def auto_order(session: str, environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The methods "auto" tries, in order. GNOME has no virtual-keyboard protocol, so wtype cannot work
+    there: its own RemoteDesktop service goes first (and wtype stays in the chain, in case)."""
+    order = AUTO_ORDER[session]
+    env = os.environ if environ is None else environ
+    desktops = env.get("XDG_CURRENT_DESKTOP", "").lower().split(":")
+    if session == "wayland" and "gnome" in desktops:
+        order = ("remote-desktop", *(m for m in order if m != "remote-desktop"))
+    return order
 
 
 def create_injector(cfg: InjectionConfig, session: str | None = None) -> Injector:
@@ -35,7 +50,7 @@ def create_injector(cfg: InjectionConfig, session: str | None = None) -> Injecto
     keyboard = SharedKeyboard()
     if cfg.method != "auto":
         return _build(cfg.method, cfg, session, keyboard)
-    methods = [_build(m, cfg, session, keyboard, in_chain=True) for m in AUTO_ORDER[session]]
+    methods = [_build(m, cfg, session, keyboard, in_chain=True) for m in auto_order(session)]
     return FallbackInjector(methods, session)
 
 
@@ -54,6 +69,10 @@ def _build(method: str, cfg: InjectionConfig, session: str, keyboard: SharedKeyb
         from onevox.inject.tools import XdotoolInjector
 
         return XdotoolInjector(cfg, session, keyboard)
+    if method == "remote-desktop":
+        from onevox.inject.remote_desktop import RemoteDesktopInjector
+
+        return RemoteDesktopInjector(cfg)
     if method == "stdout":
         from onevox.inject.stdout import StdoutInjector
 
@@ -62,6 +81,6 @@ def _build(method: str, cfg: InjectionConfig, session: str, keyboard: SharedKeyb
 
     builders = {"wtype": tools.WtypeInjector, "ydotool": tools.YdotoolInjector}
     if method not in builders:
-        allowed = ", ".join(["auto", "paste", "type", "xdotool", *builders, "stdout"])
+        allowed = ", ".join(["auto", "paste", "type", "xdotool", *builders, "remote-desktop", "stdout"])
         raise InjectionError(f"injection.method {method!r} is not one of: {allowed}")
     return builders[method](cfg, session)

@@ -11,7 +11,8 @@ from onevox.errors import InjectionError
 class Injector(Protocol):
     """Delivers text to whatever window has focus. InjectorBase gives every part but inject() a default."""
 
-    name: str  # 'paste', 'type', 'xdotool', 'wtype', 'ydotool', 'stdout'; 'auto' for the fallback chain
+    # 'paste', 'type', 'xdotool', 'wtype', 'remote-desktop', 'ydotool', 'stdout'; 'auto' for the chain
+    name: str
 
     def unavailable_reason(self) -> str | None:
         """Why this injector cannot work here, in words for the user; None when it can. Cheap: no side
