@@ -135,6 +135,14 @@ def test_keys_that_cannot_change_live_are_named(running: Running) -> None:
     # the history file is opened once; the injector here was passed in by the test, so it is not rebuilt
     assert set(result["restart_needed"]) == {"history.path", "injection.method"}
     assert "restart needed for" in result["message"] and "history.path" in result["message"]
+    # the daemon still runs on the old history file: a second reload, with another key changed, says so again
+    assert running.daemon.config.history.path == str(tmp / "history.sqlite3")
+    _write(running.path, _sections(tmp, history={"path": str(tmp / "other.sqlite3")},
+                                   injection={"method": "stdout"}, post_processing={"capitalize": False}))
+    again = running.daemon.reload()
+    assert again["applied"] == ["post_processing.capitalize"]
+    assert again["message"].startswith("applied post_processing.capitalize; restart needed for ")
+    assert "history.path" in again["restart_needed"]
 
 
 def test_vad_and_injector_are_rebuilt_on_their_workers(tmp_path: Path) -> None:
@@ -175,6 +183,31 @@ def test_the_file_changing_is_noticed_without_a_signal(tmp_path: Path) -> None:
     finally:
         watcher.stop()
     assert len(calls) == 2
+
+
+def test_a_file_being_rewritten_is_read_once_it_stops_changing(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("", encoding="utf-8")
+    seen: list[str] = []
+    changed = threading.Event()
+
+    def on_change() -> None:
+        seen.append(path.read_text(encoding="utf-8"))
+        changed.set()
+
+    watcher = ConfigWatcher(path, on_change, interval_s=0.02)
+    watcher.start()
+    try:
+        with path.open("w", encoding="utf-8") as handle:  # truncated, then written in pieces
+            for piece in ("[vad]\n", "backend = ", "'energy'\n"):
+                handle.write(piece)
+                handle.flush()
+                time.sleep(0.08)  # a slow writer: shorter gaps than the watcher waits for quiet
+        assert changed.wait(WAIT_S)
+        time.sleep(0.3)
+    finally:
+        watcher.stop()
+    assert seen == ["[vad]\nbackend = 'energy'\n"]
 
 
 def test_the_daemon_reloads_when_its_file_changes(running: Running) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from pathlib import Path
@@ -19,6 +20,10 @@ from onevox.config import Config
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 2.0
+# a file seen changing is read once it has kept one mtime and size this long: a program that truncates and
+# rewrites it in place must not have its half-written file applied (SIGHUP reads at once: the user is done)
+SETTLE_S = 0.2
+SETTLE_MAX_S = 2.0
 
 # keys whose change needs a daemon restart (the socket is what clients find the daemon by; the history
 # database is opened once)
@@ -78,6 +83,18 @@ class ConfigWatcher:
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(5.0)
 
+    def _settled(self, stamp: tuple[int, int] | None) -> tuple[int, int] | None:
+        """Wait until the file has stopped changing (or SETTLE_MAX_S, or a kick, or stop)."""
+        deadline = time.monotonic() + SETTLE_MAX_S
+        while time.monotonic() < deadline:
+            if self._kicked.wait(SETTLE_S) or self._stopped.is_set():
+                return _stamp(self.path)
+            now = _stamp(self.path)
+            if now == stamp:
+                return now
+            stamp = now
+        return stamp
+
     def _run(self) -> None:
         while not self._stopped.is_set():
             kicked = self._kicked.wait(self.interval_s)
@@ -87,6 +104,8 @@ class ConfigWatcher:
             stamp = _stamp(self.path)
             if not kicked and stamp == self._stamp:
                 continue
+            if not kicked:
+                stamp = self._settled(stamp)
             self._stamp = stamp
             try:
                 self.on_change()

@@ -57,8 +57,9 @@ class Reloader:
             changed = changed_keys(self.config, new)
             retry_model = bool(self.controller.fault) and not self.factory.is_given(Stage.RECOGNIZER)
             not_applied = self._apply(new, changed, retry_model)
-            self.config = new
             restart = tuple(restart_needed(changed))
+            # what runs keeps its old value for a key that needs a restart: the next reload still names it
+            self.config = _keep(new, self.config, restart)
             report = ReloadReport(reloaded=True, message=_message(changed, restart + not_applied),
                                   changed=tuple(changed), restart_needed=restart, not_applied=not_applied,
                                   model_reloading=retry_model)
@@ -116,9 +117,16 @@ _KEPT = {Stage.SOURCE: ("audio", "input"), Stage.SEGMENTER: ("vad", "detector"),
          Stage.RECOGNIZER: ("model", "model"), Stage.INJECTOR: ("injection", "method")}
 
 
+def _keep(new: Config, old: Config, keys: tuple[str, ...]) -> Config:
+    for key in keys:
+        section, name = key.split(".", 1)
+        new = new.with_changes(section, **{name: getattr(getattr(old, section), name)})
+    return new
+
+
 def _message(changed: list[str], not_live: tuple[str, ...]) -> str:
+    applied = [key for key in changed if key not in not_live]
+    parts = [f"applied {', '.join(applied)}"] if applied else []
     if not_live:
-        return f"restart needed for {', '.join(not_live)} (`onevox stop` then `onevox daemon`)"
-    if changed:
-        return f"applied {', '.join(changed)}"
-    return "no change"
+        parts.append(f"restart needed for {', '.join(not_live)} (`onevox stop` then `onevox daemon`)")
+    return "; ".join(parts) or "no change"
