@@ -261,3 +261,43 @@ def test_a_display_that_cannot_be_reached(monkeypatch: pytest.MonkeyPatch) -> No
     assert code == 1 and report["missing"] == ["injection"]
     assert "/tmp/.X11-unix/X9 does not exist" in report["injection"]["reason"]
     assert "import-environment DISPLAY" in report["injection"]["fix"]
+
+
+def test_wtype_and_paste_refused_where_the_compositor_has_no_virtual_keyboard(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mutter announces no zwp_virtual_keyboard_manager_v1: wtype is installed yet cannot type there."""
+    mutter = Desktop("wayland", "gnome", tools=WAYLAND_TOOLS, wayland_globals=("wl_seat", "wl_shm"))
+
+    def chain(cfg: InjectionConfig, session: str) -> list[tuple[str, str | None]]:
+        return [("remote-desktop", None), ("wtype", None), ("paste", None), ("ydotool", "not installed")]
+    code, report = as_json(monkeypatch, probes(mutter, injection=chain))
+    assert code == 0 and report["injection"]["summary"] == "auto: remote-desktop first"
+    found = {m["method"]: m for m in report["injection"]["order"]}
+    assert found["remote-desktop"]["ok"]
+    for method in ("wtype", "paste"):
+        assert not found[method]["ok"] and "virtual-keyboard protocol" in found[method]["reason"]
+    code, report = as_json(monkeypatch, probes(mutter, injection=lambda cfg, s: [("wtype", None)]))
+    assert code == 1 and report["missing"] == ["injection"]
+    sway = Desktop("wayland", "sway", tools=WAYLAND_TOOLS,
+                   wayland_globals=("zwp_virtual_keyboard_manager_v1",))
+    code, report = as_json(monkeypatch, probes(sway))
+    assert code == 0 and report["injection"]["order"][0] == {"method": "wtype", "ok": True, "reason": None,
+                                                             "fix": None}
+
+
+@pytest.mark.parametrize(("family", "reason", "fix"), [
+    ("gnome", "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset and $XDG_RUNTIME_DIR/bus does not "
+              "exist)", "import-environment DBUS_SESSION_BUS_ADDRESS"),
+    ("gnome", "org.gnome.Mutter.RemoteDesktop is not on the session bus (it is GNOME Mutter's: not a GNOME "
+              "session)", "GNOME Wayland session"),
+    ("sway", "the jeepney package is not installed", "pip install jeepney"),
+    ("sway", "no D-Bus session bus", None),  # not meant to work outside GNOME: nothing to fix
+])
+def test_remote_desktop_fix(monkeypatch: pytest.MonkeyPatch, family: str, reason: str,
+                            fix: str | None) -> None:
+    desktop = Desktop("wayland", family, tools=frozenset())
+    _, report = as_json(monkeypatch, probes(desktop, injection=lambda cfg, s: [("remote-desktop", reason)]))
+    got = report["injection"]["order"][0]["fix"]
+    assert (got is None) if fix is None else (fix in got), got
+    if fix is not None:
+        assert fix in report["injection"]["fix"]

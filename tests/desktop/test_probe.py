@@ -197,3 +197,43 @@ def test_display_reachable() -> None:
     assert machine({"DISPLAY": ":0"}).display_reachable is False
     assert machine({"DISPLAY": "host:0"}).display_reachable is None
     assert machine(NONE).display_reachable is None
+
+
+def test_wayland_globals_parsed_from_the_wire() -> None:
+    import struct
+
+    from onevox.desktop.wayland import parse_globals
+
+    def event(obj: int, opcode: int, body: bytes) -> bytes:
+        return struct.pack("=II", obj, ((8 + len(body)) << 16) | opcode) + body
+
+    def announce(name: int, interface: str) -> bytes:
+        raw = interface.encode() + b"\0"
+        raw += b"\0" * (-len(raw) % 4)
+        return event(2, 0, struct.pack("=II", name, len(interface) + 1) + raw + struct.pack("=I", 1))
+
+    data = announce(1, "wl_seat") + announce(2, "zwp_virtual_keyboard_manager_v1")
+    assert parse_globals(data) == (["wl_seat", "zwp_virtual_keyboard_manager_v1"], False, None)
+    assert parse_globals(data + event(3, 0, struct.pack("=I", 7)))[1] is True
+    assert parse_globals(data[:-3]) == (["wl_seat"], False, None)  # a partial event waits for more
+
+
+def test_virtual_keyboard_known_only_from_the_compositor() -> None:
+    env = {"WAYLAND_DISPLAY": "wayland-1", "XDG_RUNTIME_DIR": "/run/user/1000"}
+    socket = "/run/user/1000/wayland-1"
+    asked: list[str] = []
+
+    def announce(path: str) -> tuple[str, ...]:
+        asked.append(path)
+        return ("wl_seat",)
+
+    gnome = probe_desktop(env, which=lambda t: None, exists=lambda p: p == socket, groups=set,
+                          list_input=list, portal_files=list, introspect=None, compositor_globals=announce)
+    assert asked == [socket] and gnome.virtual_keyboard is False
+    sway = probe_desktop(env, which=lambda t: None, exists=lambda p: p == socket, groups=set, list_input=list,
+                         portal_files=list, introspect=None,
+                         compositor_globals=lambda p: ("zwp_virtual_keyboard_manager_v1",))
+    assert sway.virtual_keyboard is True and sway.as_dict()["virtual_keyboard"] is True
+    gone = probe_desktop(env, which=lambda t: None, exists=lambda p: False, groups=set, list_input=list,
+                         portal_files=list, introspect=None, compositor_globals=announce)
+    assert gone.virtual_keyboard is None and asked == [socket]

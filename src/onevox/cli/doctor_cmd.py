@@ -30,6 +30,7 @@ METHOD_TOOLS: dict[str, dict[str, tuple[str, ...]]] = {
     "wtype": {"wayland": ("wtype",)},
     "ydotool": {"wayland": ("ydotool",)},
 }
+VIRTUAL_KEYBOARD = "zwp_virtual_keyboard_manager_v1"  # the Wayland protocol wtype needs
 GNOME_PATH = "/org/gnome/settings-daemon/plugins/media-keys/custom-keybindings/onevox/"
 GNOME_SCHEMA = "org.gnome.settings-daemon.plugins.media-keys"
 
@@ -247,12 +248,16 @@ def check_injection(cfg: InjectionConfig, desktop: Desktop, probes: Probes) -> C
     first_fix = None
     for method, reason in probes.injection(cfg, desktop.session):
         fix = None
+        if reason is None:
+            reason = _compositor_refuses(method, desktop)
         if reason is not None:
             missing = desktop.missing_tools(*METHOD_TOOLS.get(method, {}).get(desktop.session, ()))
             if missing:
                 fix = _install(missing)
             elif method == "ydotool" and not desktop.uinput_writable:
                 fix = "sudo usermod -aG input $USER (ydotoold needs /dev/uinput), then log in again"
+            elif method == "remote-desktop":
+                fix = _remote_desktop_fix(reason, desktop)
             first_fix = first_fix or fix
         order.append({"method": method, "ok": reason is None, "reason": reason, "fix": fix})
     details = {"method": cfg.method, "order": order}
@@ -263,6 +268,34 @@ def check_injection(cfg: InjectionConfig, desktop: Desktop, probes: Probes) -> C
     reasons = "; ".join(f"{m['method']}: {m['reason']}" for m in order) or "no method for this session"
     return Check("missing", "no injection method works", reason=reasons,
                  fix=first_fix or 'set [injection] method = "auto"', details=details)
+
+
+def _compositor_refuses(method: str, desktop: Desktop) -> str | None:
+    """Why `method`, whose tools are all there, still cannot work in this compositor (None: it can, or we
+    cannot tell). wtype, and the paste's keys (pressed with wtype on Wayland), need the virtual-keyboard
+    protocol, which GNOME's Mutter (and others) do not offer: wtype then fails on every call."""
+    if desktop.session != "wayland" or desktop.virtual_keyboard is not False:
+        return None
+    where = f"this compositor ({desktop.family})" if desktop.family != "other" else "this compositor"
+    if method == "wtype":
+        return f"{where} offers no virtual-keyboard protocol ({VIRTUAL_KEYBOARD}), which wtype needs"
+    if method == "paste":
+        return (f"{where} offers no virtual-keyboard protocol ({VIRTUAL_KEYBOARD}): wtype cannot press "
+                "the paste keys")
+    return None
+
+
+def _remote_desktop_fix(reason: str, desktop: Desktop) -> str | None:
+    """The fix for remote-desktop (GNOME Mutter's RemoteDesktop D-Bus service); None where it is not meant
+    to work (any other desktop)."""
+    if "jeepney" in reason:
+        return "pip install jeepney (into onevox's environment)"
+    if desktop.family != "gnome":
+        return None
+    if "D-Bus" in reason:
+        return ("run onevox inside your GNOME session (systemd service: systemctl --user "
+                "import-environment DBUS_SESSION_BUS_ADDRESS WAYLAND_DISPLAY)")
+    return "log in to a GNOME Wayland session (Mutter provides org.gnome.Mutter.RemoteDesktop)"
 
 
 def check_microphone(spec: str, probes: Probes) -> Check:
@@ -323,6 +356,8 @@ def _desktop_line(d: dict[str, Any]) -> str:
              f"/dev/input {'readable' if d['input_readable'] else 'not readable'}",
              f"input group {'yes' if d['in_input_group'] else 'no'}",
              f"tools: {', '.join(d['tools']) or 'none'}"]
+    if d.get("virtual_keyboard") is not None:
+        facts.insert(2, f"virtual keyboard {'yes' if d['virtual_keyboard'] else 'no'}")
     return head + "\n" + " " * 14 + "; ".join(facts)
 
 
@@ -339,6 +374,8 @@ def render(report: dict[str, Any]) -> str:
             for m in check["order"]:
                 lines.append(f"{'':<14}  {'ok' if m['ok'] else 'unavailable':<11}  {m['method']}"
                              + (f": {m['reason']}" if m["reason"] else ""))
+                if m["fix"]:
+                    lines.append(f"{'':<14}  {'':<11}  fix: {m['fix']}")
         elif check["reason"] and (check["status"] != "ok" or name == "microphone"):
             lines.append(f"{'':<14}  {check['reason']}")
         if check["fix"]:

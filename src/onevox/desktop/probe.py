@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from onevox.desktop import portals
+from onevox.desktop import portals, wayland
 from onevox.desktop.session import desktop_names, detect_family, detect_session, display_socket
 
 # the helper programs the injection methods run, and the Debian/Ubuntu package each comes in
@@ -49,6 +49,7 @@ class Desktop:
     input_nodes: int = 0  # how many /dev/input/event* nodes exist
     in_input_group: bool = False  # the user is in the 'input' group
     tools: frozenset[str] = field(default_factory=frozenset)  # installed helpers among TOOLS
+    wayland_globals: tuple[str, ...] | None = None  # the protocols the compositor announces (None: unknown)
 
     @property
     def dbus(self) -> bool:
@@ -57,6 +58,13 @@ class Desktop:
     @property
     def wlroots(self) -> bool:
         return self.session == "wayland" and self.family in WLROOTS
+
+    @property
+    def virtual_keyboard(self) -> bool | None:
+        """The compositor offers the virtual-keyboard protocol wtype needs (None: cannot tell)."""
+        if self.session != "wayland" or self.wayland_globals is None:
+            return None
+        return wayland.VIRTUAL_KEYBOARD in self.wayland_globals
 
     def has(self, tool: str) -> bool:
         return tool in self.tools
@@ -77,6 +85,8 @@ class Desktop:
             "portals_source": self.portals_source, "uinput_writable": self.uinput_writable,
             "input_readable": self.input_readable, "input_nodes": self.input_nodes,
             "in_input_group": self.in_input_group, "tools": sorted(self.tools),
+            "wayland_globals": None if self.wayland_globals is None else list(self.wayland_globals),
+            "virtual_keyboard": self.virtual_keyboard,
         }
 
 
@@ -112,9 +122,11 @@ def probe_desktop(
     list_input: Callable[[], list[str]] = input_nodes,
     portal_files: Callable[[], list[str]] = portals.read_portal_files,
     introspect: Callable[[str], tuple[str, ...] | None] | None = portals.introspect_portal,
+    compositor_globals: Callable[[str], tuple[str, ...] | None] | None = wayland.wayland_globals,
 ) -> Desktop:
     """What this desktop offers. Cheap and side-effect free: nothing is opened for writing, no key is
-    grabbed. `introspect=None` skips asking the portal over D-Bus (the .portal files decide alone)."""
+    grabbed. `introspect=None` skips asking the portal over D-Bus (the .portal files decide alone);
+    `compositor_globals=None` skips asking the Wayland compositor which protocols it offers."""
     env = os.environ if environ is None else environ
     session = detect_session(env)
     names = desktop_names(env)
@@ -130,12 +142,16 @@ def probe_desktop(
         source = "files" if found else "none"
     nodes = list_input()
     socket = display_socket(env)
+    reachable = None if socket is None else exists(socket)
+    announced = None
+    if session == "wayland" and socket is not None and reachable and compositor_globals is not None:
+        announced = compositor_globals(socket)
     return Desktop(
         session=session,
         family=detect_family(env) if session != "none" else "other",
         desktop_names=names,
         display_socket=socket,
-        display_reachable=None if socket is None else exists(socket),
+        display_reachable=reachable,
         dbus_address=address,
         portals=found or (),
         portals_source=source,
@@ -144,4 +160,5 @@ def probe_desktop(
         input_nodes=len(nodes),
         in_input_group="input" in groups(),
         tools=frozenset(tool for tool in TOOLS if which(tool)),
+        wayland_globals=announced,
     )
