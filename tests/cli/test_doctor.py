@@ -73,16 +73,17 @@ def test_sway_with_wtype_works_and_prints_the_binding_lines(monkeypatch: pytest.
     sway = Desktop("wayland", "sway", tools=WAYLAND_TOOLS)
     result = run(monkeypatch, probes(sway))
     assert result.exit_code == 0, result.output
-    assert "bindsym --no-repeat $mod+d exec onevox start-dictation" in result.output
-    assert "bindsym --release $mod+d exec onevox stop-dictation" in result.output
+    assert "bindsym --no-repeat Ctrl+Shift+space exec onevox start-dictation" in result.output
+    assert "bindsym --release Ctrl+Shift+space exec onevox stop-dictation" in result.output
     assert "~/.config/sway/config" in result.output
     assert "injection     ok: auto: wtype first" in result.output
     assert "dictation can work end to end" in result.output
     code, report = as_json(monkeypatch, probes(sway))
     assert code == 0 and report["ok"] and report["missing"] == []
     assert report["hotkey"]["backend"] == "compositor binding" and report["hotkey"]["status"] == "setup"
-    assert report["hotkey"]["bindings"] == ["bindsym --no-repeat $mod+d exec onevox start-dictation",
-                                            "bindsym --release $mod+d exec onevox stop-dictation"]
+    assert report["hotkey"]["bindings"] == [
+        "bindsym --no-repeat Ctrl+Shift+space exec onevox start-dictation",
+        "bindsym --release Ctrl+Shift+space exec onevox stop-dictation"]
     assert [(m["method"], m["ok"]) for m in report["injection"]["order"]] == [
         ("wtype", True), ("paste", True), ("ydotool", False)]
     assert report["injection"]["order"][2]["fix"] == "sudo apt install ydotool"
@@ -90,12 +91,12 @@ def test_sway_with_wtype_works_and_prints_the_binding_lines(monkeypatch: pytest.
 
 
 @pytest.mark.parametrize(("family", "expected"), [
-    ("hyprland", ["bind = SUPER, D, exec, onevox start-dictation",
-                  "bindr = SUPER, D, exec, onevox stop-dictation"]),
-    ("i3", ["bindsym --no-repeat $mod+d exec onevox start-dictation",
-            "bindsym --release $mod+d exec onevox stop-dictation"]),
-    ("river", ["riverctl map normal Super D spawn 'onevox start-dictation'",
-               "riverctl map -release normal Super D spawn 'onevox stop-dictation'"]),
+    ("hyprland", ["bind = CTRL SHIFT, space, exec, onevox start-dictation",
+                  "bindr = CTRL SHIFT, space, exec, onevox stop-dictation"]),
+    ("i3", ["bindsym --no-repeat Ctrl+Shift+space exec onevox start-dictation",
+            "bindsym --release Ctrl+Shift+space exec onevox stop-dictation"]),
+    ("river", ["riverctl map normal Control+Shift space spawn 'onevox start-dictation'",
+               "riverctl map -release normal Control+Shift space spawn 'onevox stop-dictation'"]),
     ("kde", ["onevox toggle"]),
     ("wlroots-other", ["onevox toggle"]),
 ])
@@ -116,7 +117,7 @@ def test_gnome_gets_the_gsettings_commands(monkeypatch: pytest.MonkeyPatch) -> N
             in result.output)
     assert (f"gsettings set org.gnome.settings-daemon.plugins.media-keys.custom-keybinding:{path} command "
             "'onevox toggle'" in result.output)
-    assert "binding '<Super>d'" in result.output
+    assert "binding '<Control><Shift>space'" in result.output
 
 
 def test_evdev_readable_needs_no_binding(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -191,7 +192,7 @@ def test_backend_none_is_fine(monkeypatch: pytest.MonkeyPatch, isolated_xdg: Pat
     code, report = as_json(monkeypatch, probes(Desktop("wayland", "hyprland", tools=WAYLAND_TOOLS)),
                            "--config", str(config))
     assert code == 0 and report["hotkey"]["status"] == "setup"
-    assert report["hotkey"]["bindings"][0] == "bind = SUPER, D, exec, onevox start-dictation"
+    assert report["hotkey"]["bindings"][0] == "bind = CTRL SHIFT, space, exec, onevox start-dictation"
 
 
 def test_a_bad_trigger_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -301,3 +302,22 @@ def test_remote_desktop_fix(monkeypatch: pytest.MonkeyPatch, family: str, reason
     assert (got is None) if fix is None else (fix in got), got
     if fix is not None:
         assert fix in report["injection"]["fix"]
+
+
+@pytest.mark.parametrize(("family", "trigger", "first"), [
+    ("sway", "super+d", "bindsym --no-repeat Mod4+d exec onevox start-dictation"),
+    ("i3", "alt+F9", "bindsym --no-repeat Mod1+F9 exec onevox start-dictation"),
+    ("hyprland", "super+alt+enter", "bind = ALT SUPER, Return, exec, onevox start-dictation"),
+    ("river", "pause", "riverctl map normal None Pause spawn 'onevox start-dictation'"),
+    ("gnome", "ctrl+alt+d", "gsettings set org.gnome.settings-daemon.plugins.media-keys.custom-keybinding:"
+                            "/org/gnome/settings-daemon/plugins/media-keys/custom-keybindings/onevox/ "
+                            "binding '<Control><Alt>d'"),
+])
+def test_binding_lines_bind_the_configured_trigger(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                   family: str, trigger: str, first: str) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[hotkey]\ntrigger = "{trigger}"\nbackend = "none"\n', encoding="utf-8")
+    fake = probes(Desktop("wayland", family, tools=WAYLAND_TOOLS))
+    code, report = as_json(monkeypatch, fake, "--config", str(config))
+    assert code == 0
+    assert first in report["hotkey"]["bindings"], report["hotkey"]["bindings"]

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.desktop import VirtualDesktop, missing_tools
+from tests.support.desktop import VirtualDesktop, missing_tools, wait_until
 from tests.support.gnome import HeadlessGnome, missing_programs
 from tests.support.requirements import INSTALL_HINT
 from tests.support.wayland import SwaySession, require_sway
@@ -29,6 +29,7 @@ pytestmark = [pytest.mark.e2e]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".test-artifacts"
 DOCTOR = [sys.executable, "-m", "onevox", "doctor"]
+TRIGGER = "ctrl+shift+space"  # [hotkey] trigger's default: what doctor's binding lines must bind
 Runner = Callable[[list[str]], "subprocess.CompletedProcess[bytes]"]
 
 
@@ -96,14 +97,16 @@ def test_doctor_on_sway() -> None:
             return subprocess.run(argv, env=env, cwd=sway.root, capture_output=True, timeout=60, check=False,
                                   **sway.user.popen_kwargs())
         report, text = doctor(run, "sway")
+        pressed = bind_and_press(sway, report["hotkey"]["bindings"])
+    assert pressed == ["start-dictation", "stop-dictation"], pressed
     desk = report["desktop"]
     assert (desk["session"], desk["family"], desk["display_reachable"]) == ("wayland", "sway", True), desk
     assert desk["virtual_keyboard"] is True, desk
     hotkey = report["hotkey"]
     assert (hotkey["status"], hotkey["backend"]) == ("setup", "compositor binding"), hotkey
     press, release = hotkey["bindings"]
-    assert press.startswith("bindsym --no-repeat ") and press.endswith(" start-dictation"), press
-    assert release.startswith("bindsym --release ") and release.endswith(" stop-dictation"), release
+    assert press == "bindsym --no-repeat Ctrl+Shift+space exec onevox start-dictation", press
+    assert release == "bindsym --release Ctrl+Shift+space exec onevox stop-dictation", release
     assert "~/.config/sway/config" in hotkey["fix"]
     injection = report["injection"]
     assert injection["status"] == "ok" and injection["summary"] == "auto: wtype first", injection
@@ -112,6 +115,23 @@ def test_doctor_on_sway() -> None:
     assert found["wtype"]["ok"] and found["paste"]["ok"], injection
     assert not found["remote-desktop"]["ok"] and found["remote-desktop"]["fix"] is None, injection
     assert "wayland, sway" in text and "bindsym --no-repeat" in text and "ok           wtype" in text
+
+
+def bind_and_press(sway: SwaySession, lines: list[str]) -> list[str]:
+    """Put doctor's binding lines into the running sway as a user pastes them into the config (with
+    `onevox` standing for a stub that logs its arguments), hold the configured chord and let it go: what
+    the bindings ran, in order."""
+    log = sway.root / "pressed.log"
+    stub = sway.root / "onevox-stub"
+    stub.write_text(f'#!/bin/sh\necho "$@" >> {log}\n', encoding="utf-8")
+    stub.chmod(0o755)
+    os.chown(stub, *sway.user.ids)
+    for line in lines:
+        assert line.startswith("bindsym ") and " exec onevox " in line, line
+        sway.swaymsg(line.replace(" exec onevox ", f" exec {stub} "))  # sway refuses a bad key name
+    sway.wait_released(sway.hold_chord(TRIGGER, 0.2))
+    wait_until(lambda: log.exists() and len(log.read_text().splitlines()) >= 2, 5.0, "both bindings to run")
+    return log.read_text().split()
 
 
 def test_doctor_on_gnome() -> None:
@@ -136,3 +156,8 @@ def test_doctor_on_gnome() -> None:
         assert not found[method]["ok"], injection
         assert "virtual-keyboard" in found[method]["reason"], found[method]
     assert "ok           remote-desktop" in text and "unavailable  wtype: " in text
+    for line in hotkey["bindings"]:  # each a valid command for the installed GNOME schema
+        done = subprocess.run(line, shell=True, env={**os.environ, "GSETTINGS_BACKEND": "memory"},
+                              capture_output=True, text=True, timeout=10, check=False)
+        assert done.returncode == 0, f"{line}: {done.stderr}"
+    assert hotkey["bindings"][-1].endswith(" binding '<Control><Shift>space'"), hotkey
