@@ -13,7 +13,8 @@ from types import SimpleNamespace
 import pytest
 
 from tests.support.daemon_proc import DaemonProcess
-from tests.support.gnome import GtkWindow, HeadlessGnome, missing_programs
+from tests.support.gnome import HeadlessGnome, missing_programs
+from tests.support.gtk_window import GtkWindow
 from tests.support.pulse import VirtualMic
 from tests.support.requirements import INSTALL_HINT, require_pulse
 from tests.support.wer import word_errors

@@ -12,13 +12,8 @@ from onevox.config import InjectionConfig
 from onevox.errors import InjectionError
 from onevox.inject import create_injector
 from onevox.inject.remote_desktop import RemoteDesktopInjector
-from tests.support.gnome import (
-    GtkWindow,
-    HeadlessGnome,
-    RemoteDesktopClient,
-    missing_programs,
-    read_clipboard,
-)
+from tests.support.gnome import HeadlessGnome, RemoteDesktopClient, missing_programs, read_clipboard
+from tests.support.gtk_window import GtkWindow
 from tests.support.requirements import INSTALL_HINT
 
 pytestmark = [pytest.mark.e2e]
@@ -37,8 +32,7 @@ def gnome() -> Iterator[HeadlessGnome]:
 def window(gnome: HeadlessGnome, request: pytest.FixtureRequest) -> Iterator[GtkWindow]:
     win = gnome.open_target(request.node.name[:24])
     yield win
-    win.proc.terminate()
-    win.proc.wait(timeout=5)
+    win.close()
 
 
 @pytest.fixture

@@ -23,9 +23,10 @@ import soundfile as sf
 
 from tests.support.daemon_proc import DaemonProcess
 from tests.support.desktop import wait_until
+from tests.support.gtk_window import GtkWindow
 from tests.support.pulse import VirtualMic
 from tests.support.requirements import require_pulse
-from tests.support.wayland import GtkWindow, SwaySession, require_sway
+from tests.support.wayland import SwaySession, require_sway
 from tests.support.wer import clip_errors, corpus_wer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
@@ -165,26 +166,12 @@ def clips(speech_manifest: list[dict]) -> dict[str, dict]:
     return {clip["id"]: clip for clip in speech_manifest}
 
 
-def test_typing_with_wtype(rig: Rig, speech_dir: Path, clips: dict[str, dict]) -> None:
-    rig.use("wtype")
+@pytest.mark.parametrize("method", ["wtype", "paste"])  # typing with wtype; pasting with wl-copy + wtype
+def test_dictations(rig: Rig, speech_dir: Path, clips: dict[str, dict], method: str) -> None:
+    """Two clips scored, then one whose replacement brings accents and an emoji, which must arrive intact."""
+    rig.use(method)
     for name in ("arctic-a0024", "ps-cards-005"):
         rig.score(clips[name], rig.dictate(speech_dir / f"{name}.wav"))
-
-
-def test_wtype_types_a_unicode_replacement_intact(rig: Rig, speech_dir: Path) -> None:
-    rig.use("wtype")
-    text = rig.dictate(speech_dir / "ps-goforward.wav")
-    assert "mètres 📏" in text, text
-
-
-def test_pasting_with_wl_copy(rig: Rig, speech_dir: Path, clips: dict[str, dict]) -> None:
-    rig.use("paste")
-    for name in ("arctic-a0024", "ps-cards-005"):
-        rig.score(clips[name], rig.dictate(speech_dir / f"{name}.wav"))
-
-
-def test_paste_delivers_a_unicode_replacement_intact(rig: Rig, speech_dir: Path) -> None:
-    rig.use("paste")
     text = rig.dictate(speech_dir / "ps-goforward.wav")
     assert "mètres 📏" in text, text
 

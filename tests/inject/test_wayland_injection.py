@@ -14,7 +14,8 @@ from onevox.inject import create_injector
 from onevox.inject.paste import PasteInjector
 from onevox.inject.tools import WtypeInjector
 from onevox.inject.window import sway_focused_app
-from tests.support.wayland import GtkWindow, SwaySession
+from tests.support.gtk_window import GtkWindow
+from tests.support.wayland import SwaySession
 
 pytestmark = pytest.mark.e2e
 

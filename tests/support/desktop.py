@@ -49,15 +49,16 @@ def wait_until(check: Callable[[], object], timeout: float, what: str, interval:
         time.sleep(interval)
 
 
-class TargetWindow:
-    """A Tk window (target_window.py) whose Text contents are mirrored into `path` on every change."""
+class MirroredWindow:
+    """A test window (Tk here, GTK on the Wayland rigs: gtk_window.py) that mirrors its whole text into
+    `path` on every change; `proc` is its program."""
 
-    def __init__(self, desktop: VirtualDesktop, title: str, path: Path, proc: subprocess.Popen, wid: str):
-        self.desktop = desktop
+    TEXT_TIMEOUT_S = 5.0  # wait_for_text's default
+
+    def __init__(self, title: str, path: Path, proc: subprocess.Popen) -> None:
         self.title = title
         self.path = path
         self.proc = proc
-        self.wid = wid
 
     def text(self) -> str:
         try:
@@ -65,15 +66,11 @@ class TargetWindow:
         except FileNotFoundError:
             return ""
 
-    def focus(self) -> None:
-        self.desktop.xdotool("windowfocus", "--sync", self.wid)
-        wait_until(lambda: self.desktop.xdotool("getwindowfocus").strip() == self.wid, 5.0,
-                   f"focus on window {self.title}")
-
-    def wait_for_text(self, expected: str, timeout: float = 5.0) -> str:
+    def wait_for_text(self, expected: str, timeout: float | None = None) -> str:
         """Wait until the window holds exactly `expected`; on timeout the assertion shows what it holds."""
         try:
-            wait_until(lambda: self.text() == expected, timeout, f"{expected!r} in {self.title}")
+            wait_until(lambda: self.text() == expected, self.TEXT_TIMEOUT_S if timeout is None else timeout,
+                       f"{expected!r} in {self.title}", interval=0.005)
         except TimeoutError:
             raise AssertionError(f"{self.title} holds {self.text()!r}, expected {expected!r}") from None
         return self.text()
@@ -81,13 +78,31 @@ class TargetWindow:
     def wait_for_change(self, old: str, timeout: float = 5.0, settle: float = 0.2) -> str:
         """Wait until the text differs from `old`, then until it stops changing for `settle` seconds."""
         wait_until(lambda: self.text() != old, timeout, f"a change in {self.title}")
-        last, stable_since = self.text(), time.monotonic()
-        while time.monotonic() - stable_since < settle:
+        return self.settled_text(settle)
+
+    def settled_text(self, quiet_s: float = 0.5) -> str:
+        """The text once it has not changed for `quiet_s` (to show that nothing more arrives)."""
+        last, since = self.text(), time.monotonic()
+        while time.monotonic() - since < quiet_s:
             time.sleep(0.02)
             now = self.text()
             if now != last:
-                last, stable_since = now, time.monotonic()
+                last, since = now, time.monotonic()
         return last
+
+
+class TargetWindow(MirroredWindow):
+    """A Tk window (target_window.py) on the X desktop."""
+
+    def __init__(self, desktop: VirtualDesktop, title: str, path: Path, proc: subprocess.Popen, wid: str):
+        super().__init__(title, path, proc)
+        self.desktop = desktop
+        self.wid = wid
+
+    def focus(self) -> None:
+        self.desktop.xdotool("windowfocus", "--sync", self.wid)
+        wait_until(lambda: self.desktop.xdotool("getwindowfocus").strip() == self.wid, 5.0,
+                   f"focus on window {self.title}")
 
 
 class VirtualDesktop:

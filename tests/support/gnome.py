@@ -9,8 +9,8 @@
 The arrangement: the test process (root) starts a private `dbus-daemon --session` listening on a socket in a
 fresh 0700 runtime directory, then `mutter --wayland --headless --no-x11 --virtual-monitor 1280x720` on that
 bus. Mutter 43 runs as root here, so no second user is needed, and the injector reaches Mutter's
-RemoteDesktop service simply by being given that bus address (`gnome.env`). The GTK window runs with the
-system Python (python3-gi) on Mutter's Wayland socket.
+RemoteDesktop service simply by being given that bus address (`gnome.env`). The GTK window (gtk_window.py,
+shared with the sway rig) runs with the system Python (python3-gi) on Mutter's Wayland socket.
 
 A headless seat has no keyboard, and GTK drops the very first key it is sent (it sets up its keyboard on that
 key). A real desktop always has a keyboard that has been used, so the desktop keeps a RemoteDesktop session of
@@ -36,9 +36,9 @@ from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
 from jeepney.wrappers import unwrap_msg
 
-GTK_APP = Path(__file__).with_name("gtk_target_window.py")
-SYSTEM_PYTHON = "/usr/bin/python3"
-REQUIRED_PROGRAMS = ("mutter", "dbus-daemon", SYSTEM_PYTHON)
+from tests.support.gtk_window import GTK_ENV, GtkWindow, gtk_target_argv, missing_gtk
+
+REQUIRED_PROGRAMS = ("mutter", "dbus-daemon")
 START_TIMEOUT_S = 20.0
 SHIFT_L = 0xFFE1
 BUS_NAME = "org.gnome.Mutter.RemoteDesktop"
@@ -50,13 +50,7 @@ class GnomeError(RuntimeError):
 
 def missing_programs() -> list[str]:
     """What the headless GNOME desktop needs that is not installed, GTK's Python bindings included."""
-    missing = [p for p in REQUIRED_PROGRAMS if shutil.which(p) is None]
-    if SYSTEM_PYTHON not in missing:
-        probe = subprocess.run([SYSTEM_PYTHON, "-c", "import gi; gi.require_version('Gtk', '3.0')"],
-                               capture_output=True, check=False)
-        if probe.returncode != 0:
-            missing.append("python3-gi with gir1.2-gtk-3.0")
-    return missing
+    return [p for p in REQUIRED_PROGRAMS if shutil.which(p) is None] + missing_gtk()
 
 
 def _wait(check: object, timeout: float, what: str) -> None:
@@ -66,40 +60,6 @@ def _wait(check: object, timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise GnomeError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(0.02)
-
-
-class GtkWindow:
-    """A GTK3 window (gtk_target_window.py) whose text is mirrored into `path` on every change."""
-
-    def __init__(self, title: str, path: Path, proc: subprocess.Popen[bytes]) -> None:
-        self.title = title
-        self.path = path
-        self.proc = proc
-
-    def text(self) -> str:
-        try:
-            return self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return ""
-
-    def wait_for_text(self, expected: str, timeout: float = 10.0) -> str:
-        """Wait until the window holds exactly `expected`; AssertionError with what it holds otherwise."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.text() == expected:
-                return expected
-            time.sleep(0.005)
-        raise AssertionError(f"window {self.title!r} holds {self.text()!r}, expected {expected!r}")
-
-    def settled_text(self, quiet_s: float = 0.5) -> str:
-        """The text once it has not changed for `quiet_s` (to show that nothing more arrives)."""
-        last, since = self.text(), time.monotonic()
-        while time.monotonic() - since < quiet_s:
-            time.sleep(0.02)
-            now = self.text()
-            if now != last:
-                last, since = now, time.monotonic()
-        return last
 
 
 class HeadlessGnome:
@@ -197,17 +157,14 @@ class HeadlessGnome:
     def open_target(self, title: str) -> GtkWindow:
         """A GTK3 window, focused (Mutter focuses a new window), with an empty text file once it is up."""
         path = self.root / f"{title}.txt"
-        env = self.child_env()
-        env["GDK_BACKEND"] = "wayland"
-        proc = self._spawn(f"window-{title}", [SYSTEM_PYTHON, str(GTK_APP), "--title", title, "--out",
-                                               str(path)], env)
+        proc = self._spawn(f"window-{title}", gtk_target_argv(title, path), {**self.child_env(), **GTK_ENV})
         try:
             _wait(lambda: path.exists() or proc.poll() is not None, START_TIMEOUT_S, f"window {title!r}")
         except GnomeError as exc:
             raise GnomeError(f"{exc}\n{self.log_tail()}") from exc
         if proc.poll() is not None:
             raise GnomeError(f"the GTK window exited with {proc.returncode}\n{self.log_tail()}")
-        time.sleep(0.3)  # mapped and focused a moment after its first buffer write
+        time.sleep(0.3)  # Mutter gives it the focus a moment after it mapped
         return GtkWindow(title, path, proc)
 
     def stop(self) -> None:

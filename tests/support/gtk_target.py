@@ -1,5 +1,6 @@
 """A GTK3 text window that mirrors its buffer into a file on every change: the Wayland-native target of the
-sway tests (run with the system python3, which has python3-gi, and GDK_BACKEND=wayland).
+sway and GNOME Mutter tests (run with the system python3, which has python3-gi, and GDK_BACKEND=wayland;
+tests/support/gtk_window.py starts it and reads it back).
 
     /usr/bin/python3 gtk_target.py --title NAME --out FILE [--app-id ID] [--terminal]
 

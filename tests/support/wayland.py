@@ -45,12 +45,11 @@ from typing import Any
 
 import pytest
 
-from tests.support.desktop import TargetWindow, wait_until
+from tests.support.desktop import wait_until
+from tests.support.gtk_window import GTK_ENV, GTK_TARGET, GtkWindow, gtk_target_argv, missing_gtk
 from tests.support.requirements import INSTALL_HINT
 
 TEST_USER = "onevox-wayland"
-SYSTEM_PYTHON = "/usr/bin/python3"  # has python3-gi; the GTK window runs with it
-GTK_TARGET = Path(__file__).with_name("gtk_target.py")
 TOOLS = ("sway", "swaymsg", "wtype", "wl-copy", "wl-paste", "setfacl", "useradd")
 START_TIMEOUT_S = 20.0
 WTYPE_MODIFIERS = {"ctrl": "ctrl", "shift": "shift", "alt": "alt", "super": "logo"}
@@ -67,12 +66,7 @@ focus_on_window_activation focus
 
 def missing_wayland_tools() -> list[str]:
     """What the sway rig needs that is not installed (programs, and GTK 3 for the system python)."""
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import gi; gi.require_version('Gtk', '3.0')"],
-                           capture_output=True, check=False) if Path(SYSTEM_PYTHON).exists() else None
-    if probe is None or probe.returncode != 0:
-        missing.append("GTK 3 for /usr/bin/python3 (python3-gi, gir1.2-gtk-3.0)")
-    return missing
+    return [tool for tool in TOOLS if shutil.which(tool) is None] + missing_gtk()
 
 
 def require_sway() -> None:
@@ -159,21 +153,6 @@ def give_to(user: TestUser, root: Path) -> None:
         os.chown(folder, user.uid, user.gid)
         for name in (*dirs, *files):
             os.chown(os.path.join(folder, name), user.uid, user.gid, follow_symlinks=False)
-
-
-class GtkWindow(TargetWindow):
-    """A gtk_target.py window on the sway desktop; text() / wait_for_change() as for the Tk window."""
-
-    session: SwaySession
-
-    def focus(self) -> None:
-        """Focus the window (sway may learn its title a moment after the window mapped: retried)."""
-        command = ["swaymsg", f'[title="^{self.title}$"] focus']
-
-        def focused() -> bool:
-            self.session.run(command, check=False)
-            return self.session.focused_title() == self.title
-        wait_until(focused, 5.0, f"focus on {self.title}", interval=0.05)
 
 
 class SwaySession:
@@ -331,13 +310,10 @@ class SwaySession:
         title = f"{name}-{uuid.uuid4().hex[:8]}"
         path = self.root / f"{title}.txt"
         err = open(self.root / f"{title}.err", "wb")  # noqa: SIM115 - the child keeps it
-        argv = [SYSTEM_PYTHON, str(GTK_TARGET), "--title", title, "--out", str(path), "--app-id", app_id]
-        if terminal:
-            argv.append("--terminal")
-        proc = self.spawn(argv, env={"GDK_BACKEND": "wayland", "NO_AT_BRIDGE": "1"}, stdout=err, stderr=err)
+        argv = gtk_target_argv(title, path, app_id=app_id, terminal=terminal)
+        proc = self.spawn(argv, env=GTK_ENV, stdout=err, stderr=err)
         err.close()
-        window = GtkWindow(self, title, path, proc, title)  # type: ignore[arg-type]
-        window.session = self
+        window = GtkWindow(title, path, proc, focus=self.focus_window)
         try:
             wait_until(path.exists, START_TIMEOUT_S, f"{title} to be mapped")
         except TimeoutError:
@@ -346,6 +322,15 @@ class SwaySession:
         self.windows.append(window)
         window.focus()
         return window
+
+    def focus_window(self, window: GtkWindow) -> None:
+        """Focus `window` (sway may learn its title a moment after the window mapped: retried)."""
+        command = ["swaymsg", f'[title="^{window.title}$"] focus']
+
+        def focused() -> bool:
+            self.run(command, check=False)
+            return self.focused_title() == window.title
+        wait_until(focused, 5.0, f"focus on {window.title}", interval=0.05)
 
     # --- keys ----------------------------------------------------------------------------------------
     def hold_chord(self, keys: str, hold_s: float) -> subprocess.Popen[bytes]:
