@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 
 import pytest
 
@@ -199,23 +200,19 @@ def test_display_reachable() -> None:
     assert machine(NONE).display_reachable is None
 
 
-def test_wayland_globals_parsed_from_the_wire() -> None:
-    import struct
+def test_wayland_globals_are_unknown_without_a_compositor_answering(tmp_path: Path) -> None:
+    import socket
+    import time
 
-    from onevox.desktop.wayland import parse_globals
+    from onevox.desktop.wayland import wayland_globals
 
-    def event(obj: int, opcode: int, body: bytes) -> bytes:
-        return struct.pack("=II", obj, ((8 + len(body)) << 16) | opcode) + body
-
-    def announce(name: int, interface: str) -> bytes:
-        raw = interface.encode() + b"\0"
-        raw += b"\0" * (-len(raw) % 4)
-        return event(2, 0, struct.pack("=II", name, len(interface) + 1) + raw + struct.pack("=I", 1))
-
-    data = announce(1, "wl_seat") + announce(2, "zwp_virtual_keyboard_manager_v1")
-    assert parse_globals(data) == (["wl_seat", "zwp_virtual_keyboard_manager_v1"], False, None)
-    assert parse_globals(data + event(3, 0, struct.pack("=I", 7)))[1] is True
-    assert parse_globals(data[:-3]) == (["wl_seat"], False, None)  # a partial event waits for more
+    assert wayland_globals(str(tmp_path / "wayland-9")) is None  # no socket there
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as silent:  # accepts, never answers
+        silent.bind(str(tmp_path / "wayland-1"))
+        silent.listen(1)
+        started = time.monotonic()
+        assert wayland_globals(str(tmp_path / "wayland-1"), timeout=0.3) is None
+        assert time.monotonic() - started < 2.0
 
 
 def test_virtual_keyboard_known_only_from_the_compositor() -> None:
