@@ -85,10 +85,10 @@ def test_config_still_refuses_unknown_methods() -> None:
 
 
 @pytest.mark.parametrize(("desktop", "first"), [
-    ("GNOME", "remote-desktop"), ("ubuntu:GNOME", "remote-desktop"), ("sway", "wtype"), ("KDE", "wtype"),
+    ("GNOME", "remote-desktop"), ("ubuntu:GNOME", "remote-desktop"), ("sway", "wtype"), ("KDE", "paste"),
     ("", "wtype"), ("GNOME-Flashback:GNOME", "remote-desktop"),
 ])
-def test_auto_puts_remote_desktop_first_on_gnome(desktop: str, first: str) -> None:
+def test_auto_puts_the_desktops_own_route_first(desktop: str, first: str) -> None:
     order = auto_order("wayland", {"XDG_CURRENT_DESKTOP": desktop})
     assert order[0] == first
     assert sorted(order) == sorted(AUTO_ORDER["wayland"])

@@ -2,7 +2,8 @@
 
 Method "auto" is a fallback chain chosen by session: X11 paste -> type -> xdotool; Wayland wtype ->
 remote-desktop (GNOME Mutter's D-Bus service) -> paste (wl-copy) -> ydotool, with remote-desktop first on
-GNOME (XDG_CURRENT_DESKTOP), where wtype always fails. Text is never dropped silently: when every method
+GNOME (XDG_CURRENT_DESKTOP), where wtype always fails, and paste first on KDE, where it presses the paste keys
+through KWin's fake-input protocol (wtype fails there too). Text is never dropped silently: when every method
 fails, InjectionError lists why.
 """
 
@@ -31,12 +32,15 @@ AUTO_ORDER: dict[str, tuple[str, ...]] = {
 
 def auto_order(session: str, environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """The methods "auto" tries, in order. GNOME has no virtual-keyboard protocol, so wtype cannot work
-    there: its own RemoteDesktop service goes first (and wtype stays in the chain, in case)."""
+    there: its own RemoteDesktop service goes first (and wtype stays in the chain, in case). KWin offers no
+    virtual keyboard either: paste (wl-copy + KWin fake input) goes first on KDE."""
     order = AUTO_ORDER[session]
     env = os.environ if environ is None else environ
     desktops = env.get("XDG_CURRENT_DESKTOP", "").lower().split(":")
     if session == "wayland" and "gnome" in desktops:
         order = ("remote-desktop", *(m for m in order if m != "remote-desktop"))
+    elif session == "wayland" and "kde" in desktops:
+        order = ("paste", *(m for m in order if m != "paste"))
     return order
 
 

@@ -2,7 +2,8 @@
 
 Constant time whatever the length, and exact for any Unicode. On X11 the clipboard is owned in-process and
 the keys go through XTEST (measured faster than xclip + xdotool, which remain the fallback); on Wayland it is
-wl-copy and wtype. Terminals (matched by window class) get their own paste keys.
+wl-copy and wtype, or on KDE (XDG_CURRENT_DESKTOP) wl-copy and KWin's fake-input protocol (kwin_fake_input).
+Terminals (matched by window class) get their own paste keys.
 
 The previous clipboard text is restored from a background thread once the window has fetched the paste
 (restore_delay_ms after the keys at the earliest), and only if the clipboard still holds what we pasted:
@@ -151,6 +152,35 @@ class ToolPaste:
         pass
 
 
+class KWinPaste:
+    """wl-copy + the paste keys through KWin's fake-input protocol (KDE Plasma, where wtype cannot type)."""
+
+    broken = False
+
+    def __init__(self) -> None:
+        from onevox.inject.kwin_fake_input import FakeInput
+
+        self.clipboard = tool_clipboard("wayland")
+        self.keys = FakeInput()
+        self.name = f"{self.clipboard.name}+kwin-fake-input"
+
+    def clipboard_for(self, text: str) -> Clipboard:
+        return self.clipboard
+
+    def press(self, combo: Hotkey) -> None:
+        try:
+            self.keys.press(combo)
+        except InjectionError:
+            self.broken = True
+            raise
+
+    def window_class(self) -> str:
+        return ""  # KWin tells Wayland clients nothing about other windows
+
+    def close(self) -> None:
+        self.keys.close()
+
+
 @dataclass
 class _Restore:
     backend: PasteBackend
@@ -184,7 +214,10 @@ class PasteInjector(InjectionMethod):
         if self.session == "x11":
             return None
         if self.session == "wayland":
-            missing = [t for t in ("wl-copy", "wl-paste", "wtype") if not have_tool(t)]
+            from onevox.inject.kwin_fake_input import is_kde
+
+            key_tool = () if is_kde() else ("wtype",)  # on KDE the keys go through KWin's fake input
+            missing = [t for t in ("wl-copy", "wl-paste", *key_tool) if not have_tool(t)]
             return f"needs {', '.join(missing)}" if missing else None
         return "no graphical session (neither WAYLAND_DISPLAY nor DISPLAY is set)"
 
@@ -240,6 +273,12 @@ class PasteInjector(InjectionMethod):
                 return backend
             except InjectionError as exc:
                 log.warning("in-process paste unavailable (%s); using xclip/xsel and xdotool", exc)
+        if self.session == "wayland":
+            from onevox.inject.kwin_fake_input import is_kde
+
+            if is_kde():
+                backend = self._backend = KWinPaste()
+                return backend
         backend = self._backend = ToolPaste(self.session)
         return backend
 
