@@ -30,14 +30,14 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from onevox.inject.kwin_fake_input import install_desktop_entry
-from tests.support.gnome import GTK_APP, SYSTEM_PYTHON, GtkWindow, _wait
+from tests.support.gtk_window import GTK_ENV, GtkWindow, gtk_target_argv, missing_gtk
 
 KWIN = "kwin_wayland"
-REQUIRED_PROGRAMS = (KWIN, "dbus-daemon", "wl-copy", "wl-paste", SYSTEM_PYTHON)
+REQUIRED_PROGRAMS = (KWIN, "dbus-daemon", "wl-copy", "wl-paste")
 START_TIMEOUT_S = 30.0
 
 
@@ -47,13 +47,15 @@ class KWinError(RuntimeError):
 
 def missing_programs() -> list[str]:
     """What the headless KWin needs that is not installed, GTK's Python bindings included."""
-    missing = [p for p in REQUIRED_PROGRAMS if shutil.which(p) is None]
-    if SYSTEM_PYTHON not in missing:
-        probe = subprocess.run([SYSTEM_PYTHON, "-c", "import gi; gi.require_version('Gtk', '3.0')"],
-                               capture_output=True, check=False)
-        if probe.returncode != 0:
-            missing.append("python3-gi with gir1.2-gtk-3.0")
-    return missing
+    return [p for p in REQUIRED_PROGRAMS if shutil.which(p) is None] + missing_gtk()
+
+
+def _wait(check: Callable[[], object], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise KWinError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.02)
 
 
 class HeadlessKWin:
@@ -136,10 +138,7 @@ class HeadlessKWin:
     def open_target(self, title: str) -> GtkWindow:
         """A GTK3 window, focused (KWin focuses a new window), with an empty text file once it is up."""
         path = self.root / f"{title}.txt"
-        env = self.child_env()
-        env["GDK_BACKEND"] = "wayland"
-        proc = self._spawn(f"window-{title}", [SYSTEM_PYTHON, str(GTK_APP), "--title", title, "--out",
-                                               str(path)], env)
+        proc = self._spawn(f"window-{title}", gtk_target_argv(title, path), {**self.child_env(), **GTK_ENV})
         try:
             _wait(lambda: path.exists() or proc.poll() is not None, START_TIMEOUT_S, f"window {title!r}")
         except Exception as exc:
