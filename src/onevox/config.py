@@ -64,6 +64,8 @@ class VadConfig:
     speech_pad_ms: int = _opt(200, "audio kept on both sides of each speech segment", lo=0, hi=2000)
     early_decode_ms: int = _opt(250, "decode during a pause this long, before release (0 = off)", lo=0,
                                 hi=5000)
+    pass_interval_ms: int = _opt(1000, "while speech goes on, decode it again after this much new audio, "
+                                 "so release decodes only the last words (0 = off)", lo=0, hi=10000)
     max_segment_s: float = _opt(25.0, "segments longer than this are split at the quietest pause",
                                 lo=2.0, hi=30.0)
 
@@ -113,6 +115,7 @@ class InjectionConfig:
                                  lo=0, hi=5000)
     type_delay_ms: int = _opt(0, "delay between typed characters (xdotool, wtype, ydotool, remote-desktop)",
                               lo=0, hi=200)
+    live: bool = _opt(False, "put settled words into the window while you are still speaking")
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -31,3 +32,39 @@ class SpeechRecognizer(Protocol):
     def warm_up(self) -> None:
         """Run one small inference so the first real one is not slow."""
         ...
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of a decode and where it lies in the audio that was decoded."""
+
+    text: str  # as the model wrote it: the space before it (when it has one) and its punctuation
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class TimedTranscript:
+    words: tuple[Word, ...]  # empty when the model heard no speech
+    audio_s: float
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    fallback: bool = False
+
+    @property
+    def text(self) -> str:
+        return join_words(self.words)
+
+
+@runtime_checkable
+class WordRecognizer(SpeechRecognizer, Protocol):
+    """A recognizer that also says when each word was spoken: what incremental decoding of a segment that
+    is still growing needs (it keeps the words two decodes agree on and decodes only the audio after them)."""
+
+    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "") -> TimedTranscript:
+        """Decode up to 30 s of audio in one window, with each word's start and end."""
+        ...
+
+
+def join_words(words: Sequence[Word]) -> str:
+    """The text of consecutive words ("cold" + "-hearted" stays "cold-hearted")."""
+    return "".join(word.text for word in words).strip()

@@ -22,7 +22,7 @@ import numpy as np
 import tokenizers
 from faster_whisper.tokenizer import Tokenizer
 
-from onevox.asr.base import Transcript
+from onevox.asr.base import TimedTranscript, Transcript, Word
 from onevox.asr.decoding import (
     Decoded,
     SilenceRule,
@@ -45,6 +45,7 @@ from onevox.asr.window import (
     uses_full_window,
     window_frames,
 )
+from onevox.asr.words import timed_words, token_starts
 from onevox.audio import SAMPLE_RATE
 from onevox.compat import whisper_language_codes
 from onevox.config import ModelConfig
@@ -68,6 +69,8 @@ class _Pass:
 
     decoded: Decoded
     timings_ms: dict[str, float]
+    memory: ctranslate2.StorageView  # the encoder output decoded (valid until the engine's next encode)
+    tokenizer: Tokenizer
 
 
 @dataclass
@@ -130,6 +133,28 @@ class WhisperEngine:
                           model=self.model_name, timings_ms=progress.timings_ms,
                           no_speech_prob=progress.no_speech_prob, fallback=progress.fallback)
 
+    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "") -> TimedTranscript:
+        """One window of up to 30 s decoded with each word's time (implements `WordRecognizer`). Unlike
+        `transcribe`, a decode that ends early is not continued: the incremental decoder that calls this
+        decodes the rest again on its next pass anyway."""
+        audio = _as_mono_float32(audio)[:FULL_FRAMES * HOP_LENGTH]
+        start = time.perf_counter()
+        context = context_text(self._cfg.initial_prompt, self._cfg.vocabulary, prompt)
+        text, done, fallback = self._transcribe_window(audio, context)
+        audio_s = audio.size / SAMPLE_RATE
+        words: tuple[Word, ...] = ()
+        if text:
+            t0 = time.perf_counter()
+            tokenizer = done.tokenizer
+            tokens = [t for t in done.decoded.tokens if t < tokenizer.eot]
+            frames = min(round(audio_s * SAMPLE_RATE / HOP_LENGTH), FULL_FRAMES)
+            alignment = self._model.align(done.memory, tokenizer.sot_sequence, [tokens], frames)[0]
+            texts, word_tokens = tokenizer.split_to_word_tokens(tokens)
+            words = timed_words(texts, word_tokens, token_starts(alignment, len(tokens)), audio_s)
+            done.timings_ms["align"] = (time.perf_counter() - t0) * 1000
+        done.timings_ms["total"] = (time.perf_counter() - start) * 1000
+        return TimedTranscript(words=words, audio_s=audio_s, timings_ms=done.timings_ms, fallback=fallback)
+
     def _transcribe_piece(self, piece: np.ndarray, prompt: str, progress: _Progress) -> None:
         """At most 30 s. A decode that stops before the end is continued from its last timestamp, as
         Whisper's own transcribe loop does for an unfinished sentence; here also when the model ended early
@@ -189,7 +214,7 @@ class WhisperEngine:
         )[0]
         t3 = time.perf_counter()
         timings = {"features": (t1 - t0) * 1000, "encode": (t2 - t1) * 1000, "decode": (t3 - t2) * 1000}
-        return _Pass(read_result(result, tokenizer, limit), timings)
+        return _Pass(read_result(result, tokenizer, limit), timings, memory, tokenizer)
 
     def _mel(self, audio: np.ndarray, frames: int) -> np.ndarray:
         """Log-mel features of `audio`, zero-padded (as Whisper pads its last window) to `frames`."""

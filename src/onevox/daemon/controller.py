@@ -228,6 +228,11 @@ class Controller:
             self._no_audio = message if kind == AudioEvent.LOST else ""
         self.diagnostics.audio(kind, message)
 
+    def on_partial(self, d: Dictation, text: str) -> None:
+        """Words settled while the user speaks (the recording indicator shows them)."""
+        if not d.cancelled:
+            self.bus.publish("partial", dictation=d.id, text=text)
+
     def on_model_loaded(self, model_name: str) -> None:
         self.clear_fault()
         self.diagnostics.recovered("model")
@@ -257,7 +262,8 @@ class Controller:
             fields: dict[str, Any] = {"dictation": d.id, "text": d.text, "raw_text": d.raw_text,
                                       "audio_s": round(d.audio_s, 3), "segments": d.segments,
                                       "early_segments": d.early_segments, "reused": d.reused,
-                                      "post_roll": d.post_roll, "timings": dict(d.timings), "empty": empty}
+                                      "post_roll": d.post_roll, "passes": d.passes,
+                                      "timings": dict(d.timings), "empty": empty}
             if empty:
                 fields["note"] = "no speech recognised: nothing injected"
             if d.recording_path:

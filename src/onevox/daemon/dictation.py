@@ -23,11 +23,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from onevox.asr.base import TimedTranscript, WordRecognizer
 from onevox.asr.memory import release_free_memory
 from onevox.audio import SAMPLE_RATE
 from onevox.clock import SYSTEM_CLOCK, Clock
 from onevox.config import Config, PostProcessingConfig
 from onevox.daemon.early import EarlyDecode, PauseWatcher
+from onevox.daemon.incremental import IncrementalDecoder, IncrementalOptions
+from onevox.daemon.live import live_rest
 from onevox.daemon.recording import save_recording
 from onevox.daemon.stages import Stages
 from onevox.daemon.state import AudioEvent, Outcome
@@ -60,6 +63,8 @@ class PipelineOptions:
     read_timeout_s: float = 0.01  # longest a capture read waits; bounds how late a stop is noticed
     early_decode_ms: int = 250  # decode the open segment once speech has paused this long (0 = never)
     min_speech_ms: int = 200  # less speech than this is not worth an early decode
+    pass_interval_ms: int = 1000  # incremental passes over the open segment while speech goes on (0 = off)
+    live: bool = False  # settled words go into the window while the user speaks
 
     @classmethod
     def from_config(cls, config: Config) -> PipelineOptions:
@@ -67,7 +72,8 @@ class PipelineOptions:
                    max_dictation_s=float(config.audio.max_dictation_s),
                    save_recordings=config.audio.save_recordings, min_speech_ms=config.vad.min_speech_ms,
                    hallucination_filter=config.post_processing.hallucination_filter,
-                   early_decode_ms=config.vad.early_decode_ms)
+                   early_decode_ms=config.vad.early_decode_ms, pass_interval_ms=config.vad.pass_interval_ms,
+                   live=config.injection.live)
 
 
 class PipelineListener(Protocol):
@@ -82,6 +88,8 @@ class PipelineListener(Protocol):
     def on_error(self, d: Dictation, stage: str, message: str, *, fatal: bool) -> None: ...
 
     def on_audio_event(self, kind: str, message: str) -> None: ...
+
+    def on_partial(self, d: Dictation, text: str) -> None: ...
 
     def on_model_loaded(self, model_name: str) -> None: ...
 
@@ -103,6 +111,8 @@ class Pipeline:
         self._deliver_q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._last_end_ns = 0  # when the previous dictation's capture ended (no audio read twice)
         self._pauses = _pause_watcher(options)
+        self._incremental = IncrementalDecoder(self._decode_words, self._decode, IncrementalOptions(),
+                                               options.live)
         workers = ((self._capture_q, self._capture, _CAPTURE, True),
                    (self._asr_q, self._asr_job, _INFERENCE, False),  # one bad segment: the rest still count
                    (self._deliver_q, self._deliver, _INJECTION, True))
@@ -125,6 +135,7 @@ class Pipeline:
         def apply() -> None:
             self.options = options
             self._pauses = _pause_watcher(options)
+            self._incremental.live = options.live
 
         self._capture_q.put(_Call(apply))
 
@@ -241,38 +252,53 @@ class Pipeline:
         segmenter = self.stages.segmenter
         segments = segmenter.push(chunk)
         self._record(d, "vad", (self.clock.perf_ns() - start) / 1e6)
-        self._queue_segments(d, segments)
-        if self.options.early_decode_ms > 0:
+        self._queue_segments(d, segments, final=d.stopping)
+        if self.options.early_decode_ms > 0 or self._passes_on():
             early = self._pauses.push(chunk, segmenter.in_speech, segments)
-            if early is not None:
+            if early is not None and self.options.early_decode_ms > 0:
                 self._asr_q.put((d, "early", early))
+            if not d.stopping and self._passes_on() and (snap := self._pauses.due_pass(segmenter.in_speech)):
+                self._asr_q.put((d, "pass", snap))
+
+    def _passes_on(self) -> bool:
+        return self.options.pass_interval_ms > 0 and IncrementalDecoder.supports(self.stages.recognizer)
 
     def _finish_capture(self, d: Dictation) -> None:
-        """After the stop: a tail only if speech is still going on, then everything captured up to the end."""
+        """After the stop: a tail only while speech is still going on, then everything captured up to the
+        end. With incremental decoding the open segment is decoded at once, while the tail comes in."""
         source, segmenter = self.stages.source, self.stages.segmenter
         self._consume(d, source.read(0.0))
         if segmenter.in_speech and self.options.post_roll_ms > 0:
             d.post_roll = True
+            released = segmenter.samples_seen
+            if self._passes_on():
+                self._asr_q.put((d, "release", self._pauses.snapshot()))
             target = d.audio_samples + self.options.post_roll_ms * SAMPLE_RATE // 1000
             deadline = self.clock.monotonic() + self.options.post_roll_ms / 1000 + 0.25  # a stalled device
-            while d.audio_samples < target and self.clock.monotonic() < deadline and not d.cancelled:
+            last_speech = released
+            while segmenter.in_speech and d.audio_samples < target and self.clock.monotonic() < deadline \
+                    and not d.cancelled:
                 self._consume(d, source.read(self.options.read_timeout_s))
+                if segmenter.in_speech:
+                    last_speech = segmenter.samples_seen
+            d.tail_speech = last_speech - released > self._incremental.options.release_slack_s * SAMPLE_RATE
         source.end()
         while not d.cancelled and (chunk := source.read(0.0)).size:  # after end(): never waits
             self._consume(d, chunk)
         if d.cancelled:
             return
-        self._queue_segments(d, segmenter.flush())
+        self._queue_segments(d, segmenter.flush(), final=True)
         self._record(d, "capture", (self.clock.perf_ns() - d.release_ns) / 1e6)
         self._asr_q.put((d, "end", None))  # this dictation's audio is all in
 
-    def _queue_segments(self, d: Dictation, segments: list[SpeechSegment]) -> None:
+    def _queue_segments(self, d: Dictation, segments: list[SpeechSegment], *, final: bool = False) -> None:
+        """`final`: closed after the stop command (the user is waiting for this text)."""
         if not segments:
             return
         early = self._pauses.take(segments)
         for segment in segments:
             d.segments += 1
-            self._asr_q.put((d, "segment", (segment, early)))
+            self._asr_q.put((d, "segment", (segment, early, final)))
 
     # -- ASR worker ---------------------------------------------------------------------------------------
 
@@ -282,13 +308,35 @@ class Pipeline:
         elif kind == "early":
             if not payload.stale:  # speech resumed before its turn came: not worth decoding
                 payload.text = self._decode(d, payload.audio, early=True)
+        elif kind == "pass":
+            if d.stopping:  # the release decode covers it
+                payload.started = True
+                return
+            d.passes += 1
+            if self._incremental.run_pass(d, payload):
+                self._settled(d)
+        elif kind == "release":
+            self._incremental.release(d, payload)
         else:
             self._add_segment(d, *payload)
 
-    def _add_segment(self, d: Dictation, segment: SpeechSegment, early: EarlyDecode | None) -> None:
+    def _settled(self, d: Dictation) -> None:
+        """New words were settled: the listener shows them; in live mode they go into the window."""
+        text = join_segments([*d.texts, self._incremental.settled_text(d)])
+        self.listener.on_partial(d, text)
+        if self.options.live:
+            self._deliver_q.put((d, text))
+
+    def _add_segment(self, d: Dictation, segment: SpeechSegment, early: EarlyDecode | None,
+                     final: bool) -> None:
         if early is not None and early.text is not None:
             text = early.text
             d.reused += 1
+            d.agreement = None
+        elif final and IncrementalDecoder.supports(self.stages.recognizer):
+            text = self._incremental.final_text(d, segment)
+        elif (settled := self._incremental.closed_text(d, segment)) is not None:
+            text = settled
         else:
             text = self._decode(d, segment.audio)
         if d.cancelled:
@@ -298,17 +346,33 @@ class Pipeline:
         if text and not (self.options.hallucination_filter and is_hallucination(text)):
             d.texts.append(text)
 
-    def _decode(self, d: Dictation, audio: np.ndarray, *, early: bool = False) -> str:
+    def _decode_words(self, d: Dictation, audio: np.ndarray, prompt: str) -> TimedTranscript:
+        recognizer = self.stages.recognizer
+        assert isinstance(recognizer, WordRecognizer)  # IncrementalDecoder.supports checked it
+        with self.stages.metrics.span("inference", dictation=d.id, audio_s=round(audio.size / SAMPLE_RATE, 3),
+                                      words=True):
+            start = self.clock.perf_ns()
+            transcript = recognizer.transcribe_words(audio, prompt=prompt)
+            self._record(d, "inference", (self.clock.perf_ns() - start) / 1e6)
+        return transcript
+
+    def _decode(self, d: Dictation, audio: np.ndarray, prompt: str | None = None, *,
+                early: bool = False) -> str:
+        """Plain text of `audio`; `prompt` defaults to the dictation's text so far."""
         with self.stages.metrics.span("inference", dictation=d.id, audio_s=round(audio.size / SAMPLE_RATE, 3),
                                       early=early):
             start = self.clock.perf_ns()
-            transcript = self.stages.recognizer.transcribe(audio, prompt=d.prompt())
+            context = d.prompt() if prompt is None else prompt
+            transcript = self.stages.recognizer.transcribe(audio, prompt=context)
             self._record(d, "inference", (self.clock.perf_ns() - start) / 1e6)
         return transcript.text.strip()
 
     # -- delivery worker ----------------------------------------------------------------------------------
 
-    def _deliver(self, d: Dictation) -> None:
+    def _deliver(self, d: Dictation, live: str | None = None) -> None:
+        if live is not None:
+            self._deliver_live(d, live)
+            return
         start = self.clock.perf_ns()
         d.raw_text = join_segments(d.texts)
         d.text = postprocess(d.raw_text, self.text_cfg)
@@ -330,6 +394,21 @@ class Pipeline:
         self.listener.on_done(d)
         release_free_memory()  # after the text is out: gives decoding's scratch memory back (1-4 ms)
 
+    def _deliver_live(self, d: Dictation, raw: str) -> None:
+        """Live mode: the words settled so far go into the window while the user is still speaking."""
+        if d.cancelled or d.injecting:
+            return
+        delta = live_rest(d.live_text, postprocess(raw, self.text_cfg).rstrip())
+        if not delta.strip():
+            return
+        try:
+            with self.stages.metrics.span("injection", dictation=d.id, chars=len(delta), live=True):
+                self.stages.injector.inject(delta)
+        except Exception as exc:  # the final delivery types everything that is missing
+            self._report(d, "injection", exc, fatal=False)
+            return
+        d.live_text += delta
+
     def _add_history(self, d: Dictation) -> None:
         history = self.stages.history
         if history is None:
@@ -346,9 +425,11 @@ class Pipeline:
     def _inject(self, d: Dictation) -> None:
         injector = self.stages.injector
         start = self.clock.perf_ns()
+        text = live_rest(d.live_text, d.text) if d.live_text else d.text
         try:
-            with self.stages.metrics.span("injection", dictation=d.id, chars=len(d.text)):
-                injector.inject(d.text)
+            with self.stages.metrics.span("injection", dictation=d.id, chars=len(text)):
+                if text:
+                    injector.inject(text)
         except Exception as exc:
             if not isinstance(exc, OnevoxError):
                 log.exception("injector %s failed unexpectedly", injector.name)
@@ -400,7 +481,8 @@ class Pipeline:
 
 def _pause_watcher(options: PipelineOptions) -> PauseWatcher:
     ms = SAMPLE_RATE // 1000
-    return PauseWatcher(options.early_decode_ms * ms, options.min_speech_ms * ms, 300 * ms)
+    return PauseWatcher(options.early_decode_ms * ms, options.min_speech_ms * ms, 300 * ms,
+                        options.pass_interval_ms * ms)
 
 
 class _Call:

@@ -23,12 +23,24 @@ class EarlyDecode:
         self.text: str | None = None  # set by the ASR worker
 
 
-class PauseWatcher:
-    """Capture-thread bookkeeping for early decodes: the audio since the last closed segment (plus a short
-    lead-in), and how long speech has paused."""
+class Snapshot:
+    """The open segment's audio as it stood at one moment (samples [start, end) of the stream), handed to
+    the ASR worker for an incremental pass or for the decode at release."""
 
-    def __init__(self, after: int, min_speech: int, lead_in: int) -> None:
-        self.after, self.min_speech, self.lead_in = after, min_speech, lead_in
+    def __init__(self, audio: np.ndarray, start: int) -> None:
+        self.audio = audio
+        self.start = start
+        self.end = start + audio.size
+        self.started = False  # set by the ASR worker when it takes the pass up
+
+
+class PauseWatcher:
+    """Capture-thread bookkeeping for early decodes and incremental passes: the audio since the last closed
+    segment (plus a short lead-in), how long speech has paused, and when the open segment is due to be
+    decoded again."""
+
+    def __init__(self, after: int, min_speech: int, lead_in: int, interval: int = 0) -> None:
+        self.after, self.min_speech, self.lead_in, self.interval = after, min_speech, lead_in, interval
         self.reset()
 
     def reset(self) -> None:
@@ -38,6 +50,23 @@ class PauseWatcher:
         self._speech = 0  # samples heard as speech since the last closed segment
         self._silence = 0  # samples since speech paused
         self.pending: EarlyDecode | None = None
+        self._pass: Snapshot | None = None  # the last pass handed out
+        self._pass_end = 0  # where the last pass's audio ended
+
+    def due_pass(self, in_speech: bool) -> Snapshot | None:
+        """A pass over the open segment, when speech is going on, enough new audio came since the last one
+        and that one has been taken up: under load passes are skipped, never queued behind each other."""
+        if not self.interval or not in_speech or self._speech < self.min_speech:
+            return None
+        if self._end - self._pass_end < self.interval or (self._pass is not None and not self._pass.started):
+            return None
+        self._pass = self.snapshot()
+        self._pass_end = self._end
+        return self._pass
+
+    def snapshot(self) -> Snapshot:
+        audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.float32)
+        return Snapshot(audio, self._start)
 
     def push(self, chunk: np.ndarray, in_speech: bool, closed: list[SpeechSegment]) -> EarlyDecode | None:
         """Account for a chunk already pushed to the segmenter; returns an early decode to queue, if due."""

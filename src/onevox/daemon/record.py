@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from onevox.audio import SAMPLE_RATE
 from onevox.clock import SYSTEM_CLOCK, Clock
 from onevox.daemon.state import Outcome
+
+if TYPE_CHECKING:
+    from onevox.asr.agreement import Agreement
 
 _MAX_PROMPT_CHARS = 1200  # more than the model can take as context; bounds tokenising a long dictation
 
@@ -41,6 +45,13 @@ class Dictation:
         self.history_id = 0
         self.recording_path = ""
         self.errors: list[str] = []  # failures that did not end the dictation (a segment, the history)
+        # incremental decoding (ASR worker only): the open segment's settled words, the text decoded at the
+        # stop command and where its audio ended, and whether speech went on after the stop
+        self.agreement: Agreement | None = None
+        self.speculative: tuple[str, int] | None = None
+        self.tail_speech = False  # set by the capture worker before it queues the final segment
+        self.passes = 0  # incremental passes decoded for this dictation
+        self.live_text = ""  # live mode: what is already in the window (delivery worker only)
 
     @property
     def stopping(self) -> bool:

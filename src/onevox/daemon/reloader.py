@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 AUDIO_OPTION_KEYS = ("audio.pre_roll_ms", "audio.post_roll_ms", "audio.max_dictation_s",
                      "audio.save_recordings")
 # keys that feed PipelineOptions
-OPTION_KEYS = (*AUDIO_OPTION_KEYS, "vad.min_speech_ms", "vad.early_decode_ms",
+OPTION_KEYS = (*AUDIO_OPTION_KEYS, "vad.min_speech_ms", "vad.early_decode_ms", "vad.pass_interval_ms",
+               "injection.live",
                "post_processing.hallucination_filter")
 
 

@@ -1,0 +1,152 @@
+"""Which words of a growing segment are settled: the LocalAgreement-2 policy (Machacek et al. 2023,
+whisper_streaming).
+
+The open segment is decoded again and again while the user speaks. A word is committed when two successive
+decodes agree on it and on every word before it; committed words are final.
+
+Each decode starts at `buffer_s`, the end of the last committed sentence, so the model hears whole sentences
+(a decode started in the middle of one mishears its first words and, with no sentence start, sometimes hears
+nothing at all). Once the buffer holds a finished sentence and has grown past `trim_s`, or past `max_s`
+whatever it holds, it starts again after the last committed word, keeping the passes cheap.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from onevox.asr.base import Word, join_words
+
+_NOT_WORD = re.compile(r"[^\w']+")
+_SENTENCE_END = re.compile(r"[.?!][\"')\]]*$")
+MAX_OVERLAP = 5  # the longest run of committed words a new decode may repeat at its start
+TIME_SLACK_S = 0.25  # alignment differs between two decodes of the same word by about this much
+
+
+def normal(word: str) -> str:
+    """A word as two decodes are compared: case and punctuation do not count ("country," == "Country")."""
+    return _NOT_WORD.sub("", word.lower())
+
+
+def shifted(words: Sequence[Word], offset_s: float) -> list[Word]:
+    """Words timed from the start of a decoded stretch, re-timed on the dictation's clock."""
+    return [Word(w.text, round(w.start_s + offset_s, 3), round(w.end_s + offset_s, 3)) for w in words]
+
+
+@dataclass(frozen=True)
+class AgreementOptions:
+    trim_s: float = 4.0  # a buffer longer than this starts again after its last committed sentence...
+    max_s: float = 10.0  # ...and one longer than this after its last committed word
+
+
+@dataclass
+class Agreement:
+    """LocalAgreement-2 over one dictation's speech. Times are seconds from the start of the stream."""
+
+    options: AgreementOptions = field(default_factory=AgreementOptions)
+    committed: list[Word] = field(default_factory=list)
+    buffer_s: float = 0.0  # where the next decode starts
+    cut_s: float = 0.0  # audio before this is settled: the end of the last committed word
+    pending: list[Word] = field(default_factory=list)  # the last decode's words after the committed ones
+    _in_buffer: int = 0  # how many committed words lie in the buffer
+
+    @property
+    def text(self) -> str:
+        return join_words(self.committed)
+
+    @property
+    def prompt(self) -> str:
+        """The committed text before the buffer: the context of the next decode."""
+        return join_words(self.committed[:len(self.committed) - self._in_buffer])
+
+    def update(self, words: Sequence[Word], end_s: float) -> list[Word]:
+        """A decode of the audio from `buffer_s` to `end_s`: commits the words it shares with the previous
+        decode, and returns them."""
+        fresh = self._fresh(words)
+        agreed = 0
+        for old, new in zip(self.pending, fresh, strict=False):
+            if normal(old.text) != normal(new.text):
+                break
+            agreed += 1
+        settled = fresh[:agreed]
+        self.pending = fresh[agreed:]
+        self._commit(settled)
+        self._trim(end_s)
+        return settled
+
+    def finish(self, words: Sequence[Word], end_s: float, *, from_cut: bool = False) -> list[Word]:
+        """The last decode of the audio from `buffer_s` (or from `cut_s`, with the whole committed text as
+        its prompt) to `end_s`: the user stopped or the segment closed, so all of its new words are committed
+        and the next decode starts at `end_s`."""
+        settled = self._fresh(words, from_cut=from_cut)
+        self._commit(settled)
+        self.skip_to(end_s)
+        return settled
+
+    def skip_to(self, position_s: float) -> None:
+        """Nothing before `position_s` needs decoding again (a closed segment, or the silence after it)."""
+        self.pending = []
+        self.cut_s = max(self.cut_s, position_s)
+        self.buffer_s = max(self.buffer_s, self.cut_s)
+        self._in_buffer = 0
+
+    def _commit(self, words: list[Word]) -> None:
+        if not words:
+            return
+        first = words[0]
+        if self.committed and first.text[:1].isascii() and first.text[:1].isalnum():
+            words = [Word(" " + first.text, first.start_s, first.end_s), *words[1:]]
+        self.committed.extend(words)
+        self._in_buffer += len(words)
+        self.cut_s = max(self.cut_s, words[-1].end_s)
+
+    def _trim(self, end_s: float) -> None:
+        length = end_s - self.buffer_s
+        if length <= self.options.trim_s or not self._in_buffer:
+            return
+        inside = self._buffered()
+        ends = [i for i, word in enumerate(inside) if _SENTENCE_END.search(word.text)]
+        if ends:
+            keep = len(inside) - ends[-1] - 1
+        elif length > self.options.max_s:
+            keep = 0
+        else:
+            return
+        self.buffer_s = inside[len(inside) - keep - 1].end_s
+        self._in_buffer = keep
+
+    def _buffered(self) -> list[Word]:
+        return self.committed[len(self.committed) - self._in_buffer:] if self._in_buffer else []
+
+    def _fresh(self, words: Sequence[Word], *, from_cut: bool = False) -> list[Word]:
+        """The words of a decode that are not committed yet. The decode repeats the committed words of its
+        buffer (not always the same way); a decode that starts at the cut may repeat the last committed word
+        or two when the cut fell in its tail."""
+        inside = [] if from_cut else self._buffered()
+        fresh = list(words)
+        if inside:
+            fresh = fresh[_past(inside, fresh):]
+        tail = [normal(w.text) for w in self.committed[-MAX_OVERLAP:]]
+        head = [normal(w.text) for w in fresh[:MAX_OVERLAP]]
+        for size in range(min(len(tail), len(head)), 0, -1):
+            if tail[-size:] == head[:size] and fresh[size - 1].start_s < self.cut_s + TIME_SLACK_S:
+                return fresh[size:]
+        return fresh
+
+
+def _past(settled: Sequence[Word], words: Sequence[Word]) -> int:
+    """How many of `words` (a decode from the start of the buffer) restate `settled` (the committed words in
+    the buffer). The decode may spell a settled word differently, drop or add one: the two are aligned word
+    by word, and the decode's words up to where the last settled one falls are skipped. With nothing in
+    common, the word times decide."""
+    a = [normal(w.text) for w in settled]
+    b = [normal(w.text) for w in words[:len(settled) + MAX_OVERLAP]]
+    blocks = [m for m in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks() if m.size]
+    if not blocks:
+        end = settled[-1].end_s
+        return sum(1 for w in words if (w.start_s + w.end_s) / 2 <= end)
+    last = blocks[-1]
+    unmatched = len(a) - (last.a + last.size)  # settled words after the last match: as many decoded ones
+    return min(last.b + last.size + unmatched, len(words))

@@ -1,0 +1,124 @@
+"""The ASR worker's side of incremental decoding: the open segment is decoded while the user speaks, the
+words two passes agree on are settled (`asr.agreement`), and at release only what came after them is left.
+
+    pass       the open segment so far, from the agreement's buffer on; settles words
+    release    at the stop command, while the tail is still being captured: the open segment up to now,
+               decoded at once; if the tail brings no new speech this text stands
+    final      a segment that closed after the stop: the release text, or the settled words plus a decode of
+               the audio after them, or (short segments) the whole segment, which is as fast and most exact
+
+Segments that close while the user is still speaking are decoded whole, as without incremental decoding
+(in live mode their settled words are already in the window, so only the rest is decoded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from onevox.asr.agreement import Agreement, shifted
+from onevox.asr.base import TimedTranscript, Word, WordRecognizer, join_words
+from onevox.audio import SAMPLE_RATE
+from onevox.daemon.early import Snapshot
+from onevox.daemon.record import Dictation
+from onevox.vad.segmenter import SpeechSegment
+
+MIN_PASS_S = 0.5  # less unsettled audio than this is not worth a pass
+
+
+@dataclass(frozen=True)
+class IncrementalOptions:
+    whole_max_s: float = 3.0  # a final segment this short is decoded whole (as fast, and most exact)
+    release_slack_s: float = 0.08  # speech heard this long after the stop still counts as "nothing new"
+
+
+Decode = Callable[[Dictation, np.ndarray, str], TimedTranscript]
+Transcribe = Callable[[Dictation, np.ndarray, str], str]
+
+
+class IncrementalDecoder:
+    """Runs on the ASR worker only; keeps each dictation's agreement on the `Dictation`."""
+
+    def __init__(self, decode_words: Decode, transcribe: Transcribe, options: IncrementalOptions,
+                 live: bool) -> None:
+        self.decode_words = decode_words
+        self.transcribe = transcribe
+        self.options = options
+        self.live = live
+
+    @staticmethod
+    def supports(recognizer: object) -> bool:
+        return isinstance(recognizer, WordRecognizer)
+
+    def run_pass(self, d: Dictation, snap: Snapshot) -> list[Word]:
+        """One pass over the open segment; returns the words it settled."""
+        snap.started = True
+        agreement = self._agreement(d, snap.start)
+        audio = self._from(snap, agreement.buffer_s)
+        if audio.size < MIN_PASS_S * SAMPLE_RATE:
+            return []
+        result = self.decode_words(d, audio, self._prompt(d, agreement.prompt))
+        return agreement.update(shifted(result.words, agreement.buffer_s), snap.end / SAMPLE_RATE)
+
+    def release(self, d: Dictation, snap: Snapshot) -> None:
+        """Decode the open segment up to the stop command, before its tail is in."""
+        d.speculative = (self._open_text(d, snap), snap.end)
+
+    def final_text(self, d: Dictation, segment: SpeechSegment) -> str:
+        """The text of a segment that closed after the stop command."""
+        speculative, d.speculative = d.speculative, None
+        if speculative is not None and not d.tail_speech and speculative[1] >= segment.start:
+            d.reused += 1
+            return speculative[0]
+        snap = Snapshot(segment.audio, segment.start)
+        return self._open_text(d, snap)
+
+    def closed_text(self, d: Dictation, segment: SpeechSegment) -> str | None:
+        """A segment that closed while the user speaks: in live mode, its settled words (already in the
+        window) and the rest; otherwise None (decode it whole)."""
+        agreement = d.agreement
+        d.agreement = None
+        if not self.live or agreement is None or not agreement.committed:
+            return None
+        rest = self._rest(d, agreement, Snapshot(segment.audio, segment.start))
+        return join_words([*agreement.committed, *rest])
+
+    def settled_text(self, d: Dictation) -> str:
+        """The open segment's settled words (shown and, in live mode, typed while the user speaks)."""
+        return d.agreement.text if d.agreement is not None else ""
+
+    def _open_text(self, d: Dictation, snap: Snapshot) -> str:
+        agreement = d.agreement
+        if agreement is None or not agreement.committed or (
+                not self.live and snap.audio.size <= self.options.whole_max_s * SAMPLE_RATE):
+            return self.transcribe(d, snap.audio, d.prompt())
+        return join_words([*agreement.committed, *self._rest(d, agreement, snap)])
+
+    def _rest(self, d: Dictation, agreement: Agreement, snap: Snapshot) -> list[Word]:
+        """The words after the settled ones: the audio from the last settled word on, with all the settled
+        text as its prompt. No word times are needed here (this is the decode the user waits for): the
+        words are placed at the cut, where a repeated settled word would be."""
+        audio = self._from(snap, agreement.cut_s)
+        if audio.size < 0.1 * SAMPLE_RATE:
+            return []
+        start_s = max(agreement.cut_s, snap.start / SAMPLE_RATE)
+        text = self.transcribe(d, audio, self._prompt(d, agreement.text))
+        words = [Word(" " + word, start_s, start_s) for word in text.split()]
+        return agreement.finish(words, snap.end / SAMPLE_RATE, from_cut=True)
+
+    def _agreement(self, d: Dictation, start: int) -> Agreement:
+        if d.agreement is None:
+            d.agreement = Agreement()
+            d.agreement.skip_to(start / SAMPLE_RATE)
+        return d.agreement
+
+    @staticmethod
+    def _from(snap: Snapshot, position_s: float) -> np.ndarray:
+        offset = max(round(position_s * SAMPLE_RATE) - snap.start, 0)
+        return snap.audio[offset:]
+
+    @staticmethod
+    def _prompt(d: Dictation, settled: str) -> str:
+        return " ".join(part for part in (d.prompt(), settled) if part)
