@@ -218,3 +218,37 @@ def test_the_portal_going_away_is_one_line_and_stop_still_works(bus: PrivateBus)
     finally:
         listener.stop()
     assert rec.commands == []
+
+
+def test_auto_on_wayland_picks_the_portal_when_it_offers_global_shortcuts(
+        bus: PrivateBus, monkeypatch: pytest.MonkeyPatch) -> None:
+    from onevox.config import HotkeyConfig
+    from onevox.hotkey import check_backends, create_listener
+
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-1")
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
+    with FakePortal(bus.address, version=2):
+        assert check_backends(HotkeyConfig(), "wayland")[0] == ("portal", None)
+        assert check_backends(HotkeyConfig(backend="portal"), "x11") == [("portal", None)]
+        listener = create_listener(HotkeyConfig(), Recorder())
+        assert listener is not None and listener.backend == "portal"
+    (name, reason), *_ = check_backends(HotkeyConfig(), "wayland")  # the portal has gone
+    assert name == "portal" and reason is not None and "no xdg-desktop-portal" in reason
+    with pytest.raises(HotkeyError, match="no xdg-desktop-portal"):
+        create_listener(HotkeyConfig(backend="portal"), Recorder())
+
+
+def test_auto_on_wayland_without_the_interface_falls_through(
+        bus: PrivateBus, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from onevox.config import HotkeyConfig
+    from onevox.hotkey import check_backends, create_listener
+    from onevox.hotkey import evdev as evdev_backend
+
+    monkeypatch.setattr(evdev_backend, "INPUT_GLOB", str(tmp_path / "event*"))
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-1")
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
+    with FakePortal(bus.address, version=None):
+        assert create_listener(HotkeyConfig(), Recorder()) is None
+        tried = check_backends(HotkeyConfig(), "wayland")
+    assert [name for name, _ in tried] == ["portal", "evdev"]
+    assert "offers no GlobalShortcuts" in str(tried[0][1])
