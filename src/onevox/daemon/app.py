@@ -228,13 +228,16 @@ class Daemon:
                 log.info("no global hotkey (backend %s or no display): use `onevox toggle` over IPC",
                          config.hotkey.backend)
                 return
+            # before start(): a listener that fails later (the portal's bind) reports through
+            # _hotkey_problem, which must have the last word
+            self.diagnostics.hotkey_backend = listener.backend
             listener.start()
         except OnevoxError as exc:
+            self.diagnostics.hotkey_backend = "none"
             log.warning("global hotkey unavailable (%s); `onevox toggle` still works over IPC", exc)
             self.diagnostics.error("hotkey", f"{exc}; use `onevox toggle` instead")
             return
         self._hotkey = listener
-        self.diagnostics.hotkey_backend = listener.backend
         # IPC, max duration or an error may start/stop a dictation: a toggle gesture's next press must still
         # mean "start" when idle and "stop" when recording
         self.controller.add_state_listener(self._sync_hotkey)

@@ -257,7 +257,8 @@ class PortalHotkeyListener:
         try:
             self._bind(conn)
         except HotkeyError as exc:
-            self._report(str(exc))
+            if not self._stopping.is_set():  # stop() while the user still had the dialog: nothing to say
+                self._report(str(exc))
             return
         except (OSError, EOFError) as exc:
             self._report(f"the D-Bus session bus went away: {exc}")
