@@ -252,3 +252,21 @@ def test_auto_on_wayland_without_the_interface_falls_through(
         tried = check_backends(HotkeyConfig(), "wayland")
     assert [name for name, _ in tried] == ["portal", "evdev"]
     assert "offers no GlobalShortcuts" in str(tried[0][1])
+
+
+def test_success_without_the_shortcut_is_ready_and_says_where_to_assign_it(
+        bus: PrivateBus, caplog: pytest.LogCaptureFixture) -> None:
+    """KDE 5.27's answer: BindShortcuts succeeds and lists nothing (the user assigns the key in System
+    Settings); the listener waits for Activated all the same."""
+    with FakePortal(bus.address, bind="empty") as portal:
+        listener, rec, problems = make(bus)
+        listener.start()
+        try:
+            assert listener.ready.wait(5)
+            assert listener.bound_trigger == "" and problems.lines == []
+            assert "System Settings > Shortcuts" in caplog.text
+            assert listener.session_handle.endswith("/onevox")  # the same token on every start
+            portal.press()
+            assert rec.wait_for(1) == ["start"]
+        finally:
+            listener.stop()

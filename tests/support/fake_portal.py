@@ -63,13 +63,22 @@ class PrivateBus:
                                     stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 10
-            while not bus.socket.exists():
+            while not bus.answers():  # the socket file appears a moment before the daemon listens on it
                 if bus.proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"dbus-daemon did not start (exit {bus.proc.poll()})")
                 time.sleep(0.01)
             yield bus
         finally:
             bus.stop()
+
+    def answers(self) -> bool:
+        if not self.socket.exists():
+            return False
+        try:
+            open_dbus_connection(self.address).close()
+        except OSError:
+            return False
+        return True
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -88,7 +97,8 @@ class Calls:
 class FakePortal:
     """org.freedesktop.portal.Desktop with GlobalShortcuts (version `version`; None: the interface is not
     exported, as on a desktop without a backend for it). `bind` is what BindShortcuts answers: "ok",
-    "cancel" (the user closed the dialog: response 1) or "error" (response 2). `registry`: whether
+    "cancel" (the user closed the dialog: response 1), "error" (response 2) or "empty" (success without
+    the shortcut, as KDE 5.27 answers). `registry`: whether
     org.freedesktop.host.portal.Registry exists (portal 1.19+). `known`: a shortcut the portal already keeps
     for the app (ListShortcuts lists it)."""
 
@@ -208,6 +218,8 @@ class FakePortal:
             return 1, {}
         if self.bind == "error":
             return 2, {}
+        if self.bind == "empty":  # xdg-desktop-portal-kde 5.27: success, nothing bound
+            return 0, {"shortcuts": ("a(sa{sv})", [])}
         return 0, {"shortcuts": ("a(sa{sv})", [self._shortcut(sid) for sid, _info in body[1]])}
 
     def _shortcut(self, shortcut_id: str) -> tuple[str, dict[str, Any]]:

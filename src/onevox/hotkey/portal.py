@@ -51,6 +51,9 @@ SESSION_INTERFACE = "org.freedesktop.portal.Session"
 REGISTRY_INTERFACE = "org.freedesktop.host.portal.Registry"
 APP_ID = "io.github.onevox.Onevox"  # the basename of the .desktop file desktop_entry() writes
 SHORTCUT_ID = "dictate"
+# the last element of the session's object path; the same on every start, because xdg-desktop-portal-kde
+# names its kglobalaccel component after it (KDE then keeps the key a user assigns to it across restarts)
+SESSION_TOKEN = "onevox"
 DESCRIPTION = "Dictate (onevox)"
 CALL_TIMEOUT_S = 5.0  # a method call, or a Response that needs no user
 POLL_S = 0.25  # how often the listener's thread looks at stop()
@@ -137,13 +140,15 @@ class PortalHotkeyListener:
 
     def __init__(self, trigger: Hotkey, gesture: HotkeyGesture, on_command: CommandCallback, *,
                  on_problem: Callable[[str], None] | None = None, address: str | None = None,
-                 app_id: str = APP_ID, call_timeout: float = CALL_TIMEOUT_S) -> None:
+                 app_id: str = APP_ID, session_token: str = SESSION_TOKEN,
+                 call_timeout: float = CALL_TIMEOUT_S) -> None:
         self.trigger = trigger
         self.gesture = gesture
         self.on_command = on_command
         self.on_problem = on_problem
         self.address = address
         self.app_id = app_id
+        self.session_token = session_token
         self.call_timeout = call_timeout
         self.preferred_trigger = portal_trigger(trigger)
         self.version = 0
@@ -229,7 +234,8 @@ class PortalHotkeyListener:
         from jeepney.bus_messages import message_bus
 
         rules = [MatchRule(type=MessageType.signal, interface=REQUEST_INTERFACE, member="Response"),
-                 *(MatchRule(type=MessageType.signal, interface=INTERFACE, path=OBJECT_PATH, member=member)
+                 # no path: the session handle in the body says whose it is
+                 *(MatchRule(type=MessageType.signal, interface=INTERFACE, member=member)
                    for member in ("Activated", "Deactivated", "ShortcutsChanged")),
                  MatchRule(type=MessageType.signal, interface=SESSION_INTERFACE, member="Closed")]
         self._signals = deque(maxlen=256)
@@ -241,7 +247,7 @@ class PortalHotkeyListener:
         from jeepney import new_method_call
 
         token = self._token()
-        options = {"handle_token": ("s", token), "session_handle_token": ("s", self._token())}
+        options = {"handle_token": ("s", token), "session_handle_token": ("s", self.session_token)}
         call = new_method_call(self._portal(), "CreateSession", "a{sv}", (options,))
         results = self._request(conn, call, token, self.call_timeout, "CreateSession")
         handle = results.get("session_handle", ("s", ""))[1]
@@ -297,12 +303,15 @@ class PortalHotkeyListener:
                                                     (self.session_handle, [shortcut], "",
                                                      {"handle_token": ("s", token)})),
                               token, None, "BindShortcuts")
-        self.bound_trigger = self._our_trigger(bound)
-        if self.bound_trigger is None:
-            raise HotkeyError(f"the desktop did not bind the dictation shortcut ({self.preferred_trigger}); "
-                              "bind it in its shortcut settings, or a key to `onevox toggle`")
-        log.info("global shortcut %r bound through the portal: %s (asked for %s)", SHORTCUT_ID,
-                 self.bound_trigger or "(no key shown)", self.preferred_trigger)
+        self.bound_trigger = self._our_trigger(bound) or ""
+        if not self.bound_trigger:  # KDE 5.27 answers success and lists nothing: the user assigns the key
+            log.warning("the desktop accepted the dictation shortcut but shows no key for it: if %s does "
+                        "nothing, "
+                        "assign a key to \"%s\" in its shortcut settings (KDE: System Settings > Shortcuts)",
+                        self.preferred_trigger, DESCRIPTION)
+        else:
+            log.info("global shortcut %r bound through the portal: %s (asked for %s)", SHORTCUT_ID,
+                     self.bound_trigger, self.preferred_trigger)
 
     @staticmethod
     def _our_trigger(results: dict[str, Any]) -> str | None:
@@ -360,6 +369,7 @@ class PortalHotkeyListener:
             if _field(message, "path") not in (expected, path):
                 continue
             code, results = int(message.body[0]), dict(message.body[1])
+            log.debug("portal %s answered %d %s", what, code, results)
             if code == SUCCESS:
                 return results
             if code == CANCELLED:
