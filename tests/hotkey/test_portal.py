@@ -270,3 +270,23 @@ def test_success_without_the_shortcut_is_ready_and_says_where_to_assign_it(
             assert rec.wait_for(1) == ["start"]
         finally:
             listener.stop()
+
+
+@pytest.mark.parametrize(("spec", "code"), [
+    ("ctrl+shift+f9", 0x04000000 | 0x02000000 | 0x01000038),
+    ("super+d", 0x10000000 | 0x44),
+    ("alt+space", 0x08000000 | 0x20),
+    ("ctrl+alt+5", 0x04000000 | 0x08000000 | 0x35),
+    ("pause", 0x01000008),
+])
+def test_trigger_as_a_qt_key_for_kglobalaccel(spec: str, code: int) -> None:
+    from onevox.hotkey.kglobalaccel import qt_key
+
+    assert qt_key(parse_hotkey(spec)) == code
+
+
+def test_every_key_onevox_knows_has_a_qt_key() -> None:
+    from onevox.desktop.keys import KEYS
+    from onevox.hotkey.kglobalaccel import qt_key
+
+    assert len({qt_key(parse_hotkey(name)) for name in KEYS}) == len(KEYS)

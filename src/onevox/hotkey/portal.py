@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from onevox.desktop.keys import MODIFIER_ORDER, Hotkey
 from onevox.errors import HotkeyError
+from onevox.hotkey import kglobalaccel
 from onevox.hotkey.base import CommandCallback
 from onevox.hotkey.gesture import HotkeyGesture
 
@@ -155,6 +156,7 @@ class PortalHotkeyListener:
         self.session_handle = ""
         self.bound_trigger: str | None = None  # what the portal says triggers it ('' when it says nothing)
         self.problem: str | None = None  # the last failure after start(), as reported
+        self.via_kglobalaccel = False  # KDE 5.27: the key lives in kglobalaccel, the portal forwards it
         self._conn: DBusConnection | None = None
         self._signals: deque[Message] | None = None
         self._filters: list[Any] = []
@@ -296,6 +298,14 @@ class PortalHotkeyListener:
             log.info("global shortcut %r already bound by the portal: %s", SHORTCUT_ID,
                      known or "(no key shown)")
             return
+        kde = kglobalaccel.present(conn)
+        if kde and kglobalaccel.has_action(conn, self.session_token, SHORTCUT_ID):
+            # an earlier start set it up in KDE (below); the portal forwards it without another bind, which
+            # on Plasma 5.27 would open System Settings every time
+            self.bound_trigger, self.via_kglobalaccel = "", True
+            log.info("global shortcut %r: KDE keeps its key (System Settings > Shortcuts > onevox)",
+                     SHORTCUT_ID)
+            return
         token = self._token()
         shortcut = (SHORTCUT_ID, {"description": ("s", DESCRIPTION),
                                   "preferred_trigger": ("s", self.preferred_trigger)})
@@ -304,7 +314,10 @@ class PortalHotkeyListener:
                                                      {"handle_token": ("s", token)})),
                               token, None, "BindShortcuts")
         self.bound_trigger = self._our_trigger(bound) or ""
-        if not self.bound_trigger:  # KDE 5.27 answers success and lists nothing: the user assigns the key
+        if not self.bound_trigger and kde:  # Plasma 5.27: success, and nothing registered
+            self._bind_in_kde(conn)
+            return
+        if not self.bound_trigger:
             log.warning("the desktop accepted the dictation shortcut but shows no key for it: if %s does "
                         "nothing, "
                         "assign a key to \"%s\" in its shortcut settings (KDE: System Settings > Shortcuts)",
@@ -312,6 +325,34 @@ class PortalHotkeyListener:
         else:
             log.info("global shortcut %r bound through the portal: %s (asked for %s)", SHORTCUT_ID,
                      self.bound_trigger, self.preferred_trigger)
+
+    def _bind_in_kde(self, conn: DBusConnection) -> None:
+        """xdg-desktop-portal-kde 5.27 binds nothing, but forwards the presses of a kglobalaccel component
+        named after the session token that exists when the session is made: register the action there (see
+        hotkey/kglobalaccel.py), then make the session again."""
+        from jeepney.wrappers import DBusErrorResponse
+
+        try:
+            keys = kglobalaccel.ensure_action(conn, self.session_token, SHORTCUT_ID, DESCRIPTION,
+                                              self.trigger)
+        except (DBusErrorResponse, OSError, TimeoutError) as exc:
+            raise HotkeyError(f"KDE's portal bound no key, and registering one with kglobalaccel failed: "
+                              f"{exc}; bind a key to `onevox toggle` in System Settings > Shortcuts") from exc
+        if not keys:
+            raise HotkeyError(f"KDE refused {self.trigger} for the dictation shortcut (another shortcut has "
+                              "it?): choose a key for \"Dictate (onevox)\" in System Settings > Shortcuts > "
+                              "onevox, then restart onevox")
+        self._close_session(conn)
+        self.session_handle = self._create_session(conn)
+        self.bound_trigger, self.via_kglobalaccel = "", True
+        log.info("KDE's portal binds nothing itself (Plasma 5.27): registered %r with KDE's global shortcuts "
+                 "(change it in System Settings > Shortcuts > onevox)", SHORTCUT_ID)
+
+    def _close_session(self, conn: DBusConnection) -> None:
+        from jeepney import DBusAddress, new_method_call
+
+        session = DBusAddress(self.session_handle, bus_name=BUS_NAME, interface=SESSION_INTERFACE)
+        self._call(conn, new_method_call(session, "Close"))
 
     @staticmethod
     def _our_trigger(results: dict[str, Any]) -> str | None:
