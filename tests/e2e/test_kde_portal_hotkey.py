@@ -24,6 +24,7 @@ from onevox.config import HotkeyConfig
 from onevox.desktop.keys import parse_hotkey
 from onevox.hotkey import check_backends, create_listener
 from onevox.hotkey.gesture import HotkeyGesture
+from onevox.hotkey.kglobalaccel import qt_key
 from onevox.hotkey.portal import SESSION_TOKEN, SHORTCUT_ID, PortalHotkeyListener
 from onevox.inject.kwin_fake_input import FakeInput
 from tests.hotkey.recorder import Recorder
@@ -54,17 +55,17 @@ def on_kwin(kwin: HeadlessKWin, monkeypatch: pytest.MonkeyPatch) -> HeadlessKWin
     return kwin
 
 
-def kglobalaccel_keys(kwin: HeadlessKWin) -> list[int]:
+def kglobalaccel_keys(kwin: HeadlessKWin, token: str = SESSION_TOKEN) -> list[int]:
     """The keys kglobalaccel holds for onevox's action (what System Settings > Shortcuts shows)."""
     service = DBusAddress("/kglobalaccel", bus_name="org.kde.kglobalaccel", interface="org.kde.KGlobalAccel")
-    action = [SESSION_TOKEN, SHORTCUT_ID, "", ""]
+    action = [token, SHORTCUT_ID, "", ""]
     with open_dbus_connection(kwin.bus_address) as conn:
         return list(unwrap_msg(conn.send_and_get_reply(new_method_call(service, "shortcut", "as", (action,)),
                                                        timeout=5))[0])
 
 
-def hold_and_release(rec: Recorder) -> None:
-    combo = parse_hotkey(TRIGGER)
+def hold_and_release(rec: Recorder, trigger: str = TRIGGER) -> None:
+    combo = parse_hotkey(trigger)
     keys = FakeInput(dict(os.environ))
     try:
         keys.down(combo)
@@ -79,11 +80,22 @@ def hold_and_release(rec: Recorder) -> None:
         keys.close()
 
 
-def listener(mode: str = "push-to-talk") -> tuple[PortalHotkeyListener, Recorder, list[str]]:
+def listener(trigger: str = TRIGGER, token: str = SESSION_TOKEN
+             ) -> tuple[PortalHotkeyListener, Recorder, list[str]]:
     rec, problems = Recorder(), list[str]()
-    gesture = HotkeyGesture(mode, 0)
-    made = PortalHotkeyListener(parse_hotkey(TRIGGER), gesture, rec, on_problem=problems.append)
+    made = PortalHotkeyListener(parse_hotkey(trigger), HotkeyGesture("push-to-talk", 0), rec,
+                                on_problem=problems.append, session_token=token)
     return made, rec, problems
+
+
+def give_key(kwin: HeadlessKWin, component: str, action: str, trigger: str) -> None:
+    """Another application's shortcut, or one a user stored in System Settings before."""
+    service = DBusAddress("/kglobalaccel", bus_name="org.kde.kglobalaccel", interface="org.kde.KGlobalAccel")
+    names = [component, action, component, action]
+    with open_dbus_connection(kwin.bus_address) as conn:
+        unwrap_msg(conn.send_and_get_reply(new_method_call(service, "doRegister", "as", (names,)), timeout=5))
+        unwrap_msg(conn.send_and_get_reply(new_method_call(
+            service, "setShortcut", "asaiu", (names, [qt_key(parse_hotkey(trigger))], 2 | 4)), timeout=5))
 
 
 def test_first_start_binds_through_the_real_portal_and_press_release_arrive(on_kwin: HeadlessKWin) -> None:
@@ -120,5 +132,33 @@ def test_a_second_start_finds_the_key_and_does_not_bind_again(on_kwin: HeadlessK
         assert portal.via_kglobalaccel
         assert on_kwin.portal_log().count("BindShortcuts called") == binds  # no bind, no settings page
         hold_and_release(rec)
+    finally:
+        portal.stop()
+
+
+def test_a_key_stored_in_kde_before_is_kept(on_kwin: HeadlessKWin) -> None:
+    give_key(on_kwin, "onevox_kept", SHORTCUT_ID, "ctrl+shift+f10")  # the user chose it in System Settings
+    portal, rec, problems = listener(token="onevox_kept")
+    portal.start()
+    try:
+        assert portal.ready.wait(10), problems
+        assert kglobalaccel_keys(on_kwin, "onevox_kept") == [qt_key(parse_hotkey("ctrl+shift+f10"))]
+        hold_and_release(rec, "ctrl+shift+f10")
+    finally:
+        portal.stop()
+
+
+def test_a_key_another_shortcut_holds_is_one_clear_line(on_kwin: HeadlessKWin) -> None:
+    give_key(on_kwin, "someone-else", "their-action", "ctrl+shift+f11")
+    portal, _rec, problems = listener("ctrl+shift+f11", token="onevox_taken")
+    portal.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not problems and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert problems == ["KDE refused ctrl+shift+f11 for the dictation shortcut (another shortcut has "
+                            "it?): choose a key for \"Dictate (onevox)\" in System Settings > Shortcuts > "
+                            "onevox, then restart onevox"]
+        assert not portal.ready.is_set()
     finally:
         portal.stop()

@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 BUS_NAME = "org.kde.kglobalaccel"
 OBJECT_PATH = "/kglobalaccel"
 INTERFACE = "org.kde.KGlobalAccel"
-COMPONENT_INTERFACE = "org.kde.kglobalaccel.Component"
 SET_PRESENT = 2  # KGlobalAccel::SetPresent; without NoAutoloading (4) a key stored before is kept
 CALL_TIMEOUT_S = 5.0
 
@@ -70,27 +69,25 @@ def present(conn: DBusConnection) -> bool:
     return bool(reply.body and reply.body[0])
 
 
-def has_action(conn: DBusConnection, component: str, action: str) -> bool:
-    """The component exists in kglobalaccel and holds the action (set up by an earlier run, or the user)."""
+def keys_of(conn: DBusConnection, component: str, action: str) -> list[int]:
+    """The keys (Qt codes) kglobalaccel holds for the action; empty when it has none, or no such action."""
     from jeepney import DBusAddress, new_method_call
     from jeepney.wrappers import DBusErrorResponse, unwrap_msg
 
     service = DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface=INTERFACE)
     try:
-        path = unwrap_msg(conn.send_and_get_reply(new_method_call(service, "getComponent", "s", (component,)),
-                                                  timeout=CALL_TIMEOUT_S))[0]
-        found = DBusAddress(str(path), bus_name=BUS_NAME, interface=COMPONENT_INTERFACE)
-        names = unwrap_msg(conn.send_and_get_reply(new_method_call(found, "shortcutNames"),
-                                                   timeout=CALL_TIMEOUT_S))[0]
+        call = new_method_call(service, "shortcut", "as", ([component, action, "", ""],))
+        keys = unwrap_msg(conn.send_and_get_reply(call, timeout=CALL_TIMEOUT_S))[0]
     except (DBusErrorResponse, OSError, TimeoutError):
-        return False
-    return action in names
+        return []
+    return [int(k) for k in keys if k]
 
 
 def ensure_action(conn: DBusConnection, component: str, action: str, description: str,
                   combo: Hotkey) -> list[int]:
     """Register `action` in `component` with `combo` as its key unless a key is stored for it already;
-    the keys it has now (Qt codes; empty when kglobalaccel refused the key, e.g. another action holds it)."""
+    the keys it has now (Qt codes; empty when kglobalaccel refused the key: another action holds it, and
+    kglobalaccel answers [0])."""
     from jeepney import DBusAddress, new_method_call
     from jeepney.wrappers import unwrap_msg
 
@@ -101,4 +98,4 @@ def ensure_action(conn: DBusConnection, component: str, action: str, description
     keys = unwrap_msg(conn.send_and_get_reply(
         new_method_call(service, "setShortcut", "asaiu", (names, [qt_key(combo)], SET_PRESENT)),
         timeout=CALL_TIMEOUT_S))[0]
-    return [int(k) for k in keys]
+    return [int(k) for k in keys if k]

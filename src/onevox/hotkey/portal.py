@@ -299,7 +299,7 @@ class PortalHotkeyListener:
                      known or "(no key shown)")
             return
         kde = kglobalaccel.present(conn)
-        if kde and kglobalaccel.has_action(conn, self.session_token, SHORTCUT_ID):
+        if kde and kglobalaccel.keys_of(conn, self.session_token, SHORTCUT_ID):
             # an earlier start set it up in KDE (below); the portal forwards it without another bind, which
             # on Plasma 5.27 would open System Settings every time
             self.bound_trigger, self.via_kglobalaccel = "", True
