@@ -186,6 +186,9 @@ class PortalHotkeyListener:
             self._conn = conn
             self._watch_signals(conn)
             self.session_handle = self._create_session(conn)
+        except (OSError, EOFError) as exc:
+            self._close()
+            raise HotkeyError(f"the D-Bus session bus went away: {exc}") from exc
         except BaseException:
             self._close()
             raise
