@@ -61,6 +61,7 @@ def test_push_to_talk_press_and_release(bus: PrivateBus) -> None:
     with FakePortal(bus.address) as portal:
         listener, rec, problems = make(bus)
         listener.start()
+        session = listener.session_handle
         try:
             assert listener.ready.wait(5), problems.lines
             assert portal.calls.bound == [("dictate", {"description": "Dictate (onevox)",
@@ -78,7 +79,7 @@ def test_push_to_talk_press_and_release(bus: PrivateBus) -> None:
         deadline = time.monotonic() + 3
         while not portal.calls.closed and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert portal.calls.closed == [listener.session_handle]
+        assert portal.calls.closed == [session] and listener.session_handle == ""
 
 
 def test_toggle_mode_and_sync(bus: PrivateBus) -> None:

@@ -180,10 +180,10 @@ class PortalHotkeyListener:
             conn = open_dbus_connection(address, auth_timeout=self.call_timeout)
         except (OSError, ValueError, TimeoutError) as exc:
             raise HotkeyError(f"cannot reach the D-Bus session bus at {address}: {exc}") from exc
+        self._conn = conn
         try:
             self._register(conn)
             self.version = _version(conn, self.call_timeout)
-            self._conn = conn
             self._watch_signals(conn)
             self.session_handle = self._create_session(conn)
         except (OSError, EOFError) as exc:
@@ -488,6 +488,7 @@ class PortalHotkeyListener:
                 conn.send(close)
             except OSError as exc:
                 log.debug("closing the portal session: %s", exc)
+            self.session_handle = ""
         conn.close()
 
 
