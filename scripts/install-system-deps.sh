@@ -9,7 +9,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 RUNTIME="libportaudio2 libsndfile1 xdotool xclip xsel x11-utils wtype wl-clipboard libwayland-client0"
-TESTING="xvfb x11-xserver-utils pulseaudio pulseaudio-utils libasound2-plugins alsa-utils sox espeak-ng imagemagick python3-tk tk systemd sway grim python3-gi gir1.2-gtk-3.0 acl mutter dbus-daemon kwin-wayland"
+TESTING="xvfb x11-xserver-utils pulseaudio pulseaudio-utils libasound2-plugins alsa-utils sox espeak-ng imagemagick python3-tk tk systemd sway grim python3-gi gir1.2-gtk-3.0 acl mutter dbus-daemon kwin-wayland xdg-desktop-portal xdg-desktop-portal-kde qtwayland5"
 pkgs="$RUNTIME"
 if [ "${1:-}" = "--with-test" ]; then pkgs="$RUNTIME $TESTING"; fi
 missing=""

@@ -38,8 +38,9 @@ class HotkeyConfig:
                      choices=("push-to-talk", "toggle"))
     min_hold_ms: int = _opt(150, "presses shorter than this are ignored in push-to-talk mode", lo=0, hi=5000)
     cancel: str = _opt("escape", "key that throws the current dictation away ('' for none)")
-    backend: str = _opt("auto", "how global keys are read: X11, evdev (/dev/input), or none (IPC only)",
-                        choices=("auto", "x11", "evdev", "none"))
+    backend: str = _opt("auto", "how global keys are read: X11, the GlobalShortcuts portal (Wayland), evdev "
+                        "(/dev/input), or none (IPC only)",
+                        choices=("auto", "x11", "portal", "evdev", "none"))
 
 
 @dataclass(frozen=True)

@@ -321,3 +321,24 @@ def test_binding_lines_bind_the_configured_trigger(monkeypatch: pytest.MonkeyPat
     code, report = as_json(monkeypatch, fake, "--config", str(config))
     assert code == 0
     assert first in report["hotkey"]["bindings"], report["hotkey"]["bindings"]
+
+
+def test_the_portal_is_reported_when_it_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    kde = Desktop("wayland", "kde", tools=WAYLAND_TOOLS)
+    fake = probes(kde, hotkey=[("portal", None), ("evdev", EVDEV_LOCKED)])
+    code, report = as_json(monkeypatch, fake)
+    assert code == 0 and report["hotkey"]["status"] == "ok" and report["hotkey"]["backend"] == "portal"
+    assert report["hotkey"]["summary"].startswith("GlobalShortcuts portal (ctrl+shift+space;")
+
+
+def test_an_explicit_portal_backend_that_cannot_work_is_missing(monkeypatch: pytest.MonkeyPatch,
+                                                                 isolated_xdg: Path) -> None:
+    config = isolated_xdg / "onevox.toml"
+    config.write_text('[hotkey]\nbackend = "portal"\n')
+    gnome = Desktop("wayland", "gnome", tools=WAYLAND_TOOLS)
+    no_interface = "this desktop's portal offers no GlobalShortcuts (it needs GNOME 48+, ...)"
+    code, report = as_json(monkeypatch, probes(gnome, hotkey=[("portal", no_interface)]), "--config",
+                           str(config))
+    assert code == 1 and report["missing"] == ["hotkey"]
+    assert report["hotkey"]["reason"] == f"portal: {no_interface}"
+    assert report["hotkey"]["fix"] == 'set [hotkey] backend = "auto"'

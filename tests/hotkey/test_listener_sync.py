@@ -9,6 +9,7 @@ from onevox.desktop.keys import parse_hotkey
 from onevox.hotkey.base import HotkeyListener
 from onevox.hotkey.evdev import EvdevHotkeyListener
 from onevox.hotkey.gesture import HotkeyGesture
+from onevox.hotkey.portal import PortalHotkeyListener
 from onevox.hotkey.x11 import X11HotkeyListener
 
 
@@ -16,10 +17,12 @@ def make(kind: str, gesture: HotkeyGesture) -> HotkeyListener:
     trigger, cancel = parse_hotkey("ctrl+alt+d"), parse_hotkey("escape")
     if kind == "x11":
         return X11HotkeyListener(trigger, gesture, print, cancel=cancel)
+    if kind == "portal":
+        return PortalHotkeyListener(trigger, gesture, print)
     return EvdevHotkeyListener(trigger, gesture, print, cancel=cancel, find_devices=list)
 
 
-@pytest.mark.parametrize("kind", ["x11", "evdev"])
+@pytest.mark.parametrize("kind", ["x11", "portal", "evdev"])
 def test_toggle_follows_the_daemon(kind: str) -> None:
     gesture = HotkeyGesture("toggle", 0)
     listener = make(kind, gesture)
@@ -31,7 +34,7 @@ def test_toggle_follows_the_daemon(kind: str) -> None:
     assert gesture.key_down(2.0) == "start"
 
 
-@pytest.mark.parametrize("kind", ["x11", "evdev"])
+@pytest.mark.parametrize("kind", ["x11", "portal", "evdev"])
 def test_push_to_talk_ignores_sync(kind: str) -> None:
     gesture = HotkeyGesture("push-to-talk", 0)
     listener = make(kind, gesture)

@@ -38,6 +38,14 @@ from tests.support.gtk_window import GTK_ENV, GtkWindow, gtk_target_argv, missin
 
 KWIN = "kwin_wayland"
 REQUIRED_PROGRAMS = (KWIN, "dbus-daemon", "wl-copy", "wl-paste")
+# the portal frontend and KDE's backend (Debian: xdg-desktop-portal, xdg-desktop-portal-kde, qtwayland5)
+PORTAL_PROGRAMS = {"xdg-desktop-portal": ("/usr/libexec/xdg-desktop-portal", "/usr/lib/xdg-desktop-portal"),
+                   "xdg-desktop-portal-kde": ("/usr/lib/x86_64-linux-gnu/libexec/xdg-desktop-portal-kde",
+                                              "/usr/libexec/xdg-desktop-portal-kde",
+                                              "/usr/lib/xdg-desktop-portal-kde")}
+QT_WAYLAND_PLUGIN = "libqwayland-generic.so"
+KDE_PORTAL_NAME = "org.freedesktop.impl.portal.desktop.kde"
+GLOBAL_SHORTCUTS = "org.freedesktop.portal.GlobalShortcuts"
 START_TIMEOUT_S = 30.0
 
 
@@ -48,6 +56,20 @@ class KWinError(RuntimeError):
 def missing_programs() -> list[str]:
     """What the headless KWin needs that is not installed, GTK's Python bindings included."""
     return [p for p in REQUIRED_PROGRAMS if shutil.which(p) is None] + missing_gtk()
+
+
+def portal_program(name: str) -> str | None:
+    """Where the portal program `name` is installed (they live outside PATH), or None."""
+    return next((path for path in PORTAL_PROGRAMS[name] if os.access(path, os.X_OK)), None)
+
+
+def missing_portal_programs() -> list[str]:
+    """What running the real GlobalShortcuts portal on the headless KWin needs that is not installed."""
+    missing = [name for name in PORTAL_PROGRAMS if portal_program(name) is None]
+    plugins = ("/usr/lib/x86_64-linux-gnu/qt5/plugins/platforms", "/usr/lib/qt5/plugins/platforms")
+    if not any(os.path.exists(os.path.join(folder, QT_WAYLAND_PLUGIN)) for folder in plugins):
+        missing.append("qtwayland5 (Qt's Wayland platform plugin, which xdg-desktop-portal-kde needs)")
+    return missing
 
 
 def _wait(check: Callable[[], object], timeout: float, what: str) -> None:
@@ -134,6 +156,47 @@ class HeadlessKWin:
             raise KWinError(f"{exc}\n{self.log_tail()}") from exc
         if kwin.poll() is not None:
             raise KWinError(f"kwin_wayland exited with {kwin.returncode}\n{self.log_tail()}")
+
+    def start_portal(self) -> None:
+        """xdg-desktop-portal-kde, then xdg-desktop-portal (KDE's backend found through kde.portal's
+        UseIn=KDE), both started by hand: D-Bus activation from this bare bus would start the KDE backend
+        without WAYLAND_DISPLAY, and it aborts. Returns once the portal exports GlobalShortcuts."""
+        env = {**self.child_env(), "QT_QPA_PLATFORM": "wayland"}
+        backend_path = portal_program("xdg-desktop-portal-kde") or "xdg-desktop-portal-kde"
+        backend = self._spawn("xdp-kde", [backend_path], env)
+        try:
+            _wait(lambda: backend.poll() is not None or self._has_name(KDE_PORTAL_NAME), START_TIMEOUT_S,
+                  "xdg-desktop-portal-kde on the bus")
+            if backend.poll() is not None:
+                raise KWinError(f"xdg-desktop-portal-kde exited with {backend.returncode}")
+            frontend = self._spawn("xdp", [portal_program("xdg-desktop-portal") or "xdg-desktop-portal"], env)
+            _wait(lambda: frontend.poll() is not None or self._portal_interfaces(), START_TIMEOUT_S,
+                  "xdg-desktop-portal's GlobalShortcuts interface")
+            if frontend.poll() is not None:
+                raise KWinError(f"xdg-desktop-portal exited with {frontend.returncode}")
+        except KWinError as exc:
+            raise KWinError(f"{exc}\n{self.log_tail()}") from exc
+
+    def _has_name(self, name: str) -> bool:
+        from jeepney.bus_messages import message_bus
+        from jeepney.io.blocking import open_dbus_connection
+
+        try:
+            with open_dbus_connection(self.bus_address) as conn:
+                return bool(conn.send_and_get_reply(message_bus.NameHasOwner(name), timeout=2).body[0])
+        except (OSError, TimeoutError):
+            return False
+
+    def _portal_interfaces(self) -> bool:
+        from onevox.desktop.portals import introspect_portal
+
+        # the name first: introspecting an unowned name would have the bus activate the portal itself
+        return self._has_name("org.freedesktop.portal.Desktop") and GLOBAL_SHORTCUTS in (
+            introspect_portal(self.bus_address, timeout=2) or ())
+
+    def portal_log(self) -> str:
+        logs = [self.root / f"{name}.log" for name in ("xdp-kde", "xdp")]
+        return "\n".join(log.read_text(errors="replace") for log in logs if log.exists())
 
     def open_target(self, title: str) -> GtkWindow:
         """A GTK3 window, focused (KWin focuses a new window), with an empty text file once it is up."""

@@ -238,10 +238,14 @@ def check_hotkey(cfg: HotkeyConfig, desktop: Desktop, probes: Probes) -> Check:
     details: dict[str, Any] = {"tried": [{"backend": b, "ok": r is None, "reason": r} for b, r in tried]}
     working = [b for b, r in tried if r is None]
     if working:
-        name = "x11 grab" if working[0] == "x11" else "evdev"
-        return Check("ok", f"{name} ({cfg.trigger})", details={"backend": working[0], **details})
+        if working[0] == "portal":
+            summary = (f"GlobalShortcuts portal ({cfg.trigger}; the desktop may ask you to confirm or choose "
+                       "the key when onevox first starts)")
+        else:
+            summary = f"{'x11 grab' if working[0] == 'x11' else 'evdev'} ({cfg.trigger})"
+        return Check("ok", summary, details={"backend": working[0], **details})
     reasons = "; ".join(f"{b}: {r}" for b, r in tried)
-    if cfg.backend in ("x11", "evdev"):  # the daemon refuses to start
+    if cfg.backend in ("x11", "portal", "evdev"):  # the daemon refuses to start
         fix = _evdev_fix(desktop, reasons) if cfg.backend == "evdev" else 'set [hotkey] backend = "auto"'
         return Check("missing", f"[hotkey] backend = {cfg.backend!r} cannot work", reason=reasons, fix=fix,
                      details={"backend": None, **details})

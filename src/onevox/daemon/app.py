@@ -223,21 +223,30 @@ class Daemon:
         from onevox.hotkey import create_listener
 
         try:
-            listener = create_listener(config.hotkey, self.commands.on_hotkey)
+            listener = create_listener(config.hotkey, self.commands.on_hotkey, self._hotkey_problem)
             if listener is None:
                 log.info("no global hotkey (backend %s or no display): use `onevox toggle` over IPC",
                          config.hotkey.backend)
                 return
+            # before start(): a listener that fails later (the portal's bind) reports through
+            # _hotkey_problem, which must have the last word
+            self.diagnostics.hotkey_backend = listener.backend
             listener.start()
         except OnevoxError as exc:
+            self.diagnostics.hotkey_backend = "none"
             log.warning("global hotkey unavailable (%s); `onevox toggle` still works over IPC", exc)
             self.diagnostics.error("hotkey", f"{exc}; use `onevox toggle` instead")
             return
         self._hotkey = listener
-        self.diagnostics.hotkey_backend = listener.backend
         # IPC, max duration or an error may start/stop a dictation: a toggle gesture's next press must still
         # mean "start" when idle and "stop" when recording
         self.controller.add_state_listener(self._sync_hotkey)
+
+    def _hotkey_problem(self, problem: str) -> None:
+        """The listener stopped working after it started (the portal's bind cancelled or refused, the bus
+        gone): status says so; IPC control goes on."""
+        self.diagnostics.hotkey_backend = "none"
+        self.diagnostics.error("hotkey", f"{problem}; `onevox toggle` still works")
 
     def _sync_hotkey(self, state: State) -> None:
         if self._hotkey is not None:

@@ -1,7 +1,8 @@
 """The global hotkey: parses the configured keys and picks a backend that can see them.
 
-backend "auto": on X11 a key grab on the display; on Wayland (where clients get no global keys) the kernel's
-input devices when readable, else None: bind a key in the compositor to `onevox toggle` instead.
+backend "auto": on X11 a key grab on the display; on Wayland (where clients get no global keys) the XDG
+GlobalShortcuts portal when the session's portal offers it, else the kernel's input devices when readable,
+else None: bind a key in the compositor to `onevox toggle` instead.
 """
 
 from __future__ import annotations
@@ -12,18 +13,21 @@ from onevox.config import HotkeyConfig
 from onevox.desktop import detect_session
 from onevox.desktop.keys import Hotkey, parse_hotkey
 from onevox.errors import HotkeyError
-from onevox.hotkey.base import CommandCallback, HotkeyListener
+from onevox.hotkey.base import CommandCallback, HotkeyListener, ProblemCallback
 from onevox.hotkey.gesture import HotkeyGesture
 
-__all__ = ["CommandCallback", "Hotkey", "HotkeyGesture", "HotkeyListener", "check_backends",
-           "create_listener", "parse_hotkey"]
+__all__ = ["CommandCallback", "Hotkey", "HotkeyGesture", "HotkeyListener", "ProblemCallback",
+           "check_backends", "create_listener", "parse_hotkey"]
 
 log = logging.getLogger(__name__)
 
 
-def create_listener(cfg: HotkeyConfig, on_command: CommandCallback) -> HotkeyListener | None:
+def create_listener(cfg: HotkeyConfig, on_command: CommandCallback,
+                    on_problem: ProblemCallback | None = None) -> HotkeyListener | None:
     """A listener (not started yet) for cfg.trigger, or None when cfg.backend is "none" or, for "auto",
-    nothing usable was found. An explicitly chosen backend that cannot work raises HotkeyError."""
+    nothing usable was found. An explicitly chosen backend that cannot work raises HotkeyError.
+    `on_problem` hears, in one line, of a failure after start() (the portal's: a cancelled or refused bind,
+    the bus gone); the other backends fail only in start()."""
     trigger = parse_hotkey(cfg.trigger)
     cancel = parse_hotkey(cfg.cancel) if cfg.cancel.strip() else None
     gesture = HotkeyGesture(cfg.mode, cfg.min_hold_ms)
@@ -33,12 +37,20 @@ def create_listener(cfg: HotkeyConfig, on_command: CommandCallback) -> HotkeyLis
         return _x11(trigger, cancel, gesture, on_command)
     if cfg.backend == "evdev":
         return _evdev(trigger, cancel, gesture, on_command)
+    if cfg.backend == "portal":
+        return _portal(trigger, cancel, gesture, on_command, on_problem)
     reasons = []
-    if detect_session() == "x11":
+    session = detect_session()
+    if session == "x11":
         try:
             return _x11(trigger, cancel, gesture, on_command)
         except HotkeyError as exc:
             reasons.append(f"x11: {exc}")
+    elif session == "wayland":
+        try:
+            return _portal(trigger, cancel, gesture, on_command, on_problem)
+        except HotkeyError as exc:
+            reasons.append(f"portal: {exc}")
     try:
         return _evdev(trigger, cancel, gesture, on_command)
     except HotkeyError as exc:
@@ -55,15 +67,18 @@ def check_backends(cfg: HotkeyConfig, session: str | None = None) -> list[tuple[
     cancel = parse_hotkey(cfg.cancel) if cfg.cancel.strip() else None
     if cfg.backend == "none":
         return []
-    if cfg.backend in ("x11", "evdev"):
+    if cfg.backend in ("x11", "portal", "evdev"):
         names = [cfg.backend]
     else:
-        names = ["x11", "evdev"] if (session or detect_session()) == "x11" else ["evdev"]
+        names = {"x11": ["x11", "evdev"], "wayland": ["portal", "evdev"]}.get(session or detect_session(),
+                                                                            ["evdev"])
     found: list[tuple[str, str | None]] = []
     for name in names:
         try:
             if name == "x11":
                 _check_x11()
+            elif name == "portal":
+                _check_portal()
             else:
                 _check_evdev(trigger, cancel)
         except HotkeyError as exc:
@@ -77,6 +92,16 @@ def _check_x11() -> None:
     from onevox.hotkey.x11 import open_display
 
     open_display().close()
+
+
+def _check_portal() -> int:
+    """The GlobalShortcuts interface's version: one property read, no session, nothing shown to the user."""
+    from onevox.hotkey.portal import portal_version
+
+    try:
+        return portal_version()
+    except ImportError as exc:  # pragma: no cover - jeepney is a dependency
+        raise HotkeyError(f"the jeepney package is not installed: {exc}") from exc
 
 
 def _check_evdev(trigger: Hotkey, cancel: Hotkey | None) -> None:
@@ -96,6 +121,17 @@ def _x11(trigger: Hotkey, cancel: Hotkey | None, gesture: HotkeyGesture,
 
     _check_x11()  # fail now, with the reason, rather than on start()
     return X11HotkeyListener(trigger, gesture, on_command, cancel=cancel)
+
+
+def _portal(trigger: Hotkey, cancel: Hotkey | None, gesture: HotkeyGesture, on_command: CommandCallback,
+            on_problem: ProblemCallback | None) -> HotkeyListener:
+    from onevox.hotkey.portal import PortalHotkeyListener
+
+    _check_portal()  # the interface is there; the session is made on start()
+    if cancel is not None:
+        log.info("the cancel key (%s) is not bound through the portal: a global shortcut would take it from "
+                 "every window", cancel)
+    return PortalHotkeyListener(trigger, gesture, on_command, on_problem=on_problem)
 
 
 def _evdev(trigger: Hotkey, cancel: Hotkey | None, gesture: HotkeyGesture,

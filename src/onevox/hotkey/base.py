@@ -7,13 +7,15 @@ from typing import Protocol
 
 # called with "start", "stop" or "cancel" from the listener's own thread; must return quickly
 CommandCallback = Callable[[str], None]
+# called with one line saying why the hotkey stopped working after start() (from the listener's thread)
+ProblemCallback = Callable[[str], None]
 
 
 class HotkeyListener(Protocol):
     """What the daemon needs from a hotkey backend: commands go out through the CommandCallback it was
     made with; the daemon starts it, stops it, and tells it each time a dictation starts or ends."""
 
-    backend: str  # 'x11' or 'evdev'
+    backend: str  # 'x11', 'portal' or 'evdev'
 
     def start(self) -> None:
         """Begin listening (on a thread of its own); HotkeyError when the keys cannot be watched."""

@@ -163,6 +163,18 @@ class FakeInput:
             self._send(self.device, REQ_KEYBOARD_KEY, struct.pack("<II", code, RELEASED))
         self.roundtrip()
 
+    def down(self, combo: Hotkey) -> None:
+        """Press `combo`'s keys (modifiers first) and hold them, until up(combo)."""
+        for code in chord_codes(combo):
+            self._send(self.device, REQ_KEYBOARD_KEY, struct.pack("<II", code, PRESSED))
+        self.roundtrip()
+
+    def up(self, combo: Hotkey) -> None:
+        """Release `combo`'s keys, in reverse order."""
+        for code in reversed(chord_codes(combo)):
+            self._send(self.device, REQ_KEYBOARD_KEY, struct.pack("<II", code, RELEASED))
+        self.roundtrip()
+
     def close(self) -> None:
         self.sock.close()
 

@@ -1,0 +1,500 @@
+"""Global hotkey through the XDG desktop portal's GlobalShortcuts interface (KDE Plasma 5.27+, GNOME 48+,
+Hyprland's portal): no key grab, no /dev/input; the desktop owns the key and tells us when it goes down
+(Activated) and up (Deactivated), so push-to-talk works as it does with the other backends.
+
+The conversation, over the session bus with jeepney (imported lazily):
+
+1. `org.freedesktop.host.portal.Registry.Register(APP_ID)` where the portal has it (1.19+): the portal keeps
+   shortcuts per application id, and an unsandboxed program has none unless it registers one (or runs in a
+   systemd scope named after one). Older portals answer "unknown interface/method": carried on without.
+2. `CreateSession({handle_token, session_handle_token})`: the answer comes as a `Response` signal on the
+   Request object, whose path is known in advance from our unique name and the token, so the signal is
+   subscribed to before the call (otherwise a quick portal answers before we listen).
+3. `ListShortcuts(session)`: when the portal already has our shortcut (bound in an earlier run, kept for the
+   app id), it is used as it is: no dialog on every start. Otherwise `BindShortcuts(session, [("dictate",
+   {description, preferred_trigger})])`; the desktop may ask the user, who may choose another key or cancel.
+4. `Activated` / `Deactivated` for our session and shortcut id: the gesture's key_down / key_up.
+
+Steps 1 and 2 run in start() (a few seconds at most), so a missing portal is an error the daemon reports at
+once. Step 3 may wait for the user, so it runs on the listener's thread, as does step 4; a cancel, an error
+reply or the bus going away there is one line in the log and to `on_problem` (the daemon's status), and the
+daemon keeps running with its other control paths.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from onevox.desktop.keys import MODIFIER_ORDER, Hotkey
+from onevox.errors import HotkeyError
+from onevox.hotkey import kglobalaccel
+from onevox.hotkey.base import CommandCallback
+from onevox.hotkey.gesture import HotkeyGesture
+
+if TYPE_CHECKING:
+    from jeepney import DBusAddress, Message
+    from jeepney.io.blocking import DBusConnection
+
+log = logging.getLogger(__name__)
+
+BUS_NAME = "org.freedesktop.portal.Desktop"
+OBJECT_PATH = "/org/freedesktop/portal/desktop"
+INTERFACE = "org.freedesktop.portal.GlobalShortcuts"
+REQUEST_INTERFACE = "org.freedesktop.portal.Request"
+SESSION_INTERFACE = "org.freedesktop.portal.Session"
+REGISTRY_INTERFACE = "org.freedesktop.host.portal.Registry"
+APP_ID = "io.github.onevox.Onevox"  # the basename of the .desktop file desktop_entry() writes
+SHORTCUT_ID = "dictate"
+# the last element of the session's object path; the same on every start, because xdg-desktop-portal-kde
+# names its kglobalaccel component after it (KDE then keeps the key a user assigns to it across restarts)
+SESSION_TOKEN = "onevox"
+DESCRIPTION = "Dictate (onevox)"
+CALL_TIMEOUT_S = 5.0  # a method call, or a Response that needs no user
+POLL_S = 0.25  # how often the listener's thread looks at stop()
+# Request::Response codes
+SUCCESS, CANCELLED = 0, 1
+# the XDG shortcuts spec's modifier names (xkbcommon's XKB_MOD_NAME_*) for onevox's
+TRIGGER_MODIFIERS = {"ctrl": "CTRL", "shift": "SHIFT", "alt": "ALT", "super": "LOGO"}
+NOT_OFFERED = ("this desktop's portal offers no GlobalShortcuts (it needs KDE Plasma 5.27+, GNOME 48+ or "
+               "Hyprland's portal)")
+NO_PORTAL = "no xdg-desktop-portal on the session bus (install xdg-desktop-portal and your desktop's backend)"
+NO_SERVICE_ERRORS = ("org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner")
+MISSING_ERRORS = ("org.freedesktop.DBus.Error.UnknownInterface", "org.freedesktop.DBus.Error.UnknownMethod",
+                  "org.freedesktop.DBus.Error.UnknownObject", "org.freedesktop.DBus.Error.InvalidArgs",
+                  "org.freedesktop.DBus.Error.UnknownProperty")
+
+
+def portal_trigger(combo: Hotkey) -> str:
+    """`combo` as the XDG shortcuts spec writes a trigger: modifiers CTRL, SHIFT, ALT, LOGO and an xkbcommon
+    keysym name, joined by "+" (ctrl+shift+space -> "CTRL+SHIFT+space")."""
+    mods = [TRIGGER_MODIFIERS[m] for m in MODIFIER_ORDER if m in combo.modifiers]
+    return "+".join([*mods, combo.names.x_keysym])
+
+
+def desktop_entry() -> str:
+    """A .desktop file naming onevox's application id, for ~/.local/share/applications/<APP_ID>.desktop:
+    portals show its Name in their shortcut dialogs and settings, and newer ones want it for a registered
+    app id."""
+    return ("[Desktop Entry]\nType=Application\nName=onevox\nComment=Local speech-to-text dictation\n"
+            "Exec=onevox daemon\nNoDisplay=true\n")
+
+
+def session_bus_address(environ: Mapping[str, str] | None = None) -> str | None:
+    env = os.environ if environ is None else environ
+    if address := env.get("DBUS_SESSION_BUS_ADDRESS"):
+        return address
+    runtime = env.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.exists(os.path.join(runtime, "bus")):
+        return f"unix:path={os.path.join(runtime, 'bus')}"
+    return None
+
+
+def portal_version(address: str | None = None, timeout: float = CALL_TIMEOUT_S) -> int:
+    """The GlobalShortcuts interface's version on the running portal (its `version` property: nothing is
+    created, nothing shown); HotkeyError saying why there is none."""
+    from jeepney.io.blocking import open_dbus_connection
+
+    address = address or session_bus_address()
+    if not address:
+        raise HotkeyError("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset), so no portal")
+    try:
+        with open_dbus_connection(address, auth_timeout=timeout) as conn:
+            return _version(conn, timeout)
+    except (OSError, ValueError) as exc:
+        raise HotkeyError(f"cannot reach the D-Bus session bus at {address}: {exc}") from exc
+
+
+def _version(conn: DBusConnection, timeout: float) -> int:
+    from jeepney import DBusAddress, Properties
+    from jeepney.wrappers import DBusErrorResponse, unwrap_msg
+
+    portal = DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface=INTERFACE)
+    try:
+        reply = conn.send_and_get_reply(Properties(portal).get("version"), timeout=timeout)
+        variant: Any = unwrap_msg(reply)[0]  # (signature, value)
+    except DBusErrorResponse as exc:
+        if exc.name in MISSING_ERRORS:
+            raise HotkeyError(NOT_OFFERED) from exc
+        if exc.name in NO_SERVICE_ERRORS:
+            raise HotkeyError(NO_PORTAL) from exc
+        raise HotkeyError(f"the desktop portal answered {exc.name}: {_text(exc)}") from exc
+    except TimeoutError as exc:
+        raise HotkeyError("the desktop portal did not answer within "
+                          f"{timeout:.0f} s (is xdg-desktop-portal starting?)") from exc
+    return int(variant[1])
+
+
+def _text(exc: Any) -> str:
+    data = getattr(exc, "data", ())
+    return str(data[0]) if data else ""
+
+
+class PortalHotkeyListener:
+    backend = "portal"
+
+    def __init__(self, trigger: Hotkey, gesture: HotkeyGesture, on_command: CommandCallback, *,
+                 on_problem: Callable[[str], None] | None = None, address: str | None = None,
+                 app_id: str = APP_ID, session_token: str = SESSION_TOKEN,
+                 call_timeout: float = CALL_TIMEOUT_S) -> None:
+        self.trigger = trigger
+        self.gesture = gesture
+        self.on_command = on_command
+        self.on_problem = on_problem
+        self.address = address
+        self.app_id = app_id
+        self.session_token = session_token
+        self.call_timeout = call_timeout
+        self.preferred_trigger = portal_trigger(trigger)
+        self.version = 0
+        self.session_handle = ""
+        self.bound_trigger: str | None = None  # what the portal says triggers it ('' when it says nothing)
+        self.problem: str | None = None  # the last failure after start(), as reported
+        self.via_kglobalaccel = False  # KDE 5.27: the key lives in kglobalaccel, the portal forwards it
+        self._conn: DBusConnection | None = None
+        self._signals: deque[Message] | None = None
+        self._filters: list[Any] = []
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self.ready = threading.Event()  # set once the shortcut is bound and signals are watched
+
+    # -- HotkeyListener ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect, register the app id, check the interface and create the session (HotkeyError on any
+        failure); binding the shortcut and watching it go on the listener's thread."""
+        if self._thread is not None:
+            return
+        from jeepney.io.blocking import open_dbus_connection
+
+        address = self.address or session_bus_address()
+        if not address:
+            raise HotkeyError("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset), so no portal")
+        try:
+            conn = open_dbus_connection(address, auth_timeout=self.call_timeout)
+        except (OSError, ValueError, TimeoutError) as exc:
+            raise HotkeyError(f"cannot reach the D-Bus session bus at {address}: {exc}") from exc
+        self._conn = conn
+        try:
+            self._register(conn)
+            self.version = _version(conn, self.call_timeout)
+            self._watch_signals(conn)
+            self.session_handle = self._create_session(conn)
+        except (OSError, EOFError) as exc:
+            self._close()
+            raise HotkeyError(f"the D-Bus session bus went away: {exc}") from exc
+        except BaseException:
+            self._close()
+            raise
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="onevox-hotkey-portal", daemon=True)
+        self._thread.start()
+        log.info("GlobalShortcuts portal v%d: session %s", self.version, self.session_handle)
+
+    def stop(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        self._stopping.set()
+        thread.join(timeout=2.0)
+        self._close()
+
+    def sync(self, recording: bool) -> None:
+        if self.gesture.mode == "toggle":
+            self.gesture.sync(recording)
+
+    # -- setup ----------------------------------------------------------------------------------------
+
+    def _register(self, conn: DBusConnection) -> None:
+        """Tell a portal that has the host registry (1.19+) our app id; older ones have no such interface."""
+        from jeepney import DBusAddress, new_method_call
+        from jeepney.wrappers import DBusErrorResponse, unwrap_msg
+
+        registry = DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface=REGISTRY_INTERFACE)
+        try:
+            call = new_method_call(registry, "Register", "sa{sv}", (self.app_id, {}))
+            unwrap_msg(conn.send_and_get_reply(call, timeout=self.call_timeout))
+        except DBusErrorResponse as exc:
+            if exc.name in MISSING_ERRORS:
+                log.debug("no host app registry on this portal (%s): shortcuts are kept under the app id the "
+                          "portal finds itself", exc.name)
+            elif exc.name in NO_SERVICE_ERRORS:
+                raise HotkeyError(NO_PORTAL) from exc
+            else:  # sandboxed, or registered already: the portal's own app id stands
+                log.info("the portal did not take app id %s: %s %s", self.app_id, exc.name, _text(exc))
+        except TimeoutError as exc:
+            raise HotkeyError(f"the desktop portal did not answer within {self.call_timeout:.0f} s") from exc
+        else:
+            log.debug("registered with the portal as %s", self.app_id)
+
+    def _watch_signals(self, conn: DBusConnection) -> None:
+        """Subscribe to Request::Response and the shortcut signals before any call that can cause them."""
+        from jeepney import MatchRule, MessageType
+        from jeepney.bus_messages import message_bus
+
+        rules = [MatchRule(type=MessageType.signal, interface=REQUEST_INTERFACE, member="Response"),
+                 # no path: the session handle in the body says whose it is
+                 *(MatchRule(type=MessageType.signal, interface=INTERFACE, member=member)
+                   for member in ("Activated", "Deactivated", "ShortcutsChanged")),
+                 MatchRule(type=MessageType.signal, interface=SESSION_INTERFACE, member="Closed")]
+        self._signals = deque(maxlen=256)
+        for rule in rules:
+            self._filters.append(conn.filter(rule, queue=self._signals))
+            self._call(conn, message_bus.AddMatch(rule))
+
+    def _create_session(self, conn: DBusConnection) -> str:
+        from jeepney import new_method_call
+
+        token = self._token()
+        options = {"handle_token": ("s", token), "session_handle_token": ("s", self.session_token)}
+        call = new_method_call(self._portal(), "CreateSession", "a{sv}", (options,))
+        results = self._request(conn, call, token, self.call_timeout, "CreateSession")
+        handle = results.get("session_handle", ("s", ""))[1]
+        if not handle:
+            raise HotkeyError("the GlobalShortcuts portal created a session but named none")
+        return str(handle)
+
+    # -- the listener's thread ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        conn = self._conn
+        assert conn is not None
+        try:
+            self._bind(conn)
+        except HotkeyError as exc:
+            if not self._stopping.is_set():  # stop() while the user still had the dialog: nothing to say
+                self._report(str(exc))
+            return
+        except (OSError, EOFError) as exc:
+            self._report(f"the D-Bus session bus went away: {exc}")
+            return
+        self.ready.set()
+        while not self._stopping.is_set():
+            try:
+                message = self._next_signal(conn, POLL_S)
+            except TimeoutError:
+                continue
+            except (OSError, EOFError, ValueError) as exc:
+                if not self._stopping.is_set():
+                    self._report(f"the D-Bus session bus went away: {exc}")
+                return
+            if not self._on_signal(message):
+                return
+
+    def _bind(self, conn: DBusConnection) -> None:
+        """Use the shortcut the portal already keeps for us, else bind it (the desktop may ask the user)."""
+        from jeepney import new_method_call
+
+        token = self._token()
+        listed = self._request(conn, new_method_call(self._portal(), "ListShortcuts", "oa{sv}",
+                                                     (self.session_handle, {"handle_token": ("s", token)})),
+                               token, self.call_timeout, "ListShortcuts")
+        known = self._our_trigger(listed)
+        if known is not None:
+            self.bound_trigger = known
+            log.info("global shortcut %r already bound by the portal: %s", SHORTCUT_ID,
+                     known or "(no key shown)")
+            return
+        kde = kglobalaccel.present(conn)
+        if kde and kglobalaccel.keys_of(conn, self.session_token, SHORTCUT_ID):
+            # an earlier start set it up in KDE (below); the portal forwards it without another bind, which
+            # on Plasma 5.27 would open System Settings every time
+            self.bound_trigger, self.via_kglobalaccel = "", True
+            log.info("global shortcut %r: KDE keeps its key (System Settings > Shortcuts > onevox)",
+                     SHORTCUT_ID)
+            return
+        token = self._token()
+        shortcut = (SHORTCUT_ID, {"description": ("s", DESCRIPTION),
+                                  "preferred_trigger": ("s", self.preferred_trigger)})
+        bound = self._request(conn, new_method_call(self._portal(), "BindShortcuts", "oa(sa{sv})sa{sv}",
+                                                    (self.session_handle, [shortcut], "",
+                                                     {"handle_token": ("s", token)})),
+                              token, None, "BindShortcuts")
+        self.bound_trigger = self._our_trigger(bound) or ""
+        if not self.bound_trigger and kde:  # Plasma 5.27: success, and nothing registered
+            self._bind_in_kde(conn)
+            return
+        if not self.bound_trigger:
+            log.warning("the desktop accepted the dictation shortcut but shows no key for it: if %s does "
+                        "nothing, "
+                        "assign a key to \"%s\" in its shortcut settings (KDE: System Settings > Shortcuts)",
+                        self.preferred_trigger, DESCRIPTION)
+        else:
+            log.info("global shortcut %r bound through the portal: %s (asked for %s)", SHORTCUT_ID,
+                     self.bound_trigger, self.preferred_trigger)
+
+    def _bind_in_kde(self, conn: DBusConnection) -> None:
+        """xdg-desktop-portal-kde 5.27 binds nothing, but forwards the presses of a kglobalaccel component
+        named after the session token that exists when the session is made: register the action there (see
+        hotkey/kglobalaccel.py), then make the session again."""
+        from jeepney.wrappers import DBusErrorResponse
+
+        try:
+            keys = kglobalaccel.ensure_action(conn, self.session_token, SHORTCUT_ID, DESCRIPTION,
+                                              self.trigger)
+        except (DBusErrorResponse, OSError, TimeoutError) as exc:
+            raise HotkeyError(f"KDE's portal bound no key, and registering one with kglobalaccel failed: "
+                              f"{exc}; bind a key to `onevox toggle` in System Settings > Shortcuts") from exc
+        if not keys:
+            raise HotkeyError(f"KDE refused {self.trigger} for the dictation shortcut (another shortcut has "
+                              "it?): choose a key for \"Dictate (onevox)\" in System Settings > Shortcuts > "
+                              "onevox, then restart onevox")
+        self._close_session(conn)
+        self.session_handle = self._create_session(conn)
+        self.bound_trigger, self.via_kglobalaccel = "", True
+        log.info("KDE's portal binds nothing itself (Plasma 5.27): registered %r with KDE's global shortcuts "
+                 "(change it in System Settings > Shortcuts > onevox)", SHORTCUT_ID)
+
+    def _close_session(self, conn: DBusConnection) -> None:
+        from jeepney import DBusAddress, new_method_call
+
+        session = DBusAddress(self.session_handle, bus_name=BUS_NAME, interface=SESSION_INTERFACE)
+        self._call(conn, new_method_call(session, "Close"))
+
+    @staticmethod
+    def _our_trigger(results: dict[str, Any]) -> str | None:
+        """The trigger description of our shortcut in a shortcuts result ('' when it gives none), None
+        when our shortcut is not among them."""
+        for shortcut_id, info in results.get("shortcuts", ("a(sa{sv})", []))[1]:
+            if shortcut_id == SHORTCUT_ID:
+                return str(info.get("trigger_description", ("s", ""))[1])
+        return None
+
+    def _on_signal(self, message: Message) -> bool:
+        """Act on one signal; False when the session is over."""
+        member = _field(message, "member")
+        body = message.body
+        if member in ("Activated", "Deactivated"):
+            if body[0] != self.session_handle or body[1] != SHORTCUT_ID:
+                return True
+            t = time.monotonic()  # the portal's timestamp has no defined unit or clock: our receipt time
+            command = self.gesture.key_down(t) if member == "Activated" else self.gesture.key_up(t)
+            log.debug("portal %s -> %s", member, command)
+            if command is not None:
+                try:
+                    self.on_command(command)
+                except Exception:
+                    log.exception("the hotkey command %r failed", command)
+        elif member == "ShortcutsChanged" and body[0] == self.session_handle:
+            trigger = self._our_trigger({"shortcuts": ("a(sa{sv})", body[1])})
+            log.info("the desktop changed the dictation shortcut: %s", trigger or "(no key)")
+            self.bound_trigger = trigger
+        elif member == "Closed" and _field(message, "path") == self.session_handle:
+            self._report("the desktop closed the GlobalShortcuts session; restart onevox (or reload its "
+                         "config) to bind the shortcut again")
+            return False
+        return True
+
+    # -- plumbing ----------------------------------------------------------------------------------------
+
+    def _request(self, conn: DBusConnection, call: Message, token: str, timeout: float | None,
+                 what: str) -> dict[str, Any]:
+        """Call a portal method that answers through a Request object and wait for its Response (timeout
+        None: as long as it takes, while stop() is not called). The results, or HotkeyError."""
+        expected = f"{OBJECT_PATH}/request/{self._sender(conn)}/{token}"
+        path = str(self._call(conn, call)[0])
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if self._stopping.is_set():
+                raise HotkeyError(f"{what} abandoned: the listener stopped")
+            wait = POLL_S if deadline is None else min(POLL_S, deadline - time.monotonic())
+            if wait <= 0:
+                raise HotkeyError(f"the GlobalShortcuts portal did not answer {what} within {timeout:.0f} s")
+            try:
+                message = self._next_signal(conn, wait, response_only=True)
+            except TimeoutError:
+                continue
+            if _field(message, "path") not in (expected, path):
+                continue
+            code, results = int(message.body[0]), dict(message.body[1])
+            log.debug("portal %s answered %d %s", what, code, results)
+            if code == SUCCESS:
+                return results
+            if code == CANCELLED:
+                raise HotkeyError(f"the dictation shortcut was not set up: {what} was cancelled in the "
+                                  "desktop's dialog; restart onevox to be asked again, or bind a key to "
+                                  "`onevox toggle`")
+            raise HotkeyError(f"the GlobalShortcuts portal refused {what} (response {code}); bind a key to "
+                              "`onevox toggle` instead")
+
+    def _next_signal(self, conn: DBusConnection, timeout: float, response_only: bool = False) -> Message:
+        """The next queued signal (with response_only, the next Response; others stay queued in order)."""
+        assert self._signals is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, message in enumerate(self._signals):
+                if not response_only or _field(message, "member") == "Response":
+                    del self._signals[i]
+                    return message
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            conn.recv_messages(timeout=left)  # into self._signals when it matches; TimeoutError when none
+
+    def _call(self, conn: DBusConnection, message: Message) -> tuple[Any, ...]:
+        from jeepney.wrappers import DBusErrorResponse, unwrap_msg
+
+        try:
+            return tuple(unwrap_msg(conn.send_and_get_reply(message, timeout=self.call_timeout)))
+        except DBusErrorResponse as exc:
+            if exc.name in MISSING_ERRORS:
+                raise HotkeyError(NOT_OFFERED) from exc
+            raise HotkeyError(f"the GlobalShortcuts portal answered {exc.name}: {_text(exc)}") from exc
+        except TimeoutError as exc:
+            raise HotkeyError(f"the desktop portal did not answer within {self.call_timeout:.0f} s") from exc
+
+    def _portal(self) -> DBusAddress:
+        from jeepney import DBusAddress
+
+        return DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface=INTERFACE)
+
+    @staticmethod
+    def _sender(conn: DBusConnection) -> str:
+        return str(getattr(conn, "unique_name", "")).lstrip(":").replace(".", "_")
+
+    @staticmethod
+    def _token() -> str:
+        return "onevox_" + secrets.token_hex(6)
+
+    def _report(self, problem: str) -> None:
+        self.problem = problem
+        log.error("global hotkey (portal): %s", problem)
+        if self.on_problem is not None:
+            try:
+                self.on_problem(problem)
+            except Exception:
+                log.exception("reporting the hotkey problem failed")
+
+    def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        for f in self._filters:
+            f.close()
+        self._filters.clear()
+        if conn is None:
+            return
+        if self.session_handle:
+            from jeepney import DBusAddress, MessageFlag, new_method_call
+
+            close = new_method_call(DBusAddress(self.session_handle, bus_name=BUS_NAME,
+                                                interface=SESSION_INTERFACE), "Close")
+            close.header.flags |= MessageFlag.no_reply_expected
+            try:
+                conn.send(close)
+            except OSError as exc:
+                log.debug("closing the portal session: %s", exc)
+            self.session_handle = ""
+        conn.close()
+
+
+
+def _field(message: Message, name: str) -> Any:
+    """A header field of `message` (member, path, ...), or None."""
+    from jeepney.low_level import HeaderFields
+
+    return message.header.fields.get(HeaderFields[name])
