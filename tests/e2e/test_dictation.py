@@ -44,7 +44,7 @@ def clips(speech_manifest) -> dict[str, dict]:
 @pytest.fixture(scope="session")
 def transcribed(speech_dir: Path) -> dict[str, str]:
     """`onevox transcribe --json` on the clips the dictations use: what the dictation should match."""
-    names = ["arctic-a0024", "ps-goforward", "librivox-sns01-0890", "ps-cards-005"]
+    names = ["arctic-a0024", "ps-goforward", "librivox-sns01-0890", "ps-cards-005", "ls-1088-134315-0000"]
     files = [str(speech_dir / f"{name}.wav") for name in names]
     done = subprocess.run([sys.executable, "-m", "onevox", "transcribe", "--json", *files],
                           capture_output=True, text=True, timeout=300, check=True)
@@ -137,6 +137,18 @@ def toggle_type(tmp_path_factory):
     _close(session, "toggle-type")
 
 
+@pytest.fixture(scope="module")
+def live_paste(tmp_path_factory):
+    """Toggle mode, clipboard paste, live mode: settled words go in while the user is still speaking (with
+    a held push-to-talk key they wait for the release: see `live_typing`)."""
+    session = _session(tmp_path_factory, "live-paste", repeat=True, sections={
+        "hotkey": {"trigger": HOTKEY, "mode": "toggle"},
+        "injection": {"method": "paste", "live": True},
+    })
+    yield session
+    _close(session, "live-paste")
+
+
 DICTATED: list[tuple[dict, str, str]] = []  # (clip, dictated text, `onevox transcribe` text) of this module
 
 
@@ -221,6 +233,34 @@ def test_release_to_text_through_ipc_is_as_fast_as_the_hotkey(ptt_paste, speech_
     (ARTIFACTS / "e2e-release-to-text-x11.json").write_text(json.dumps({"hotkey_ms": hotkey_ms,
                                                                          "ipc_ms": ipc_ms}))
     assert ipc <= hotkey + 30.0, (hotkey_ms, ipc_ms)
+
+
+def test_live_mode_types_words_before_the_stop(live_paste, speech_dir, clips, transcribed) -> None:
+    """A 16 s sentence without a long pause, started and stopped with the hotkey: the window shows words
+    (seen from the window's side) before the stop, and the final text is as good as normal mode's."""
+    clip_id = "ls-1088-134315-0000"
+    session = live_paste
+    session.window.focus()
+    before = session.window.text()
+    press, release = session.tap_twice()
+    press()
+    player = session.mic.play(speech_dir / f"{clip_id}.wav", wait=False)
+    first_change: float | None = None
+    while player.poll() is None:
+        if first_change is None and session.window.text() != before:
+            first_change = time.monotonic()
+        time.sleep(0.02)
+    while_held = session.window.text()
+    released = release()
+    after = session.window.wait_for_change(while_held, timeout=30.0, settle=0.6)
+    session.daemon.wait_idle()
+    assert first_change is not None and first_change < released, "no words reached the window before the stop"
+    assert len(while_held) > len(before), "nothing was typed while the user spoke"
+    text = after[len(before):]
+    print(f"\nfirst words {released - first_change:.1f} s before the stop; typed while speaking: "
+          f"{while_held[len(before):]!r}; final: {text!r}")
+    assert text.startswith(while_held[len(before):]), "live mode took back text it had typed"
+    _assert_close_to_transcribe(clips[clip_id], text, transcribed[clip_id])
 
 
 def test_silence_under_the_hotkey_types_nothing(ptt_paste) -> None:

@@ -131,7 +131,9 @@ class Agreement:
         tail = [normal(w.text) for w in self.committed[-MAX_OVERLAP:]]
         head = [normal(w.text) for w in fresh[:MAX_OVERLAP]]
         for size in range(min(len(tail), len(head)), 0, -1):
-            if tail[-size:] == head[:size] and fresh[size - 1].start_s < self.cut_s + TIME_SLACK_S:
+            # two or more words repeated at the very start are a restatement; a single one may be meant
+            # ("that that"), so it must also lie where the committed one was
+            if tail[-size:] == head[:size] and (size > 1 or fresh[0].start_s < self.cut_s + TIME_SLACK_S):
                 return fresh[size:]
         return fresh
 

@@ -20,7 +20,7 @@ from onevox.config import Config
 from onevox.daemon.commands import CommandTable
 from onevox.daemon.controller import Controller
 from onevox.daemon.diagnostics import Diagnostics, ReloadReport
-from onevox.daemon.dictation import PipelineOptions
+from onevox.daemon.dictation import PipelineOptions, live_typing
 from onevox.daemon.events import EventBus
 from onevox.daemon.reload import ConfigWatcher
 from onevox.daemon.reloader import Reloader
@@ -117,6 +117,10 @@ class Daemon:
         controller.mark_ready()
         if self._shutdown_early:
             controller.shutdown()
+        if config.injection.live and not live_typing(config):
+            log.warning("injection.live is on, but with a push-to-talk key words are typed only at release "
+                        "(a held key owns the keyboard): set hotkey.mode = \"toggle\" to see them as you "
+                        "speak")
         log.info("onevox ready: model %s, audio %s, injection %s, hotkey %s", recognizer.model_name,
                  stages.source.device_name, stages.injector.name, self.diagnostics.hotkey_backend)
 

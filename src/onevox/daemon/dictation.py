@@ -73,7 +73,16 @@ class PipelineOptions:
                    save_recordings=config.audio.save_recordings, min_speech_ms=config.vad.min_speech_ms,
                    hallucination_filter=config.post_processing.hallucination_filter,
                    early_decode_ms=config.vad.early_decode_ms, pass_interval_ms=config.vad.pass_interval_ms,
-                   live=config.injection.live)
+                   live=live_typing(config))
+
+
+def live_typing(config: Config) -> bool:
+    """Whether live mode may type while the user speaks. Not while a push-to-talk key is held: the desktop
+    gives a held global key the whole keyboard (X11 grabs it until release) and the held modifiers would
+    turn the typed text into shortcuts; settled words are still shown (partial events) and typed at
+    release."""
+    held = config.hotkey.mode == "push-to-talk" and config.hotkey.backend != "none"
+    return config.injection.live and not held
 
 
 class PipelineListener(Protocol):
@@ -333,6 +342,7 @@ class Pipeline:
             text = early.text
             d.reused += 1
             d.agreement = None
+            d.closed_end = max(d.closed_end, segment.end)
         elif final and IncrementalDecoder.supports(self.stages.recognizer):
             text = self._incremental.final_text(d, segment)
         elif (settled := self._incremental.closed_text(d, segment)) is not None:

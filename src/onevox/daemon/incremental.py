@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from onevox.asr.agreement import Agreement, shifted
-from onevox.asr.base import TimedTranscript, Word, WordRecognizer, join_words
+from onevox.asr.base import TimedTranscript, Word, WordRecognizer
 from onevox.audio import SAMPLE_RATE
 from onevox.daemon.early import Snapshot
 from onevox.daemon.record import Dictation
@@ -80,10 +80,11 @@ class IncrementalDecoder:
         window) and the rest; otherwise None (decode it whole)."""
         agreement = d.agreement
         d.agreement = None
+        d.closed_end = max(d.closed_end, segment.end)
         if not self.live or agreement is None or not agreement.committed:
             return None
-        rest = self._rest(d, agreement, Snapshot(segment.audio, segment.start))
-        return join_words([*agreement.committed, *rest])
+        self._settle_rest(d, agreement, Snapshot(segment.audio, segment.start))
+        return agreement.text
 
     def settled_text(self, d: Dictation) -> str:
         """The open segment's settled words (shown and, in live mode, typed while the user speaks)."""
@@ -94,24 +95,27 @@ class IncrementalDecoder:
         if agreement is None or not agreement.committed or (
                 not self.live and snap.audio.size <= self.options.whole_max_s * SAMPLE_RATE):
             return self.transcribe(d, snap.audio, d.prompt())
-        return join_words([*agreement.committed, *self._rest(d, agreement, snap)])
+        self._settle_rest(d, agreement, snap)
+        return agreement.text
 
-    def _rest(self, d: Dictation, agreement: Agreement, snap: Snapshot) -> list[Word]:
-        """The words after the settled ones: the audio from the last settled word on, with all the settled
-        text as its prompt. No word times are needed here (this is the decode the user waits for): the
+    def _settle_rest(self, d: Dictation, agreement: Agreement, snap: Snapshot) -> None:
+        """Settle the words after the settled ones: the audio from the last settled word on, with all the
+        settled text as its prompt. No word times are needed here (this is the decode the user waits for): the
         words are placed at the cut, where a repeated settled word would be."""
         audio = self._from(snap, agreement.cut_s)
         if audio.size < 0.1 * SAMPLE_RATE:
-            return []
+            return
         start_s = max(agreement.cut_s, snap.start / SAMPLE_RATE)
         text = self.transcribe(d, audio, self._prompt(d, agreement.text))
         words = [Word(" " + word, start_s, start_s) for word in text.split()]
-        return agreement.finish(words, snap.end / SAMPLE_RATE, from_cut=True)
+        agreement.finish(words, snap.end / SAMPLE_RATE, from_cut=True)
 
     def _agreement(self, d: Dictation, start: int) -> Agreement:
+        """The open segment's agreement; a new one starts after the last closed segment (the capture keeps
+        a lead-in before new speech that can reach back into it)."""
         if d.agreement is None:
             d.agreement = Agreement()
-            d.agreement.skip_to(start / SAMPLE_RATE)
+            d.agreement.skip_to(max(start, d.closed_end) / SAMPLE_RATE)
         return d.agreement
 
     @staticmethod

@@ -51,6 +51,7 @@ class Dictation:
         self.speculative: tuple[str, int] | None = None
         self.tail_speech = False  # set by the capture worker before it queues the final segment
         self.passes = 0  # incremental passes decoded for this dictation
+        self.closed_end = 0  # where the last segment closed while the user spoke ended (stream samples)
         self.live_text = ""  # live mode: what is already in the window (delivery worker only)
 
     @property
