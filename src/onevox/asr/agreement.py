@@ -141,14 +141,18 @@ class Agreement:
 def _past(settled: Sequence[Word], words: Sequence[Word]) -> int:
     """How many of `words` (a decode from the start of the buffer) restate `settled` (the committed words in
     the buffer). The decode may spell a settled word differently, drop or add one: the two are aligned word
-    by word, and the decode's words up to where the last settled one falls are skipped. With nothing in
-    common, the word times decide."""
+    by word, and the decode's words up to where the last settled one falls are skipped; where the last
+    settled words found no match, the word times decide."""
     a = [normal(w.text) for w in settled]
     b = [normal(w.text) for w in words[:len(settled) + MAX_OVERLAP]]
-    blocks = [m for m in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks() if m.size]
-    if not blocks:
+    # a settled word is restated near its own place; a match far from it is a word that recurs later
+    blocks = [m for m in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
+              if m.size and abs(m.b - m.a) <= 2]
+    skip = blocks[-1].b + blocks[-1].size if blocks else 0
+    if not blocks or blocks[-1].a + blocks[-1].size < len(a):
+        # settled words after the last match were written differently (or merged, or dropped): the
+        # decode's words that lie within the settled audio are theirs
         end = settled[-1].end_s
-        return sum(1 for w in words if (w.start_s + w.end_s) / 2 <= end)
-    last = blocks[-1]
-    unmatched = len(a) - (last.a + last.size)  # settled words after the last match: as many decoded ones
-    return min(last.b + last.size + unmatched, len(words))
+        while skip < len(words) and (words[skip].start_s + words[skip].end_s) / 2 < end:
+            skip += 1
+    return skip

@@ -1,0 +1,103 @@
+"""LocalAgreement-2: what is settled, where the next decode starts, and which restated words are skipped."""
+
+from __future__ import annotations
+
+from onevox.asr.agreement import Agreement, AgreementOptions, normal, shifted
+from onevox.asr.base import Word, join_words
+
+
+def words(text: str, start: float = 0.0, step: float = 0.4) -> list[Word]:
+    """Words of `text`, one every `step` seconds from `start` (each with its leading space)."""
+    return [Word(" " + w, round(start + i * step, 3), round(start + (i + 1) * step, 3))
+            for i, w in enumerate(text.split())]
+
+
+def test_two_decodes_settle_only_the_words_they_share() -> None:
+    agreement = Agreement()
+    assert agreement.update(words("and so my fellow"), 1.6) == []
+    settled = agreement.update(words("and so, my fellow Americans"), 2.4)
+    assert [normal(w.text) for w in settled] == ["and", "so", "my", "fellow"]
+    assert agreement.text == "and so, my fellow"  # as the newer decode wrote it
+    assert agreement.cut_s == settled[-1].end_s
+    assert [w.text for w in agreement.pending] == [" Americans"]
+
+
+def test_settled_words_are_final_and_are_not_restated() -> None:
+    agreement = Agreement()
+    agreement.update(words("ask not what"), 1.2)
+    agreement.update(words("ask not what your"), 1.6)
+    # the next decode of the same buffer writes the settled words again (one of them differently)
+    settled = agreement.update(words("Ask not, what your country can"), 2.8)
+    assert [normal(w.text) for w in settled] == ["your"]
+    settled = agreement.update(words("ask not what your country can do"), 3.2)
+    assert [normal(w.text) for w in settled] == ["country", "can"]
+    assert normal(agreement.text.replace(" ", "")) == "asknotwhatyourcountrycan"
+
+
+def test_a_dropped_or_misspelled_settled_word_does_not_shift_the_rest() -> None:
+    agreement = Agreement()
+    agreement.update(words("I have the greatest"), 1.6)
+    agreement.update(words("I have the greatest admiration"), 2.0)  # settles four words
+    # this decode drops "the" and hears "gratest": still aligned, so only the new words are fresh
+    merged = [*words("I have"), Word(" gratest", 0.8, 1.6), *words("admiration in the", start=1.6)]
+    settled = agreement.update(merged, 2.4)
+    assert [normal(w.text) for w in settled] == ["admiration"]
+    settled = agreement.update(words("I have the greatest admiration in the world"), 3.2)
+    assert [normal(w.text) for w in settled] == ["in", "the"]
+
+
+def test_the_buffer_restarts_after_a_settled_sentence_once_it_is_long() -> None:
+    agreement = Agreement(AgreementOptions(trim_s=2.0, max_s=10.0))
+    first = words("It was late. We went home", step=0.5)
+    agreement.update(first, 3.0)
+    agreement.update(first, 3.0)
+    assert agreement.buffer_s == first[2].end_s  # after "late."
+    assert agreement.prompt == "It was late."
+    # the next decode starts at the buffer: the settled "We went home" are restated and skipped
+    settled = agreement.update(words("We went home and slept", start=first[2].end_s, step=0.5), 4.5)
+    assert settled == []
+    settled = agreement.update(words("We went home and slept well", start=first[2].end_s, step=0.5), 5.0)
+    assert [normal(w.text) for w in settled] == ["and", "slept"]
+
+
+def test_a_buffer_without_a_sentence_end_restarts_at_max_s() -> None:
+    agreement = Agreement(AgreementOptions(trim_s=1.0, max_s=2.0))
+    run = words("one two three four five six seven")
+    agreement.update(run, 2.8)
+    agreement.update(run, 2.8)
+    assert agreement.buffer_s == agreement.cut_s == run[-1].end_s
+    assert agreement.prompt == agreement.text
+
+
+def test_finish_settles_everything_and_skips_a_repeated_tail() -> None:
+    agreement = Agreement()
+    agreement.update(words("for one whose work"), 1.6)
+    agreement.update(words("for one whose work for"), 2.0)
+    cut = agreement.cut_s
+    # a decode from the cut that repeats the last two settled words, then the rest
+    settled = agreement.finish(words("whose work for humanity.", start=cut, step=0.0), 3.0, from_cut=True)
+    assert [normal(w.text) for w in settled] == ["for", "humanity"]
+    assert agreement.text == "for one whose work for humanity."
+    assert agreement.cut_s == agreement.buffer_s == 3.0 and agreement.pending == []
+
+
+def test_a_single_repeated_word_away_from_the_cut_is_kept() -> None:
+    agreement = Agreement()
+    agreement.update(words("I said that"), 1.2)
+    agreement.update(words("I said that"), 1.2)
+    settled = agreement.finish(words("that is fine", start=agreement.cut_s + 1.0), 3.0, from_cut=True)
+    assert [normal(w.text) for w in settled] == ["that", "is", "fine"]
+
+
+def test_words_keep_their_own_spacing_when_joined() -> None:
+    parts = [Word(" cold", 0.0, 0.3), Word("-hearted", 0.3, 0.6), Word(",", 0.6, 0.6), Word(" and", 0.6, 0.8)]
+    assert join_words(parts) == "cold-hearted, and"
+    assert shifted(parts[:1], 2.0) == [Word(" cold", 2.0, 2.3)]
+
+
+def test_a_decode_that_starts_without_a_space_still_follows_with_one() -> None:
+    agreement = Agreement()
+    agreement.update(words("hello there"), 0.8)
+    agreement.update(words("hello there"), 0.8)
+    agreement.finish([Word("friend", agreement.cut_s, agreement.cut_s + 0.3)], 2.0, from_cut=True)
+    assert agreement.text == "hello there friend"

@@ -1,0 +1,214 @@
+"""Incremental decoding: the ASR worker's side on hand-made snapshots, and the whole pipeline on doubles
+(passes while speaking, one at a time; live words in the window before the stop)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from onevox.asr.base import TimedTranscript, Transcript, Word, WordRecognizer
+from onevox.audio import SAMPLE_RATE
+from onevox.daemon.dictation import PipelineOptions
+from onevox.daemon.early import Snapshot
+from onevox.daemon.incremental import IncrementalDecoder, IncrementalOptions
+from onevox.daemon.record import Dictation
+from onevox.vad.segmenter import SpeechSegment
+from tests.daemon.conftest import build_harness, close_harness
+from tests.daemon.doubles import FakeRecognizer
+
+WORD_S = 0.4  # the fake speaker says one word every 0.4 s
+
+
+def stream(start_s: float, end_s: float) -> np.ndarray:
+    """Audio whose samples say where they are in the stream (the fake recognizer reads them)."""
+    first, last = round(start_s * SAMPLE_RATE), round(end_s * SAMPLE_RATE)
+    return (np.arange(first, last, dtype=np.float64) / 1e7).astype(np.float32)
+
+
+class PositionalRecognizer:
+    """Hears word k ("wK") in [k * WORD_S, (k + 1) * WORD_S) of the stream; a word cut by the end of the
+    audio is heard only once 80 % of it is there."""
+
+    model_name = "positional"
+
+    def __init__(self) -> None:
+        self.gate: threading.Event | None = None  # what close_harness releases
+        self.calls: list[tuple[str, float, float, str]] = []  # (kind, start_s, end_s, prompt)
+
+    def _span(self, audio: np.ndarray) -> tuple[float, float]:
+        start = round(float(audio[0]) * 1e7) / SAMPLE_RATE if audio.size else 0.0
+        return start, start + audio.size / SAMPLE_RATE
+
+    def _words(self, start: float, end: float) -> list[Word]:
+        first = int(start / WORD_S + 0.5)
+        out = []
+        k = first
+        while (k + 0.8) * WORD_S <= end:
+            out.append(Word(f" w{k}", round(k * WORD_S - start, 3), round((k + 1) * WORD_S - start, 3)))
+            k += 1
+        return out
+
+    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "") -> TimedTranscript:
+        start, end = self._span(audio)
+        self.calls.append(("words", start, end, prompt))
+        return TimedTranscript(words=tuple(self._words(start, end)), audio_s=end - start)
+
+    def transcribe(self, audio: np.ndarray, *, prompt: str = "") -> Transcript:
+        start, end = self._span(audio)
+        self.calls.append(("text", start, end, prompt))
+        text = "".join(w.text for w in self._words(start, end)).strip()
+        return Transcript(text=text, audio_s=end - start, model=self.model_name)
+
+    def warm_up(self) -> None:
+        pass
+
+
+def decoder(recognizer: PositionalRecognizer, live: bool = False) -> IncrementalDecoder:
+    def words(d: Dictation, audio: np.ndarray, prompt: str) -> TimedTranscript:
+        return recognizer.transcribe_words(audio, prompt=prompt)
+
+    def text(d: Dictation, audio: np.ndarray, prompt: str) -> str:
+        return recognizer.transcribe(audio, prompt=prompt).text
+
+    return IncrementalDecoder(words, text, IncrementalOptions(), live)
+
+
+def snap(end_s: float, start_s: float = 0.0) -> Snapshot:
+    return Snapshot(stream(start_s, end_s), round(start_s * SAMPLE_RATE))
+
+
+def segment(start_s: float, end_s: float) -> SpeechSegment:
+    return SpeechSegment(round(start_s * SAMPLE_RATE), round(end_s * SAMPLE_RATE), stream(start_s, end_s))
+
+
+def test_the_positional_double_is_a_word_recognizer() -> None:
+    assert isinstance(PositionalRecognizer(), WordRecognizer)
+    assert not IncrementalDecoder.supports(FakeRecognizer())
+
+
+def test_passes_settle_words_and_the_final_decodes_only_what_follows_them() -> None:
+    recognizer = PositionalRecognizer()
+    inc = decoder(recognizer)
+    d = Dictation(1)
+    for second in range(1, 7):
+        inc.run_pass(d, snap(float(second)))
+    assert inc.settled_text(d) == " ".join(f"w{k}" for k in range(12))  # what two passes agreed on
+    recognizer.calls.clear()
+    text = inc.final_text(d, segment(0.0, 8.0))
+    assert text == " ".join(f"w{k}" for k in range(20))
+    (kind, start, end, prompt), = recognizer.calls
+    assert kind == "text" and start == pytest.approx(12 * WORD_S) and end == 8.0  # only the rest...
+    assert prompt.endswith("w10 w11")  # ...with the settled words as its context
+
+
+def test_a_short_final_segment_is_decoded_whole() -> None:
+    recognizer = PositionalRecognizer()
+    inc = decoder(recognizer)
+    d = Dictation(1)
+    inc.run_pass(d, snap(1.0))
+    inc.run_pass(d, snap(2.0))
+    recognizer.calls.clear()
+    assert inc.final_text(d, segment(0.0, 2.4)) == "w0 w1 w2 w3 w4 w5"
+    assert recognizer.calls == [("text", 0.0, 2.4, "")]
+
+
+def test_the_release_decode_stands_when_the_tail_brought_no_speech() -> None:
+    recognizer = PositionalRecognizer()
+    inc = decoder(recognizer)
+    d = Dictation(1)
+    inc.release(d, snap(2.4))
+    recognizer.calls.clear()
+    d.tail_speech = False
+    assert inc.final_text(d, segment(0.0, 2.6)) == "w0 w1 w2 w3 w4 w5"
+    assert recognizer.calls == [] and d.reused == 1
+
+
+def test_the_release_decode_is_redone_when_speech_went_on() -> None:
+    recognizer = PositionalRecognizer()
+    inc = decoder(recognizer)
+    d = Dictation(1)
+    inc.release(d, snap(2.3))  # the stop cut "w5" (2.0-2.4 s)
+    d.tail_speech = True
+    assert inc.final_text(d, segment(0.0, 2.6)) == "w0 w1 w2 w3 w4 w5"
+    assert recognizer.calls[-1] == ("text", 0.0, 2.6, "")
+
+
+def test_live_mode_closes_a_segment_with_its_settled_words_and_the_next_starts_after_it() -> None:
+    recognizer = PositionalRecognizer()
+    inc = decoder(recognizer, live=True)
+    d = Dictation(1)
+    for second in (1.0, 2.0, 3.0):
+        inc.run_pass(d, snap(second))
+    settled = inc.settled_text(d)
+    closed = inc.closed_text(d, segment(0.0, 3.2))
+    assert closed is not None and closed.startswith(settled) and closed.endswith("w7")
+    assert d.agreement is None and d.closed_end == round(3.2 * SAMPLE_RATE)
+    # the capture's lead-in reaches back into the closed segment: the next agreement starts after it
+    inc.run_pass(d, snap(4.4, start_s=2.9))
+    assert d.agreement is not None and d.agreement.buffer_s == 3.2
+
+
+def test_without_live_mode_a_segment_closed_while_speaking_is_decoded_whole() -> None:
+    inc = decoder(PositionalRecognizer())
+    d = Dictation(1)
+    inc.run_pass(d, snap(1.0))
+    inc.run_pass(d, snap(2.0))
+    assert inc.closed_text(d, segment(0.0, 2.4)) is None
+
+
+class GatedRecognizer(PositionalRecognizer):
+    """Holds every word decode until released, to show that passes are never queued behind each other."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held = threading.Event()
+        self.gate = self.held
+
+    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "") -> TimedTranscript:
+        self.held.wait(10)
+        return super().transcribe_words(audio, prompt=prompt)
+
+
+def test_under_load_passes_are_skipped_not_queued(tmp_path: Path) -> None:
+    recognizer = GatedRecognizer()
+    h = build_harness(tmp_path, recognizer=recognizer,  # type: ignore[arg-type]
+                      options=PipelineOptions(pre_roll_ms=0, post_roll_ms=300, pass_interval_ms=500,
+                                              early_decode_ms=0))
+    try:
+        h.start()
+        h.speak(6.0)  # twelve intervals of speech while the first pass is stuck
+        recognizer.held.set()
+        h.pause(0.5)
+        h.controller.stop()
+        event = h.log.wait_for("transcribed")
+        # the stuck one, the one waiting behind it, and at most one more as speech ends - not one per interval
+        assert 1 <= event["passes"] <= 3
+    finally:
+        recognizer.held.set()
+        close_harness(h)
+
+
+def test_live_words_reach_the_window_before_the_stop(tmp_path: Path) -> None:
+    h = build_harness(tmp_path, recognizer=PositionalRecognizer(),  # type: ignore[arg-type]
+                      options=PipelineOptions(pre_roll_ms=0, post_roll_ms=300, pass_interval_ms=500,
+                                              early_decode_ms=0, live=True))
+    try:
+        h.start()
+        h.speak(3.0)
+        partial = h.log.wait_for("partial")
+        assert partial["text"]
+        h.speak(1.0)
+        typed_before_stop = list(h.injector.texts)
+        h.pause(0.5)
+        h.controller.stop()
+        h.log.wait_for("injected")
+        assert typed_before_stop, "nothing was typed while speaking"
+        window = "".join(h.injector.texts)
+        assert window.startswith("".join(typed_before_stop))
+        event = h.log.wait_for("transcribed")
+        assert window.split() == event["text"].split()
+    finally:
+        close_harness(h)
