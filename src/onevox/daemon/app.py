@@ -66,6 +66,7 @@ class Daemon:
         self._watcher: ConfigWatcher | None = None
         self._feedback: FeedbackRunner | None = None
         self._feedback_lock = threading.Lock()
+        self._told_no_indicator = False
         self._started = False
         self._shutdown_early = False
 
@@ -80,6 +81,12 @@ class Daemon:
         if self._commands is None:
             raise RuntimeError("Daemon.start() has not been called")
         return self._commands
+
+    @property
+    def feedback(self) -> tuple[str, ...]:
+        """The feedback parts running now (e.g. "sounds", "indicator-x11")."""
+        with self._feedback_lock:
+            return tuple(part.name for part in self._feedback.parts) if self._feedback is not None else ()
 
     def start(self) -> None:
         """Load and warm the model, open the audio, start the workers, the IPC server and the hotkey."""
@@ -270,7 +277,8 @@ class Daemon:
 
         parts = self.factory.feedback(config)
         why = indicator_unavailable(config.feedback)
-        if why is not None and config.feedback.indicator != "off":
+        if why is not None and config.feedback.indicator != "off" and not self._told_no_indicator:
+            self._told_no_indicator = True  # once: a reload does not say it again
             log.info("no recording indicator: %s", why)
         if not parts:
             return

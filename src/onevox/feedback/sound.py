@@ -48,7 +48,13 @@ def play_sounddevice(samples: np.ndarray, rate: int) -> None:
     """Play on the default output device; returns once played (the stream's exit drains it)."""
     import sounddevice as sd
 
-    with sd.OutputStream(samplerate=rate, channels=1, dtype="float32") as stream:
+    try:
+        stream = sd.OutputStream(samplerate=rate, channels=1, dtype="float32")
+    except sd.PortAudioError as exc:
+        if "device -1" in str(exc):  # PortAudio's way of saying there is no default output
+            raise OSError("no audio output device") from exc
+        raise
+    with stream:
         stream.write(samples.reshape(-1, 1))
 
 
