@@ -321,3 +321,24 @@ def test_binding_lines_bind_the_configured_trigger(monkeypatch: pytest.MonkeyPat
     code, report = as_json(monkeypatch, fake, "--config", str(config))
     assert code == 0
     assert first in report["hotkey"]["bindings"], report["hotkey"]["bindings"]
+
+
+def test_feedback_says_where_the_indicator_is_and_why_there_is_none(monkeypatch: pytest.MonkeyPatch,
+                                                                    isolated_xdg: Path) -> None:
+    x11 = Desktop("x11", "other", tools=frozenset({"xdotool", "xclip"}))
+    fake = probes(x11, hotkey=[("x11", None)], injection=lambda cfg, s: [("paste", None)])
+    fake.environ = lambda: {"DISPLAY": ":0"}
+    result = run(monkeypatch, fake)
+    assert "feedback      ok: sounds on (volume 0.5); indicator on X display :0" in result.output
+    sway = Desktop("wayland", "sway", tools=WAYLAND_TOOLS)
+    fake = probes(sway)
+    fake.environ = lambda: {"WAYLAND_DISPLAY": "wayland-1"}
+    result = run(monkeypatch, fake)
+    assert result.exit_code == 0, result.output  # not essential
+    assert "feedback      no: sounds on (volume 0.5); no recording indicator" in result.output
+    assert "layer-shell indicator is not written yet" in result.output
+    (isolated_xdg / "xdg_config_home" / "onevox").mkdir(parents=True)
+    (isolated_xdg / "xdg_config_home" / "onevox" / "config.toml").write_text(
+        '[feedback]\nsounds = false\nindicator = "off"\n')
+    _, report = as_json(monkeypatch, fake)
+    assert report["feedback"]["status"] == "off" and report["feedback"]["summary"].startswith("sounds off")

@@ -7,7 +7,8 @@ Every look at the machine goes through `Probes`, so tests describe any desktop; 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ import click
 from onevox.cli.common import config_option, get_config
 
 if TYPE_CHECKING:
-    from onevox.config import Config, HotkeyConfig, InjectionConfig
+    from onevox.config import Config, FeedbackConfig, HotkeyConfig, InjectionConfig
     from onevox.desktop import Desktop
 
 DAEMON_TIMEOUT_S = 1.0
@@ -65,6 +66,7 @@ class Probes:
     microphone: Callable[[str], dict[str, Any]]  # {"device": name | None, "reason", "fix", "note"}
     model: Callable[[str], dict[str, Any]]  # {"name", "path", "source"} or {"reason", "fix"}
     daemon: Callable[[Path], dict[str, Any]]  # {"running": bool, "state"?, "reason"?}
+    environ: Callable[[], Mapping[str, str]] = lambda: os.environ  # DISPLAY for the recording indicator
 
 
 # ---- the real probes ---------------------------------------------------------------------------------------
@@ -357,6 +359,20 @@ def check_daemon(socket: Path, probes: Probes) -> Check:
                      "onevox)", details=details)
 
 
+def check_feedback(cfg: FeedbackConfig, probes: Probes) -> Check:
+    """The start/stop sounds and the recording indicator (never essential: dictation works without)."""
+    from onevox.feedback import indicator_unavailable
+
+    environ = probes.environ()
+    sounds = (f"sounds on (volume {cfg.sound_volume:g})" if cfg.sounds and cfg.sound_volume > 0
+              else "sounds off")
+    why = indicator_unavailable(cfg, environ)
+    if why is None:
+        return Check("ok", f"{sounds}; indicator on X display {environ.get('DISPLAY')}", essential=False)
+    return Check("off" if cfg.indicator == "off" else "missing", f"{sounds}; no recording indicator",
+                 essential=False, reason=why)
+
+
 def diagnose(cfg: Config, probes: Probes) -> dict[str, Any]:
     """The whole report as one JSON-ready object; "ok" says whether dictation can work end to end."""
     desktop = probes.desktop()
@@ -366,6 +382,7 @@ def diagnose(cfg: Config, probes: Probes) -> dict[str, Any]:
         "microphone": check_microphone(cfg.audio.device, probes),
         "model": check_model(cfg.model.name, probes),
         "daemon": check_daemon(cfg.socket_path(), probes),
+        "feedback": check_feedback(cfg.feedback, probes),
     }
     missing = [name for name, check in checks.items() if check.blocking]
     return {"ok": not missing, "missing": missing, "desktop": desktop.as_dict(),
@@ -393,7 +410,7 @@ def _desktop_line(d: dict[str, Any]) -> str:
 def render(report: dict[str, Any]) -> str:
     marks = {"ok": "ok", "missing": "MISSING", "setup": "TO DO", "off": "off"}
     lines = [f"{'desktop':<12}  {_desktop_line(report['desktop'])}"]
-    for name in ("hotkey", "injection", "microphone", "model", "daemon"):
+    for name in ("hotkey", "injection", "microphone", "model", "daemon", "feedback"):
         check = report[name]
         status = marks[check["status"]]
         if check["status"] == "missing" and not check["essential"]:
