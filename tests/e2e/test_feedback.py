@@ -29,7 +29,7 @@ from onevox.feedback.sound import TONES
 from tests.daemon.conftest import EventLog
 from tests.support.daemon_proc import key_down, key_up, toml_config
 from tests.support.desktop import VirtualDesktop, wait_until
-from tests.support.pulse import SINK, VirtualMic
+from tests.support.pulse import SPEAKERS, VirtualMic
 from tests.support.requirements import require_tools
 from tests.support.wer import clip_errors
 
@@ -169,13 +169,13 @@ def test_the_indicator_shows_the_state_and_live_words_and_never_takes_the_focus(
 
 
 class SinkRecorder:
-    """parec on the null sink's monitor: what the speakers would play."""
+    """parec on the speakers' monitor (the default sink, not the one the microphone hears)."""
 
     def __init__(self, mic: VirtualMic, path: Path) -> None:
         self.path = path
         self._out = open(path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            ["parec", "-d", f"{SINK}.monitor", "--format=s16le", f"--rate={RATE}", "--channels=1",
+            ["parec", "-d", f"{SPEAKERS}.monitor", "--format=s16le", f"--rate={RATE}", "--channels=1",
              "--latency-msec=20"], env=mic.environ(), stdout=self._out, stderr=subprocess.DEVNULL)
         wait_until(lambda: path.stat().st_size > RATE // 10, 5.0, "parec to record")
 

@@ -1,6 +1,8 @@
 """A real PulseAudio virtual microphone for tests: a private server with a null sink `vspk` whose monitor is
 remapped into a source `vmic` (the default source), so whatever is played into `vspk` is what a program
-recording from the default device hears.
+recording from the default device hears. The default sink is a second null sink, `vout` (the speakers, as
+on a headset): what a program plays (onevox's start/stop tones) does not leak into the microphone, and a test
+hears it on `vout.monitor`.
 
 Usage::
 
@@ -27,12 +29,14 @@ from typing import Any
 TOOLS = ("pulseaudio", "pacat", "paplay", "pactl")
 SINK = "vspk"
 SOURCE = "vmic"
+SPEAKERS = "vout"
 
 _SCRIPT = f"""\
 load-module module-native-protocol-unix auth-anonymous=1
 load-module module-null-sink sink_name={SINK} rate={{rate}} channels=1
 load-module module-remap-source master={SINK}.monitor source_name={SOURCE}
-set-default-sink {SINK}
+load-module module-null-sink sink_name={SPEAKERS} rate={{rate}} channels=1
+set-default-sink {SPEAKERS}
 set-default-source {SOURCE}
 """
 
