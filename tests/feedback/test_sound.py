@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
+import tomllib
 import wave
+from fnmatch import fnmatch
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,6 +37,16 @@ def test_each_tone_is_its_two_notes_in_order(name: str) -> None:
     for part, freq in zip((samples[:half], samples[half:]), TONES[name], strict=True):
         spectrum = np.abs(np.fft.rfft(part))
         assert abs(np.fft.rfftfreq(len(part), 1 / rate)[spectrum.argmax()] - freq) < 25
+
+
+def test_the_tones_ship_in_the_wheel() -> None:
+    """pyproject's package-data names them, so an installed onevox (not only a checkout) has its sounds."""
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    patterns = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]["onevox"]
+    package = DATA_DIR.parent.parent
+    for name in TONES:
+        relative = tone_path(name).relative_to(package).as_posix()
+        assert any(fnmatch(relative, pattern) for pattern in patterns), (relative, patterns)
 
 
 def test_volume_scales_the_tone() -> None:
