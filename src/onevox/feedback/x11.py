@@ -26,7 +26,7 @@ HEIGHT = 30
 MIN_WIDTH = 180
 MARGIN = 48  # from the bottom of the screen
 PAD = 12
-POLL_S = 0.05  # how often the thread looks at X events (expose) while no daemon event arrives
+POLL_S = 0.05  # while shown, how often the thread looks at X events (expose); hidden, it only waits
 # background colours (16-bit RGB) by state; the text is white
 COLOURS = {"recording": (0xB000, 0x2000, 0x2000), "transcribing": (0x2000, 0x4800, 0x9000),
            "injecting": (0x2000, 0x7000, 0x3000), "error": (0x7000, 0x3000, 0x0000)}
@@ -49,6 +49,11 @@ class X11Indicator:
     @property
     def view(self) -> IndicatorView:
         return self.model.view
+
+    @property
+    def running(self) -> bool:
+        """Its thread runs (False: not started, closed, or the display could not be opened or went away)."""
+        return self._thread.is_alive()
 
     def start(self) -> None:
         self._thread.start()
@@ -84,7 +89,12 @@ class X11Indicator:
     def _loop(self, x: _Window) -> None:
         while True:
             hide_at = self.model.hide_at
-            timeout = POLL_S if hide_at is None else max(0.0, min(POLL_S, hide_at - time.monotonic()))
+            if not self.model.view.visible:
+                timeout: float | None = None  # hidden: nothing to redraw, sleep until the next event
+            elif hide_at is None:
+                timeout = POLL_S
+            else:
+                timeout = max(0.0, min(POLL_S, hide_at - time.monotonic()))
             changed = False
             try:
                 event = self._queue.get(timeout=timeout)
