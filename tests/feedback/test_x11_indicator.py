@@ -99,5 +99,6 @@ def test_no_display_is_one_warning(caplog: pytest.LogCaptureFixture) -> None:
     ind.handle({"event": "state", "state": "recording"})
     ind.close()
     assert ind.window_id == 0
-    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"][0].startswith(
-        "no recording indicator: cannot open X display :9999")
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("no recording indicator: cannot open X display :9999")
