@@ -178,8 +178,23 @@ class SinkRecorder:
             ["parec", "-d", f"{SPEAKERS}.monitor", "--format=s16le", f"--rate={RATE}", "--channels=1",
              "--latency-msec=20"], env=mic.environ(), stdout=self._out, stderr=subprocess.DEVNULL)
         wait_until(lambda: path.stat().st_size > RATE // 10, 5.0, "parec to record")
+        self._starts: list[float] = []  # wall time of sample 0, as each look at the file's size says
+        self._stop = threading.Event()
+        self._watch = threading.Thread(target=self._clock, daemon=True)
+        self._watch.start()
+
+    def _clock(self) -> None:
+        while not self._stop.wait(0.01):
+            self._starts.append(time.time() - self.path.stat().st_size / 2 / RATE)
+
+    @property
+    def started(self) -> float:
+        """When sample 0 was played, to within parec's buffering (the earliest estimate is the closest)."""
+        return min(self._starts)
 
     def stop(self) -> np.ndarray:
+        self._stop.set()
+        self._watch.join(5.0)
         self.proc.terminate()
         self.proc.wait(5.0)
         self._out.close()
@@ -221,29 +236,37 @@ def _dictate_silence(rig: Rig) -> dict[str, float]:
     started = rig.log.wait_for("recording_started", lambda e: rig.log.events.index(e) >= seen)
     done = rig.log.wait_for("transcribed", lambda e: e["dictation"] == started["dictation"], timeout=30.0)
     wait_until(lambda: rig.daemon.controller.state in ("idle", "error"), 10.0, "the daemon to be idle")
-    return {"press_to_event_ms": (started["ts"] - pressed) * 1000, "hotkey_ms": done["timings"]["hotkey"]}
+    return {"press_to_event_ms": (started["ts"] - pressed) * 1000, "hotkey_ms": done["timings"]["hotkey"],
+            "pressed": pressed}
 
 
 def test_the_start_tone_plays_and_capture_starts_no_later(rig: Rig) -> None:
     rig.window.focus()
     timings: dict[str, list[dict[str, float]]] = {"on": [], "off": []}
-    recordings: dict[str, np.ndarray] = {}
+    recordings: dict[str, tuple[np.ndarray, float, float]] = {}  # audio, its start, the first press
     try:
         for phase in ("on", "off", "on"):
             rig.set_feedback(sounds=phase == "on")
             recorder = SinkRecorder(rig.mic, rig.root / f"sink-{phase}-{len(timings[phase])}.raw")
+            first = len(timings[phase])
             try:
                 for _ in range(3):
                     timings[phase].append(_dictate_silence(rig))
                     time.sleep(0.3)  # the stop tone plays out
             finally:
                 audio = recorder.stop()
-            recordings.setdefault(phase, audio)
+            recordings.setdefault(phase, (audio, recorder.started, timings[phase][first]["pressed"]))
     finally:
         rig.set_feedback(sounds=True)
-    assert _start_tone_at(recordings["on"]) is not None, "no start tone in what the speakers played"
-    assert _start_tone_at(recordings["off"]) is None, "a tone played with [feedback] sounds = false"
-    summary = {phase: {key: float(np.median([t[key] for t in rows])) for key in rows[0]}
+    audio, started, pressed = recordings["on"]
+    onset = _start_tone_at(audio)
+    assert onset is not None, "no start tone in what the speakers played"
+    assert _start_tone_at(recordings["off"][0]) is None, "a tone played with [feedback] sounds = false"
+    press_to_tone_ms = (started + onset - pressed) * 1000
+    print(f"key press to the start tone at the speakers: {press_to_tone_ms:.0f} ms (give or take 40 ms: "
+          "when the null sink rendered it, timed through parec's buffering)")
+    assert press_to_tone_ms < 400, "the start tone comes so late that the user is already speaking"
+    summary = {phase: {key: float(np.median([t[key] for t in rows])) for key in rows[0] if key != "pressed"}
                for phase, rows in timings.items()}
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "e2e-feedback-timings.json").write_text(repr(timings))

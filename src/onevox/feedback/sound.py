@@ -45,7 +45,7 @@ def load_tone(name: str, volume: float = 1.0) -> tuple[np.ndarray, int]:
 
 
 def play_sounddevice(samples: np.ndarray, rate: int) -> None:
-    """Play on the default output device; returns once played (the stream's exit drains it)."""
+    """Play on the default output device; returns once played."""
     import sounddevice as sd
 
     try:
@@ -55,7 +55,10 @@ def play_sounddevice(samples: np.ndarray, rate: int) -> None:
             raise OSError("no audio output device") from exc
         raise
     with stream:
-        stream.write(samples.reshape(-1, 1))
+        # PortAudio's stop drops what is still in the device's buffer: silence as long as its latency
+        # pushes the whole tone out first
+        pad = np.zeros(int(rate * (float(stream.latency) + TAIL_S)), np.float32)
+        stream.write(np.concatenate([samples, pad]).reshape(-1, 1))
 
 
 class SoundPlayer:
