@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from onevox.feedback.x11 import X11Indicator
+from onevox.feedback.x11 import HEIGHT, MARGIN, X11Indicator, place
 from tests.support.desktop import VirtualDesktop, wait_until
 from tests.support.requirements import require_tools
 
@@ -102,3 +102,10 @@ def test_no_display_is_one_warning(caplog: pytest.LogCaptureFixture) -> None:
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1
     assert warnings[0].startswith("no recording indicator: cannot open X display :9999")
+
+
+def test_placed_at_the_bottom_centre_of_the_primary_monitor() -> None:
+    left, right = (0, 0, 1920, 1080, False), (1920, 0, 1280, 1024, True)
+    assert place([left, right], (3200, 1080), 400) == (1920 + 440, 1024 - HEIGHT - MARGIN)
+    assert place([left], (3200, 1080), 400) == (760, 1080 - HEIGHT - MARGIN)  # no primary: the first
+    assert place([], (1280, 800), 180) == (550, 800 - HEIGHT - MARGIN)  # no RandR: the whole screen

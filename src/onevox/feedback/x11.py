@@ -32,6 +32,17 @@ COLOURS = {"recording": (0xB000, 0x2000, 0x2000), "transcribing": (0x2000, 0x480
            "injecting": (0x2000, 0x7000, 0x3000), "error": (0x7000, 0x3000, 0x0000)}
 
 
+Monitor = tuple[int, int, int, int, bool]  # x, y, width, height, primary
+
+
+def place(monitors: list[Monitor], screen: tuple[int, int], width: int) -> tuple[int, int]:
+    """Where the window goes: bottom centre of the primary monitor (else the first one RandR lists, else the
+    whole screen), so that on two monitors it is not cut in half at the seam."""
+    chosen = next((m for m in monitors if m[4]), monitors[0] if monitors else (0, 0, *screen, True))
+    x, y, w, h, _ = chosen
+    return x + max((w - width) // 2, 0), y + h - HEIGHT - MARGIN
+
+
 class X11Indicator:
     """The indicator window; `view` is what it shows now (for status and tests)."""
 
@@ -180,13 +191,27 @@ class _Window:
             self.window.unmap()
             self.display.flush()
             return
-        width = min(max(len(view.text) * self.char_w + 2 * PAD, MIN_WIDTH), self.screen_w - 2 * PAD)
-        self.window.configure(x=(self.screen_w - width) // 2, y=self.screen_h - HEIGHT - MARGIN, width=width,
-                              height=HEIGHT, stack_mode=self._X.Above)
+        monitors = self._monitors()
+        usable = min((m[2] for m in monitors if m[4]), default=monitors[0][2] if monitors else self.screen_w)
+        width = min(max(len(view.text) * self.char_w + 2 * PAD, MIN_WIDTH), usable - 2 * PAD)
+        x, y = place(monitors, (self.screen_w, self.screen_h), width)
+        self.window.configure(x=x, y=y, width=width, height=HEIGHT, stack_mode=self._X.Above)
         self.window.change_attributes(background_pixel=self._pixel(view.state))
         self.window.map()
         self._draw(width)
         self.display.flush()
+
+    def _monitors(self) -> list[Monitor]:
+        """The monitors RandR 1.5 reports (asked each time: they come and go); [] when it cannot tell."""
+        try:
+            if not self.display.has_extension("RANDR"):
+                return []
+            found = self.window.xrandr_get_monitors().monitors
+        except Exception as exc:  # RandR older than 1.5
+            log.debug("no RandR monitors: %s", exc)
+            return []
+        return [(int(m.x), int(m.y), int(m.width_in_pixels), int(m.height_in_pixels), bool(m.primary))
+                for m in found]
 
     def _draw(self, width: int) -> None:
         view = self.view
