@@ -210,7 +210,7 @@ def test_the_feedback_parts_follow_a_dictation(tmp_path: Path) -> None:
     daemon = Daemon(_config(tmp_path), factory=factory, clock=clock, ipc=False)
     daemon.start()
     try:
-        assert daemon.feedback == ("seen",)
+        assert daemon.feedback == ("seen",) and daemon.commands.status()["feedback"] == ["seen"]
         assert daemon.controller.start()["started"]
         mic.wait_begun(1)
         play(mic, clock, SPEECH_LEVEL, 0.3)
@@ -218,6 +218,6 @@ def test_the_feedback_parts_follow_a_dictation(tmp_path: Path) -> None:
         wait_until(lambda: "injected" in seen.kinds)
     finally:
         daemon.stop()
-    assert seen.closed and daemon.feedback == ()
+    assert seen.closed and daemon.feedback == () and daemon.diagnostics.fields()["feedback"] == []
     kinds = [k for k in seen.kinds if k in ("recording_started", "recording_stopped", "transcribed")]
     assert kinds == ["recording_started", "recording_stopped", "transcribed"]

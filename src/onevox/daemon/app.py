@@ -286,6 +286,7 @@ class Daemon:
         runner.start()
         with self._feedback_lock:
             self._feedback = runner
+        self.diagnostics.feedback = tuple(part.name for part in parts)
         log.info("feedback: %s", ", ".join(part.name for part in parts))
 
     def _restart_feedback(self, config: Config) -> None:
@@ -296,6 +297,7 @@ class Daemon:
     def _stop_feedback(self) -> None:
         with self._feedback_lock:
             runner, self._feedback = self._feedback, None
+        self.diagnostics.feedback = ()
         if runner is not None:
             runner.stop()
 

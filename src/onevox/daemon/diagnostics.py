@@ -62,6 +62,7 @@ class Diagnostics:
         self._done = 0
         self._last_text = ""
         self.hotkey_backend = "none"  # set by the daemon while a hotkey listener runs
+        self.feedback: tuple[str, ...] = ()  # the feedback parts running (sounds, indicator-x11)
 
     # -- reports --------------------------------------------------------------------------------------
 
@@ -124,7 +125,7 @@ class Diagnostics:
                 "dictations": self._done, "last_text": self._last_text,
                 "last_error": f"{self._error_stage}: {self._error}" if self._error else "",
                 "audio_event": self._audio_event, "reloads": self._reloads, "reload": self._reload_result,
-                "hotkey": self.hotkey_backend,
+                "hotkey": self.hotkey_backend, "feedback": list(self.feedback),
                 "uptime_s": round(self._clock.monotonic() - self._started_at, 3),
                 "rss_mb": rss_mb(), "pid": os.getpid(), "version": __version__,
             }
