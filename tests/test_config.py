@@ -378,6 +378,6 @@ def test_feedback_section() -> None:
     assert (Config().feedback.sounds, Config().feedback.indicator) == (True, "auto")  # on by default
     assert "feedback.sound_volume: must be from 0 to 1, got 1.5" in str(
         _error("[feedback]\nsound_volume = 1.5\n"))
-    assert "feedback.indicator: must be one of auto, off; got 'x11'" in str(
-        _error('[feedback]\nindicator = "x11"\n'))
+    assert "feedback.indicator: must be one of auto, layer-shell, x11, off; got 'on'" in str(
+        _error('[feedback]\nindicator = "on"\n'))
     assert "feedback.sounds: must be true or false" in str(_error('[feedback]\nsounds = "yes"\n'))

@@ -134,7 +134,8 @@ class FeedbackConfig:
     sounds: bool = _opt(True, "play a short tone when recording starts and another when it stops")
     sound_volume: float = _opt(0.5, "loudness of the start/stop tones (0 = silent, 1 = full)", lo=0.0, hi=1.0)
     indicator: str = _opt("auto", "a small window showing the state and the words so far, never focused "
-                          "(auto: on an X11 display; off: never)", choices=("auto", "off"))
+                          "(auto: layer-shell on Wayland where it can, else X11/XWayland)",
+                          choices=("auto", "layer-shell", "x11", "off"))
 
 
 @dataclass(frozen=True)

@@ -329,14 +329,19 @@ def test_feedback_says_where_the_indicator_is_and_why_there_is_none(monkeypatch:
     fake = probes(x11, hotkey=[("x11", None)], injection=lambda cfg, s: [("paste", None)])
     fake.environ = lambda: {"DISPLAY": ":0"}
     result = run(monkeypatch, fake)
-    assert "feedback      ok: sounds on (volume 0.5); indicator on X display :0" in result.output
+    assert "feedback      ok: sounds on (volume 0.5); indicator: an X11 window on :0" in result.output
     sway = Desktop("wayland", "sway", tools=WAYLAND_TOOLS)
     fake = probes(sway)
     fake.environ = lambda: {"WAYLAND_DISPLAY": "wayland-1"}
+    fake.layer_shell = lambda env: None
+    result = run(monkeypatch, fake)
+    assert ("feedback      ok: sounds on (volume 0.5); indicator: a layer-shell surface on wayland-1"
+            in result.output)
+    fake.layer_shell = lambda env: "GTK's layer-shell is not installed for /usr/bin/python3 (apt ...)"
     result = run(monkeypatch, fake)
     assert result.exit_code == 0, result.output  # not essential
     assert "feedback      no: sounds on (volume 0.5); no recording indicator" in result.output
-    assert "layer-shell indicator is not written yet" in result.output
+    assert "fix: sudo apt install python3-gi gir1.2-gtklayershell-0.1" in result.output
     (isolated_xdg / "xdg_config_home" / "onevox").mkdir(parents=True)
     (isolated_xdg / "xdg_config_home" / "onevox" / "config.toml").write_text(
         '[feedback]\nsounds = false\nindicator = "off"\n')

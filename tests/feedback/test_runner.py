@@ -7,7 +7,7 @@ from typing import Any
 
 from onevox.config import FeedbackConfig
 from onevox.daemon.events import EventBus
-from onevox.feedback import create_feedback, indicator_unavailable
+from onevox.feedback import choose_indicator, create_feedback, indicator_unavailable
 from onevox.feedback.runner import FeedbackRunner
 from tests.support.waiting import wait_until
 
@@ -82,17 +82,45 @@ def test_publishing_never_waits_on_feedback() -> None:
     runner.stop()
 
 
+def _no_layer_shell(env: object) -> str:
+    return "the compositor has no layer-shell"
+
+
+def _layer_shell(env: object) -> None:
+    return None
+
+
 def test_which_parts_a_session_gets() -> None:
     x11 = {"DISPLAY": ":5"}
-    assert [p.name for p in create_feedback(FeedbackConfig(), x11)] == ["sounds", "indicator-x11"]
-    assert [p.name for p in create_feedback(FeedbackConfig(sounds=False), x11)] == ["indicator-x11"]
-    assert [p.name for p in create_feedback(FeedbackConfig(sound_volume=0.0), x11)] == ["indicator-x11"]
-    assert [p.name for p in create_feedback(FeedbackConfig(indicator="off"), x11)] == ["sounds"]
-    assert [p.name for p in create_feedback(FeedbackConfig(), {})] == ["sounds"]
+
+    def names(config: FeedbackConfig, env: dict[str, str], check=_no_layer_shell) -> list[str]:
+        return [p.name for p in create_feedback(config, env, layer_shell=check)]
+
+    assert names(FeedbackConfig(), x11) == ["sounds", "indicator-x11"]
+    assert names(FeedbackConfig(sounds=False), x11) == ["indicator-x11"]
+    assert names(FeedbackConfig(sound_volume=0.0), x11) == ["indicator-x11"]
+    assert names(FeedbackConfig(indicator="off"), x11) == ["sounds"]
+    assert names(FeedbackConfig(), {}) == ["sounds"]
+    wayland = {"WAYLAND_DISPLAY": "wayland-1", "DISPLAY": ":1"}  # with XWayland
+    assert names(FeedbackConfig(), wayland, _layer_shell) == ["sounds", "indicator-layer-shell"]
+    assert names(FeedbackConfig(), wayland, _no_layer_shell) == ["sounds", "indicator-x11"]  # e.g. GNOME
+    assert names(FeedbackConfig(), {"WAYLAND_DISPLAY": "wayland-1"}, _no_layer_shell) == ["sounds"]
+    assert names(FeedbackConfig(indicator="x11"), wayland, _layer_shell) == ["sounds", "indicator-x11"]
+    assert names(FeedbackConfig(indicator="layer-shell"), wayland, _no_layer_shell) == ["sounds"]
+    assert names(FeedbackConfig(indicator="layer-shell"), x11, _layer_shell) == ["sounds"]
 
 
 def test_why_there_is_no_indicator() -> None:
-    assert indicator_unavailable(FeedbackConfig(), {"DISPLAY": ":0", "WAYLAND_DISPLAY": "w"}) is None
-    assert "layer-shell" in (indicator_unavailable(FeedbackConfig(), {"WAYLAND_DISPLAY": "wayland-1"}) or "")
-    assert "DISPLAY" in (indicator_unavailable(FeedbackConfig(), {}) or "")
-    assert "off" in (indicator_unavailable(FeedbackConfig(indicator="off"), {"DISPLAY": ":0"}) or "")
+    def why(config: FeedbackConfig, env: dict[str, str], check=_no_layer_shell) -> str:
+        kind, note = choose_indicator(config, env, layer_shell=check)
+        assert indicator_unavailable(config, env, layer_shell=check) == (None if kind else note)
+        return note
+
+    assert why(FeedbackConfig(), {"DISPLAY": ":0"}) == "an X11 window on :0"
+    assert why(FeedbackConfig(), {"DISPLAY": ":0", "WAYLAND_DISPLAY": "w"}) == (
+        "an X11 window on :0; no layer-shell indicator: the compositor has no layer-shell")
+    assert why(FeedbackConfig(), {"WAYLAND_DISPLAY": "w"}) == (
+        "no layer-shell indicator: the compositor has no layer-shell; and no X display (XWayland) for the "
+        "X11 one")
+    assert "DISPLAY" in why(FeedbackConfig(), {})
+    assert "off" in why(FeedbackConfig(indicator="off"), {"DISPLAY": ":0"})

@@ -67,6 +67,7 @@ class Probes:
     model: Callable[[str], dict[str, Any]]  # {"name", "path", "source"} or {"reason", "fix"}
     daemon: Callable[[Path], dict[str, Any]]  # {"running": bool, "state"?, "reason"?}
     environ: Callable[[], Mapping[str, str]] = lambda: os.environ  # DISPLAY for the recording indicator
+    layer_shell: Callable[[Mapping[str, str]], str | None] | None = None  # why no layer-shell (None: real)
 
 
 # ---- the real probes ---------------------------------------------------------------------------------------
@@ -361,16 +362,19 @@ def check_daemon(socket: Path, probes: Probes) -> Check:
 
 def check_feedback(cfg: FeedbackConfig, probes: Probes) -> Check:
     """The start/stop sounds and the recording indicator (never essential: dictation works without)."""
-    from onevox.feedback import indicator_unavailable
+    from onevox.feedback import choose_indicator
 
     environ = probes.environ()
     sounds = (f"sounds on (volume {cfg.sound_volume:g})" if cfg.sounds and cfg.sound_volume > 0
               else "sounds off")
-    why = indicator_unavailable(cfg, environ)
-    if why is None:
-        return Check("ok", f"{sounds}; indicator on X display {environ.get('DISPLAY')}", essential=False)
+    kind, note = (choose_indicator(cfg, environ) if probes.layer_shell is None
+                  else choose_indicator(cfg, environ, layer_shell=probes.layer_shell))
+    if kind is not None:
+        return Check("ok", f"{sounds}; indicator: {note}", essential=False, details={"indicator": kind})
+    missing_gtk = "layer-shell is not installed" in note
+    fix = "sudo apt install python3-gi gir1.2-gtklayershell-0.1" if missing_gtk else None
     return Check("off" if cfg.indicator == "off" else "missing", f"{sounds}; no recording indicator",
-                 essential=False, reason=why)
+                 essential=False, reason=note, fix=fix, details={"indicator": None})
 
 
 def diagnose(cfg: Config, probes: Probes) -> dict[str, Any]:

@@ -276,10 +276,10 @@ class Daemon:
         from onevox.feedback.runner import FeedbackRunner
 
         parts = self.factory.feedback(config)
-        why = indicator_unavailable(config.feedback)
-        if why is not None and config.feedback.indicator != "off" and not self._told_no_indicator:
+        shown = any(part.name.startswith("indicator") for part in parts)
+        if not shown and config.feedback.indicator != "off" and not self._told_no_indicator:
             self._told_no_indicator = True  # once: a reload does not say it again
-            log.info("no recording indicator: %s", why)
+            log.info("no recording indicator: %s", indicator_unavailable(config.feedback))
         if not parts:
             return
         runner = FeedbackRunner(self.bus.subscribe, parts)
