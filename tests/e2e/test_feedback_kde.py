@@ -48,12 +48,12 @@ def test_a_layer_shell_surface_on_kwin_that_takes_no_keyboard(kwin: HeadlessKWin
     injector = PasteInjector(InjectionConfig(method="paste"), "wayland")
     try:
         indicator.start()
-        assert indicator.running, caplog.text
         indicator.handle({"event": "state", "state": "recording"})
         indicator.handle({"event": "recording_started", "dictation": 1})
         indicator.handle({"event": "partial", "dictation": 1, "text": "les mètres"})
         wait_until(lambda: "shown recording recording: les mètres" in indicator.shown, 10.0,
                    "the indicator's window to show the live words")
+        assert indicator.running, caplog.text
         injector.inject("typed while it shows")
         window.wait_for_text("typed while it shows")
         indicator.handle({"event": "state", "state": "idle"})

@@ -109,7 +109,8 @@ def test_a_layer_shell_surface_on_sway(desktop: Desktop, speech_dir: Path,
     daemon = _daemon(desktop, "auto")
     try:
         window = desktop.sway.open_target("editor")
-        assert "recording indicator: a layer-shell surface on wayland-" in daemon.log(), daemon.log()[-2000:]
+        wait_until(lambda: "recording indicator: a layer-shell surface on wayland-" in daemon.log(), 10.0,
+                   "the daemon to say it shows a layer-shell indicator")
         assert desktop.recording_pixels("idle-before") == 0
         _dictate(desktop, daemon, window, speech_dir,
                  lambda: "indicator: shown recording recording" in daemon.log()

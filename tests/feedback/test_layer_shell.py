@@ -8,6 +8,7 @@ import time
 import pytest
 
 from onevox.feedback.wayland import LAYER_SHELL, LayerShellIndicator, layer_shell_unavailable
+from tests.support.waiting import wait_until
 
 
 def test_what_a_layer_shell_indicator_needs() -> None:
@@ -22,9 +23,10 @@ def test_a_window_that_cannot_start_is_one_warning_and_no_wait(caplog: pytest.Lo
     indicator = LayerShellIndicator({"PATH": "/usr/bin:/bin", "WAYLAND_DISPLAY": "no-such-display",
                                      "XDG_RUNTIME_DIR": "/nonexistent"})
     started = time.monotonic()
-    indicator.start()
+    indicator.start()  # returns at once: the window starts on the indicator's thread
+    indicator.handle({"event": "state", "state": "recording"})  # queued, then dropped: never raises
+    wait_until(lambda: not indicator.running, 5.0)
     assert time.monotonic() - started < 5.0
-    indicator.handle({"event": "state", "state": "recording"})  # ignored, never raises
     indicator.close()
     assert not indicator.running
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]

@@ -81,25 +81,30 @@ class LayerShellIndicator:
         return self._thread.is_alive()
 
     def start(self) -> None:
+        """Start the thread, which starts the window: the daemon does not wait for GTK (events that arrive
+        meanwhile are queued and shown once it is up)."""
+        self._thread.start()
+
+    def _open(self) -> bool:
         python = system_python()
         if python is None:
             log.warning("no recording indicator: no system python3 to run its window")
-            return
+            return False
         try:
             self._proc = subprocess.Popen([python, str(WINDOW_PROGRAM)], env=self.environ,
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE, start_new_session=True)
         except OSError as exc:
             log.warning("no recording indicator: cannot start its window (%s)", exc)
-            return
+            return False
         threading.Thread(target=self._read, name="onevox-indicator-answers", daemon=True).start()
         self._answered.wait(START_TIMEOUT_S)
         if not self._ready:
             log.warning("no recording indicator: its layer-shell window did not start: %s", self._stderr())
             self._end()
-            return
+            return False
         log.info("recording indicator: a layer-shell surface on %s", self.environ.get("WAYLAND_DISPLAY"))
-        self._thread.start()
+        return True
 
     def handle(self, event: Event) -> None:
         if self._thread.is_alive():
@@ -112,6 +117,8 @@ class LayerShellIndicator:
         self._end()
 
     def _run(self) -> None:
+        if not self._open():
+            return
         while True:
             hide_at = self.model.hide_at
             timeout = None if hide_at is None else max(0.0, hide_at - time.monotonic())
