@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from onevox.audio.devices import PORTAUDIO_LOCK, sounddevice
 from onevox.feedback.base import Event
 
 log = logging.getLogger(__name__)
@@ -45,20 +46,24 @@ def load_tone(name: str, volume: float = 1.0) -> tuple[np.ndarray, int]:
 
 
 def play_sounddevice(samples: np.ndarray, rate: int) -> None:
-    """Play on the default output device; returns once played."""
-    import sounddevice as sd
+    """Play on the default output device; returns once played.
 
-    try:
-        stream = sd.OutputStream(samplerate=rate, channels=1, dtype="float32")
-    except sd.PortAudioError as exc:
-        if "device -1" in str(exc):  # PortAudio's way of saying there is no default output
-            raise OSError("no audio output device") from exc
-        raise
-    with stream:
-        # PortAudio's stop drops what is still in the device's buffer: silence as long as its latency
-        # pushes the whole tone out first
-        pad = np.zeros(int(rate * (float(stream.latency) + TAIL_S)), np.float32)
-        stream.write(np.concatenate([samples, pad]).reshape(-1, 1))
+    It holds the PortAudio lock throughout (about 150 ms): the capture rescans devices (which terminates
+    PortAudio, freeing every stream) only under that lock, so a rescan never pulls the stream out from under
+    a write. The warm capture stream takes no lock to start a dictation, so this never delays one."""
+    sd = sounddevice()
+    with PORTAUDIO_LOCK:
+        try:
+            stream = sd.OutputStream(samplerate=rate, channels=1, dtype="float32")
+        except sd.PortAudioError as exc:
+            if "device -1" in str(exc):  # PortAudio's way of saying there is no default output
+                raise OSError("no audio output device") from exc
+            raise
+        with stream:
+            # PortAudio's stop drops what is still in the device's buffer: silence as long as its latency
+            # pushes the whole tone out first
+            pad = np.zeros(int(rate * (float(stream.latency) + TAIL_S)), np.float32)
+            stream.write(np.concatenate([samples, pad]).reshape(-1, 1))
 
 
 class SoundPlayer:
