@@ -192,6 +192,10 @@ class SeenEvents:
         self.kinds: list[str] = []
         self.closed = False
 
+    @property
+    def running(self) -> bool:
+        return not self.closed
+
     def start(self) -> None:
         pass
 

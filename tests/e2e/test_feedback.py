@@ -133,6 +133,7 @@ def test_the_indicator_shows_the_state_and_live_words_and_never_takes_the_focus(
     window.focus()
     wid = rig.indicator()
     assert wid, "the daemon made no indicator window on the X display"
+    assert rig.daemon.commands.status()["feedback"] == ["sounds", "indicator-x11"]
     assert not rig.mapped(wid), "the indicator is on screen while nothing is recorded"
     hints = desktop.run(["xprop", "-id", wid, "WM_HINTS"]).stdout.decode()
     assert "Client accepts input or input focus: False" in hints, hints

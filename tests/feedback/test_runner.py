@@ -20,6 +20,10 @@ class Recorder:
         self.started = self.closed = 0
         self.fail = fail
 
+    @property
+    def running(self) -> bool:
+        return self.started > self.closed
+
     def start(self) -> None:
         self.started += 1
 

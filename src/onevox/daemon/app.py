@@ -55,6 +55,7 @@ class Daemon:
         self.bus = EventBus()
         self.clock = clock
         self.diagnostics = Diagnostics(self.bus, clock)
+        self.diagnostics.feedback = lambda: self.feedback
         self._want_ipc = ipc
         self._want_hotkey = hotkey
         self._options = options
@@ -84,9 +85,11 @@ class Daemon:
 
     @property
     def feedback(self) -> tuple[str, ...]:
-        """The feedback parts running now (e.g. "sounds", "indicator-x11")."""
+        """The feedback parts running now (e.g. "sounds", "indicator-x11"): not one that could not open its
+        display or whose display went away."""
         with self._feedback_lock:
-            return tuple(part.name for part in self._feedback.parts) if self._feedback is not None else ()
+            parts = self._feedback.parts if self._feedback is not None else []
+        return tuple(part.name for part in parts if part.running)
 
     def start(self) -> None:
         """Load and warm the model, open the audio, start the workers, the IPC server and the hotkey."""
@@ -286,7 +289,6 @@ class Daemon:
         runner.start()
         with self._feedback_lock:
             self._feedback = runner
-        self.diagnostics.feedback = tuple(part.name for part in parts)
         log.info("feedback: %s", ", ".join(part.name for part in parts))
 
     def _restart_feedback(self, config: Config) -> None:
@@ -297,7 +299,6 @@ class Daemon:
     def _stop_feedback(self) -> None:
         with self._feedback_lock:
             runner, self._feedback = self._feedback, None
-        self.diagnostics.feedback = ()
         if runner is not None:
             runner.stop()
 

@@ -18,6 +18,11 @@ class Feedback(Protocol):
 
     name: str  # "sounds", "indicator-x11": for the log and `status`
 
+    @property
+    def running(self) -> bool:
+        """Its thread runs (False: not started, closed, or what it needs could not be opened)."""
+        ...
+
     def start(self) -> None:
         """Start its thread (and open what it needs); errors are logged, never raised."""
         ...

@@ -80,6 +80,10 @@ class SoundPlayer:
         self._warned = False
         self.played: list[str] = []  # names of the tones played, in order (status and tests)
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def start(self) -> None:
         try:
             self._tones = {name: load_tone(name, self.volume) for name in TONES}
