@@ -370,3 +370,14 @@ def test_audio_device_accepts_an_index_as_a_number() -> None:
 
 def test_empty_replacement_phrase_is_rejected() -> None:
     _error('[post_processing]\nreplacements = { " " = "x" }')
+
+
+def test_feedback_section() -> None:
+    cfg = parse_config('[feedback]\nsounds = false\nsound_volume = 0.2\nindicator = "off"\n')
+    assert (cfg.feedback.sounds, cfg.feedback.sound_volume, cfg.feedback.indicator) == (False, 0.2, "off")
+    assert (Config().feedback.sounds, Config().feedback.indicator) == (True, "auto")  # on by default
+    assert "feedback.sound_volume: must be from 0 to 1, got 1.5" in str(
+        _error("[feedback]\nsound_volume = 1.5\n"))
+    assert "feedback.indicator: must be one of auto, layer-shell, x11, off; got 'on'" in str(
+        _error('[feedback]\nindicator = "on"\n'))
+    assert "feedback.sounds: must be true or false" in str(_error('[feedback]\nsounds = "yes"\n'))

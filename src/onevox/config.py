@@ -134,6 +134,15 @@ class DaemonConfig:
 
 
 @dataclass(frozen=True)
+class FeedbackConfig:
+    sounds: bool = _opt(True, "play a short tone when recording starts and another when it stops")
+    sound_volume: float = _opt(0.5, "loudness of the start/stop tones (0 = silent, 1 = full)", lo=0.0, hi=1.0)
+    indicator: str = _opt("auto", "a small window showing the state and the words so far, never focused "
+                          "(auto: layer-shell on Wayland where it can, else X11/XWayland)",
+                          choices=("auto", "layer-shell", "x11", "off"))
+
+
+@dataclass(frozen=True)
 class Config:
     hotkey: HotkeyConfig = field(default_factory=HotkeyConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
@@ -143,6 +152,7 @@ class Config:
     injection: InjectionConfig = field(default_factory=InjectionConfig)
     history: HistoryConfig = field(default_factory=HistoryConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
     source: str = field(default="", compare=False)  # the file this came from ('' = defaults only)
 
     def with_changes(self, section: str, **changes: Any) -> Config:
@@ -165,6 +175,7 @@ SECTIONS: dict[str, type] = {
     "injection": InjectionConfig,
     "history": HistoryConfig,
     "daemon": DaemonConfig,
+    "feedback": FeedbackConfig,
 }
 
 

@@ -241,3 +241,10 @@ def test_real_daemon_in_foreground_exits_cleanly_on_sigterm(isolated_xdg: Path, 
             proc.kill()
         proc.communicate(timeout=WAIT_S)
     assert wait_for_exit(files, WAIT_S) and not socket_path.exists()
+
+
+def test_status_names_the_feedback_running() -> None:
+    from onevox.cli.daemon_cmd import format_status
+
+    assert "feedback:   sounds, indicator-x11" in format_status({"feedback": ["sounds", "indicator-x11"]})
+    assert "feedback" not in format_status({"feedback": []})

@@ -342,3 +342,29 @@ def test_an_explicit_portal_backend_that_cannot_work_is_missing(monkeypatch: pyt
     assert code == 1 and report["missing"] == ["hotkey"]
     assert report["hotkey"]["reason"] == f"portal: {no_interface}"
     assert report["hotkey"]["fix"] == 'set [hotkey] backend = "auto"'
+
+
+def test_feedback_says_where_the_indicator_is_and_why_there_is_none(monkeypatch: pytest.MonkeyPatch,
+                                                                    isolated_xdg: Path) -> None:
+    x11 = Desktop("x11", "other", tools=frozenset({"xdotool", "xclip"}))
+    fake = probes(x11, hotkey=[("x11", None)], injection=lambda cfg, s: [("paste", None)])
+    fake.environ = lambda: {"DISPLAY": ":0"}
+    result = run(monkeypatch, fake)
+    assert "feedback      ok: sounds on (volume 0.5); indicator: an X11 window on :0" in result.output
+    sway = Desktop("wayland", "sway", tools=WAYLAND_TOOLS)
+    fake = probes(sway)
+    fake.environ = lambda: {"WAYLAND_DISPLAY": "wayland-1"}
+    fake.layer_shell = lambda env: None
+    result = run(monkeypatch, fake)
+    assert ("feedback      ok: sounds on (volume 0.5); indicator: a layer-shell surface on wayland-1"
+            in result.output)
+    fake.layer_shell = lambda env: "GTK's layer-shell is not installed for /usr/bin/python3 (apt ...)"
+    result = run(monkeypatch, fake)
+    assert result.exit_code == 0, result.output  # not essential
+    assert "feedback      no: sounds on (volume 0.5); no recording indicator" in result.output
+    assert "fix: sudo apt install python3-gi gir1.2-gtklayershell-0.1" in result.output
+    (isolated_xdg / "xdg_config_home" / "onevox").mkdir(parents=True)
+    (isolated_xdg / "xdg_config_home" / "onevox" / "config.toml").write_text(
+        '[feedback]\nsounds = false\nindicator = "off"\n')
+    _, report = as_json(monkeypatch, fake)
+    assert report["feedback"]["status"] == "off" and report["feedback"]["summary"].startswith("sounds off")

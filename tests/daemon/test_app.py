@@ -60,6 +60,7 @@ def test_a_dictation_driven_over_ipc_streams_its_events(running: Running) -> Non
     client = IpcClient(running.config.socket_path())
     events: list[dict] = []
     subscribed = threading.Event()
+    others = running.bus.subscriber_count  # the daemon's own (the feedback runner's)
 
     def listen() -> None:
         stream = client.events()
@@ -72,7 +73,7 @@ def test_a_dictation_driven_over_ipc_streams_its_events(running: Running) -> Non
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
     assert subscribed.wait(WAIT_S)
-    wait_until(lambda: running.bus.subscriber_count == 1)
+    wait_until(lambda: running.bus.subscriber_count == others + 1)
     assert client.request("start_dictation")["started"] is True
     running.mic.wait_begun(1)
     play(running.mic, running.clock, SPEECH_LEVEL, 0.3)
@@ -180,3 +181,47 @@ def test_an_unusable_history_file_does_not_stop_dictation(tmp_path: Path) -> Non
         play(mic, clock, SPEECH_LEVEL, 0.2)
         daemon.controller.stop()
         wait_until(lambda: len(injector.texts) == 1)
+
+
+class SeenEvents:
+    """A feedback part that keeps the kinds of the events it is handed."""
+
+    name = "seen"
+
+    def __init__(self) -> None:
+        self.kinds: list[str] = []
+        self.closed = False
+
+    @property
+    def running(self) -> bool:
+        return not self.closed
+
+    def start(self) -> None:
+        pass
+
+    def handle(self, event: dict) -> None:
+        self.kinds.append(event["event"])
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_the_feedback_parts_follow_a_dictation(tmp_path: Path) -> None:
+    mic, clock = virtual_mic()
+    seen = SeenEvents()
+    factory = StageFactory(source=mic, injector=FakeInjector(), recognizer=FakeRecognizer(["shown"]),
+                           feedback=[seen])
+    daemon = Daemon(_config(tmp_path), factory=factory, clock=clock, ipc=False)
+    daemon.start()
+    try:
+        assert daemon.feedback == ("seen",) and daemon.commands.status()["feedback"] == ["seen"]
+        assert daemon.controller.start()["started"]
+        mic.wait_begun(1)
+        play(mic, clock, SPEECH_LEVEL, 0.3)
+        daemon.controller.stop()
+        wait_until(lambda: "injected" in seen.kinds)
+    finally:
+        daemon.stop()
+    assert seen.closed and daemon.feedback == () and daemon.diagnostics.fields()["feedback"] == []
+    kinds = [k for k in seen.kinds if k in ("recording_started", "recording_stopped", "transcribed")]
+    assert kinds == ["recording_started", "recording_stopped", "transcribed"]

@@ -215,3 +215,22 @@ def test_the_daemon_reloads_when_its_file_changes(running: Running) -> None:
     event = running.log.wait_for("config_reloaded")  # the watcher polls every 2 s
     assert event["changed"] == ["post_processing.capitalize"]
     assert running.dictate() == "hello world"
+
+
+def test_a_reload_turns_the_feedback_on_and_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)  # no indicator here: the sounds are the part that changes
+    r = _start(tmp_path, _sections(tmp_path, feedback={"sounds": False}))
+    try:
+        assert r.daemon.feedback == ()
+        _write(r.path, _sections(tmp_path, feedback={"sounds": True, "sound_volume": 0.3}))
+        result = r.daemon.reload()
+        assert set(result["changed"]) == {"feedback.sounds", "feedback.sound_volume"}
+        assert result["restart_needed"] == [] and "restart" not in result["message"]
+        assert r.daemon.feedback == ("sounds",)
+        _write(r.path, _sections(tmp_path, feedback={"sounds": False}))
+        r.daemon.reload()
+        assert r.daemon.feedback == ()
+        assert r.dictate() == "Hello world"
+    finally:
+        r.daemon.stop()
+        r.log.close()

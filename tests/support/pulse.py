@@ -1,6 +1,8 @@
 """A real PulseAudio virtual microphone for tests: a private server with a null sink `vspk` whose monitor is
 remapped into a source `vmic` (the default source), so whatever is played into `vspk` is what a program
-recording from the default device hears.
+recording from the default device hears. The default sink is a second null sink, `vout` (the speakers, as
+on a headset): what a program plays (onevox's start/stop tones) does not leak into the microphone, and a test
+hears it on `vout.monitor`.
 
 Usage::
 
@@ -27,12 +29,14 @@ from typing import Any
 TOOLS = ("pulseaudio", "pacat", "paplay", "pactl")
 SINK = "vspk"
 SOURCE = "vmic"
+SPEAKERS = "vout"
 
 _SCRIPT = f"""\
 load-module module-native-protocol-unix auth-anonymous=1
 load-module module-null-sink sink_name={SINK} rate={{rate}} channels=1
 load-module module-remap-source master={SINK}.monitor source_name={SOURCE}
-set-default-sink {SINK}
+load-module module-null-sink sink_name={SPEAKERS} rate={{rate}} channels=1
+set-default-sink {SPEAKERS}
 set-default-source {SOURCE}
 """
 
@@ -59,7 +63,7 @@ class VirtualMic:
         self.runtime = self.root / "run"
         self.log_path = self.root / "pulseaudio.log"
         self._server: subprocess.Popen[bytes] | None = None
-        self._keepalive: subprocess.Popen[bytes] | None = None
+        self._keepalive: list[subprocess.Popen[bytes]] = []  # one silent stream per null sink
         self._players: list[subprocess.Popen[bytes]] = []
 
     # --- environment -------------------------------------------------------------------------------
@@ -111,12 +115,13 @@ class VirtualMic:
                 env=self.environ(), stdin=subprocess.DEVNULL, stdout=log, stderr=log, **self._user_kwargs)
         deadline = time.monotonic() + timeout
         self._wait_for(lambda: self._pactl("info") is not None, deadline, "the server to answer")
-        # Without a stream playing into the null sink, a new capture stream starts 1-2 s late.
-        self._keepalive = subprocess.Popen(
-            ["pacat", "--playback", "-d", SINK, "--latency-msec=20", "--format=s16le",
+        # Without a stream playing into a null sink, a new capture stream starts 1-2 s late (and a new
+        # playback stream, such as onevox's start tone, plays 2 s late).
+        self._keepalive = [subprocess.Popen(
+            ["pacat", "--playback", "-d", sink, "--latency-msec=20", "--format=s16le",
              f"--rate={self.rate}", "--channels=1", "/dev/zero"],
             env=self.environ(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, **self._user_kwargs)
+            stderr=subprocess.DEVNULL, **self._user_kwargs) for sink in (SINK, SPEAKERS)]
         self._wait_for(self._sink_ready, deadline, f"the sink latency to drop below {self.max_latency_ms} ms")
 
     def kill_server(self) -> None:
@@ -125,16 +130,14 @@ class VirtualMic:
             self._server.kill()
             self._server.wait()
             self._server = None
-        self._end(self._keepalive)
-        self._keepalive = None
+        self._end_keepalive()
 
     def stop(self) -> None:
         """End every process this helper started, newest first."""
         for player in reversed(self._players):
             self._end(player)
         self._players.clear()
-        self._end(self._keepalive)
-        self._keepalive = None
+        self._end_keepalive()
         self._end(self._server)
         self._server = None
 
@@ -188,6 +191,11 @@ class VirtualMic:
             return self.log_path.read_text(errors="replace")[-2000:]
         except OSError:
             return "(no log)"
+
+    def _end_keepalive(self) -> None:
+        for proc in reversed(self._keepalive):
+            self._end(proc)
+        self._keepalive.clear()
 
     @staticmethod
     def _end(proc: subprocess.Popen[bytes] | None, grace: float = 5.0) -> None:

@@ -148,6 +148,7 @@ def format_status(status: dict[str, Any]) -> str:
         ("device", _describe(status.get("device"))),
         ("uptime", _duration(status.get("uptime_s"))),
         ("memory", _memory(status)),
+        ("feedback", ", ".join(status.get("feedback") or ()) or None),
         ("dictations", status.get("dictations")),
         ("last error", status.get("last_error")),
     ]

@@ -7,7 +7,8 @@ Every look at the machine goes through `Probes`, so tests describe any desktop; 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ import click
 from onevox.cli.common import config_option, get_config
 
 if TYPE_CHECKING:
-    from onevox.config import Config, HotkeyConfig, InjectionConfig
+    from onevox.config import Config, FeedbackConfig, HotkeyConfig, InjectionConfig
     from onevox.desktop import Desktop
 
 DAEMON_TIMEOUT_S = 1.0
@@ -65,6 +66,8 @@ class Probes:
     microphone: Callable[[str], dict[str, Any]]  # {"device": name | None, "reason", "fix", "note"}
     model: Callable[[str], dict[str, Any]]  # {"name", "path", "source"} or {"reason", "fix"}
     daemon: Callable[[Path], dict[str, Any]]  # {"running": bool, "state"?, "reason"?}
+    environ: Callable[[], Mapping[str, str]] = lambda: os.environ  # DISPLAY for the recording indicator
+    layer_shell: Callable[[Mapping[str, str]], str | None] | None = None  # why no layer-shell (None: real)
 
 
 # ---- the real probes ---------------------------------------------------------------------------------------
@@ -361,6 +364,23 @@ def check_daemon(socket: Path, probes: Probes) -> Check:
                      "onevox)", details=details)
 
 
+def check_feedback(cfg: FeedbackConfig, probes: Probes) -> Check:
+    """The start/stop sounds and the recording indicator (never essential: dictation works without)."""
+    from onevox.feedback import choose_indicator
+
+    environ = probes.environ()
+    sounds = (f"sounds on (volume {cfg.sound_volume:g})" if cfg.sounds and cfg.sound_volume > 0
+              else "sounds off")
+    kind, note = (choose_indicator(cfg, environ) if probes.layer_shell is None
+                  else choose_indicator(cfg, environ, layer_shell=probes.layer_shell))
+    if kind is not None:
+        return Check("ok", f"{sounds}; indicator: {note}", essential=False, details={"indicator": kind})
+    missing_gtk = "layer-shell is not installed" in note
+    fix = "sudo apt install python3-gi gir1.2-gtklayershell-0.1" if missing_gtk else None
+    return Check("off" if cfg.indicator == "off" else "missing", f"{sounds}; no recording indicator",
+                 essential=False, reason=note, fix=fix, details={"indicator": None})
+
+
 def diagnose(cfg: Config, probes: Probes) -> dict[str, Any]:
     """The whole report as one JSON-ready object; "ok" says whether dictation can work end to end."""
     desktop = probes.desktop()
@@ -370,6 +390,7 @@ def diagnose(cfg: Config, probes: Probes) -> dict[str, Any]:
         "microphone": check_microphone(cfg.audio.device, probes),
         "model": check_model(cfg.model.name, probes),
         "daemon": check_daemon(cfg.socket_path(), probes),
+        "feedback": check_feedback(cfg.feedback, probes),
     }
     missing = [name for name, check in checks.items() if check.blocking]
     return {"ok": not missing, "missing": missing, "desktop": desktop.as_dict(),
@@ -397,7 +418,7 @@ def _desktop_line(d: dict[str, Any]) -> str:
 def render(report: dict[str, Any]) -> str:
     marks = {"ok": "ok", "missing": "MISSING", "setup": "TO DO", "off": "off"}
     lines = [f"{'desktop':<12}  {_desktop_line(report['desktop'])}"]
-    for name in ("hotkey", "injection", "microphone", "model", "daemon"):
+    for name in ("hotkey", "injection", "microphone", "model", "daemon", "feedback"):
         check = report[name]
         status = marks[check["status"]]
         if check["status"] == "missing" and not check["essential"]:

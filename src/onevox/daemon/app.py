@@ -31,6 +31,7 @@ from onevox.errors import ModelError, OnevoxError
 if TYPE_CHECKING:
     from onevox.asr.base import SpeechRecognizer
     from onevox.audio.base import AudioSource
+    from onevox.feedback.runner import FeedbackRunner
     from onevox.history import History
     from onevox.hotkey.base import HotkeyListener
     from onevox.ipc.server import IpcServer
@@ -54,6 +55,7 @@ class Daemon:
         self.bus = EventBus()
         self.clock = clock
         self.diagnostics = Diagnostics(self.bus, clock)
+        self.diagnostics.feedback = lambda: self.feedback
         self._want_ipc = ipc
         self._want_hotkey = hotkey
         self._options = options
@@ -63,6 +65,9 @@ class Daemon:
         self._ipc: IpcServer | None = None
         self._hotkey: HotkeyListener | None = None
         self._watcher: ConfigWatcher | None = None
+        self._feedback: FeedbackRunner | None = None
+        self._feedback_lock = threading.Lock()
+        self._told_no_indicator = False
         self._started = False
         self._shutdown_early = False
 
@@ -77,6 +82,14 @@ class Daemon:
         if self._commands is None:
             raise RuntimeError("Daemon.start() has not been called")
         return self._commands
+
+    @property
+    def feedback(self) -> tuple[str, ...]:
+        """The feedback parts running now (e.g. "sounds", "indicator-x11"): not one that could not open its
+        display or whose display went away."""
+        with self._feedback_lock:
+            parts = self._feedback.parts if self._feedback is not None else []
+        return tuple(part.name for part in parts if part.running)
 
     def start(self) -> None:
         """Load and warm the model, open the audio, start the workers, the IPC server and the hotkey."""
@@ -105,6 +118,7 @@ class Daemon:
         self._commands = CommandTable(controller, self.diagnostics)
         controller.open()
         self._start_source(stages.source)
+        self._start_feedback(config)
         if self._want_ipc:
             from onevox.ipc.server import IpcServer
 
@@ -151,7 +165,8 @@ class Daemon:
     def stop(self) -> None:
         """Stop everything in reverse order of start; safe to call twice and after a failed start."""
         steps = (("config watcher", self._stop_watcher), ("hotkey", self._stop_hotkey),
-                 ("dictations", self._drain), ("ipc", self._stop_ipc), ("controller", self._stop_controller),
+                 ("dictations", self._drain), ("ipc", self._stop_ipc), ("feedback", self._stop_feedback),
+                 ("controller", self._stop_controller),
                  ("injection", self._close_injector), ("audio", self._close_source),
                  ("history", self._close_history), ("events", self.bus.close), ("trace", self._export_trace))
         for name, action in steps:
@@ -204,7 +219,8 @@ class Daemon:
             self.diagnostics.audio(kind, message)
 
     def _start_reloading(self, path: Path) -> None:
-        self._reloader = Reloader(path, self.config, self.factory, self.controller, self._restart_hotkey)
+        self._reloader = Reloader(path, self.config, self.factory, self.controller, self._restart_hotkey,
+                                  self._restart_feedback)
         self.commands.set_reload(self._reloaded)
         self._watcher = ConfigWatcher(path, self._reloaded_quietly)
         self._watcher.start()
@@ -269,6 +285,35 @@ class Daemon:
             self._hotkey.stop()
             self._hotkey = None
         self.diagnostics.hotkey_backend = "none"
+
+    def _start_feedback(self, config: Config) -> None:
+        """The start/stop sounds and the recording indicator, fed from the event bus on their own threads."""
+        from onevox.feedback import indicator_unavailable
+        from onevox.feedback.runner import FeedbackRunner
+
+        parts = self.factory.feedback(config)
+        shown = any(part.name.startswith("indicator") for part in parts)
+        if not shown and config.feedback.indicator != "off" and not self._told_no_indicator:
+            self._told_no_indicator = True  # once: a reload does not say it again
+            log.info("no recording indicator: %s", indicator_unavailable(config.feedback))
+        if not parts:
+            return
+        runner = FeedbackRunner(self.bus.subscribe, parts)
+        runner.start()
+        with self._feedback_lock:
+            self._feedback = runner
+        log.info("feedback: %s", ", ".join(part.name for part in parts))
+
+    def _restart_feedback(self, config: Config) -> None:
+        """Turn the sounds and the indicator on, off or to new settings (a reload)."""
+        self._stop_feedback()
+        self._start_feedback(config)
+
+    def _stop_feedback(self) -> None:
+        with self._feedback_lock:
+            runner, self._feedback = self._feedback, None
+        if runner is not None:
+            runner.stop()
 
     def _stop_ipc(self) -> None:
         if self._ipc is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +63,7 @@ class Diagnostics:
         self._done = 0
         self._last_text = ""
         self.hotkey_backend = "none"  # set by the daemon while a hotkey listener runs
+        self.feedback: Callable[[], tuple[str, ...]] = tuple  # the feedback parts running (the daemon's)
 
     # -- reports --------------------------------------------------------------------------------------
 
@@ -119,12 +121,13 @@ class Diagnostics:
 
     def fields(self) -> dict[str, Any]:
         """The status fields this object keeps; instant (memory only)."""
+        feedback = list(self.feedback())  # the daemon's own lock: not under ours
         with self._lock:
             return {
                 "dictations": self._done, "last_text": self._last_text,
                 "last_error": f"{self._error_stage}: {self._error}" if self._error else "",
                 "audio_event": self._audio_event, "reloads": self._reloads, "reload": self._reload_result,
-                "hotkey": self.hotkey_backend,
+                "hotkey": self.hotkey_backend, "feedback": feedback,
                 "uptime_s": round(self._clock.monotonic() - self._started_at, 3),
                 "rss_mb": rss_mb(), "pid": os.getpid(), "version": __version__,
             }

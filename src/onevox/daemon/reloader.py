@@ -37,12 +37,14 @@ class Reloader:
     """Reads the config file again and applies what changed; one reload at a time."""
 
     def __init__(self, path: Path, config: Config, factory: StageFactory, controller: Controller,
-                 restart_hotkey: Callable[[Config], None]) -> None:
+                 restart_hotkey: Callable[[Config], None],
+                 restart_feedback: Callable[[Config], None] | None = None) -> None:
         self.path = path
         self.config = config  # the config in force
         self.factory = factory
         self.controller = controller
         self.restart_hotkey = restart_hotkey
+        self.restart_feedback = restart_feedback
         self._lock = threading.Lock()
 
     def reload(self) -> ReloadReport:
@@ -98,6 +100,8 @@ class Reloader:
                        lambda: pipeline.load_model(lambda: self.factory.recognizer(new)))
         if touched("hotkey."):
             self.restart_hotkey(new)
+        if touched("feedback.") and self.restart_feedback is not None:
+            self.restart_feedback(new)
         if "daemon.log_level" in changed:
             logging.getLogger("onevox").setLevel(new.daemon.log_level.upper())
         return tuple(fixed)

@@ -9,7 +9,7 @@ that needs them is built.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from onevox.asr.base import SpeechRecognizer, Transcript
     from onevox.audio.base import AudioSource
+    from onevox.feedback import Feedback
     from onevox.history import History
     from onevox.inject.base import Injector
     from onevox.vad.segmenter import SpeechSegmenter
@@ -58,13 +59,15 @@ class StageFactory:
 
     def __init__(self, *, metrics: Metrics | None = None, source: AudioSource | None = None,
                  segmenter: SpeechSegmenter | None = None, recognizer: SpeechRecognizer | None = None,
-                 injector: Injector | None = None, load_model: ModelLoader | None = None) -> None:
+                 injector: Injector | None = None, load_model: ModelLoader | None = None,
+                 feedback: Sequence[Feedback] | None = None) -> None:
         self.metrics = metrics or Metrics()
         self._source = source
         self._segmenter = segmenter
         self._recognizer = recognizer
         self._injector = injector
         self._load_model = load_model or _load_whisper
+        self._feedback = feedback
 
     def is_given(self, stage: Stage) -> bool:
         """True when the stage was handed in: a reload leaves it as it is."""
@@ -103,6 +106,15 @@ class StageFactory:
         from onevox.inject import create_injector
 
         return create_injector(config.injection)
+
+    def feedback(self, config: Config) -> list[Feedback]:
+        """The start/stop sounds and the recording indicator this config and session ask for (maybe none);
+        parts handed in (tests) are used as they are, every time."""
+        if self._feedback is not None:
+            return list(self._feedback)
+        from onevox.feedback import create_feedback
+
+        return create_feedback(config.feedback)
 
     def owns_injector(self) -> bool:
         """An injector this factory built is closed by the daemon; one handed in belongs to the caller."""
