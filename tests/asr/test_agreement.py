@@ -12,6 +12,13 @@ def words(text: str, start: float = 0.0, step: float = 0.4) -> list[Word]:
             for i, w in enumerate(text.split())]
 
 
+def test_a_decodes_last_word_waits_for_one_after_it() -> None:
+    agreement = Agreement()
+    agreement.update(words("people to buy"), 1.2)
+    assert [normal(w.text) for w in agreement.update(words("people to buy"), 1.2)] == ["people", "to"]
+    assert agreement.cut_s == 0.8
+
+
 def test_two_decodes_settle_only_the_words_they_share() -> None:
     agreement = Agreement()
     assert agreement.update(words("and so my fellow"), 1.6) == []
@@ -48,16 +55,16 @@ def test_a_dropped_or_misspelled_settled_word_does_not_shift_the_rest() -> None:
 
 def test_the_buffer_restarts_after_a_settled_sentence_once_it_is_long() -> None:
     agreement = Agreement(AgreementOptions(trim_s=2.0, max_s=10.0))
-    first = words("It was late. We went home", step=0.5)
-    agreement.update(first, 3.0)
-    agreement.update(first, 3.0)
+    first = words("It was late. We went home and", step=0.5)
+    agreement.update(first, 3.5)
+    agreement.update(first, 3.5)  # settles all but the last word, "and"
     assert agreement.buffer_s == first[2].end_s  # after "late."
     assert agreement.prompt == "It was late."
     # the next decode starts at the buffer: the settled "We went home" are restated and skipped
     settled = agreement.update(words("We went home and slept", start=first[2].end_s, step=0.5), 4.5)
-    assert settled == []
+    assert [normal(w.text) for w in settled] == ["and"]  # now followed by a word
     settled = agreement.update(words("We went home and slept well", start=first[2].end_s, step=0.5), 5.0)
-    assert [normal(w.text) for w in settled] == ["and", "slept"]
+    assert [normal(w.text) for w in settled] == ["slept"]
 
 
 def test_a_buffer_without_a_sentence_end_restarts_at_max_s() -> None:
@@ -65,7 +72,7 @@ def test_a_buffer_without_a_sentence_end_restarts_at_max_s() -> None:
     run = words("one two three four five six seven")
     agreement.update(run, 2.8)
     agreement.update(run, 2.8)
-    assert agreement.buffer_s == agreement.cut_s == run[-1].end_s
+    assert agreement.buffer_s == agreement.cut_s == run[-2].end_s
     assert agreement.prompt == agreement.text
 
 
@@ -97,7 +104,8 @@ def test_words_keep_their_own_spacing_when_joined() -> None:
 
 def test_a_decode_that_starts_without_a_space_still_follows_with_one() -> None:
     agreement = Agreement()
-    agreement.update(words("hello there"), 0.8)
-    agreement.update(words("hello there"), 0.8)
+    agreement.update(words("hello there you"), 1.2)
+    agreement.update(words("hello there you"), 1.2)
     agreement.finish([Word("friend", agreement.cut_s, agreement.cut_s + 0.3)], 2.0, from_cut=True)
     assert agreement.text == "hello there friend"
+    assert agreement.update(words("say"), 2.5) == [] and agreement.update(words("say"), 2.5) == []

@@ -50,6 +50,7 @@ class Agreement:
     buffer_s: float = 0.0  # where the next decode starts
     cut_s: float = 0.0  # audio before this is settled: the end of the last committed word
     pending: list[Word] = field(default_factory=list)  # the last decode's words after the committed ones
+    origin_s: float = 0.0  # where the first decode began (audio before it is the caller's to decode)
     _in_buffer: int = 0  # how many committed words lie in the buffer
 
     @property
@@ -66,7 +67,9 @@ class Agreement:
         decode, and returns them."""
         fresh = self._fresh(words)
         agreed = 0
-        for old, new in zip(self.pending, fresh, strict=False):
+        # the decode's last word never settles: its end is where the decoder stopped listening (the
+        # alignment gives it all the audio after it), and words said after it would be cut off
+        for old, new in zip(self.pending, fresh[:-1], strict=False):
             if normal(old.text) != normal(new.text):
                 break
             agreed += 1
@@ -84,6 +87,19 @@ class Agreement:
         self._commit(settled)
         self.skip_to(end_s)
         return settled
+
+    def carried_after(self, position_s: float) -> Agreement:
+        """A new agreement for the audio after `position_s` (where a segment was cut while the user went on
+        speaking), keeping the words already settled there and where the decodes had got to."""
+        after = [w for w in self.committed if (w.start_s + w.end_s) / 2 > position_s]
+        carried = Agreement(self.options, committed=after)
+        carried.skip_to(position_s)
+        carried.origin_s = position_s
+        if after:
+            carried.cut_s = max(carried.cut_s, self.cut_s)
+            carried.buffer_s = max(position_s, min(self.buffer_s, after[0].start_s))
+            carried._in_buffer = sum(1 for w in after if w.end_s > carried.buffer_s)
+        return carried
 
     def skip_to(self, position_s: float) -> None:
         """Nothing before `position_s` needs decoding again (a closed segment, or the silence after it)."""

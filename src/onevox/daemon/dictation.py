@@ -263,7 +263,7 @@ class Pipeline:
         self._record(d, "vad", (self.clock.perf_ns() - start) / 1e6)
         self._queue_segments(d, segments, final=d.stopping)
         if self.options.early_decode_ms > 0 or self._passes_on():
-            early = self._pauses.push(chunk, segmenter.in_speech, segments)
+            early = self._pauses.push(chunk, segmenter.in_speech, segments, segmenter.open_start)
             if early is not None and self.options.early_decode_ms > 0:
                 self._asr_q.put((d, "early", early))
             if not d.stopping and self._passes_on() and (snap := self._pauses.due_pass(segmenter.in_speech)):

@@ -68,8 +68,10 @@ class PauseWatcher:
         audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.float32)
         return Snapshot(audio, self._start)
 
-    def push(self, chunk: np.ndarray, in_speech: bool, closed: list[SpeechSegment]) -> EarlyDecode | None:
-        """Account for a chunk already pushed to the segmenter; returns an early decode to queue, if due."""
+    def push(self, chunk: np.ndarray, in_speech: bool, closed: list[SpeechSegment],
+             open_start: int | None = None) -> EarlyDecode | None:
+        """Account for a chunk already pushed to the segmenter (`open_start`: where its open segment begins,
+        None between segments); returns an early decode to queue, if due."""
         self._chunks.append(chunk)
         self._end += chunk.size
         if closed:  # what is left is the next segment; speech goes on across a split, not a pause
@@ -83,7 +85,10 @@ class PauseWatcher:
                 self.pending.stale = True
                 self.pending = None
         elif self._speech == 0:
-            self._drop_before(self._end - self.lead_in)
+            keep = self._end - self.lead_in
+            if open_start is not None:  # a pause inside the open segment (after a split): still needed
+                keep = min(keep, open_start)
+            self._drop_before(keep)
         else:
             self._silence += chunk.size
             if self.pending is None and self._speech >= self.min_speech and self._silence >= self.after:

@@ -76,14 +76,21 @@ class IncrementalDecoder:
         return self._open_text(d, snap)
 
     def closed_text(self, d: Dictation, segment: SpeechSegment) -> str | None:
-        """A segment that closed while the user speaks: in live mode, its settled words (already in the
-        window) and the rest; otherwise None (decode it whole)."""
+        """A segment that closed while the user speaks. Live mode: its settled words (already in the window)
+        and the rest; when the passes had settled words past its end (a long segment cut while speech went
+        on), those belong to it too and the next segment starts after them. Otherwise None (decode it whole),
+        and settled words past its end carry over to the next segment."""
         agreement = d.agreement
-        d.agreement = None
         d.closed_end = max(d.closed_end, segment.end)
-        if not self.live or agreement is None or not agreement.committed:
+        if agreement is None or not agreement.committed:
+            d.agreement = None
             return None
+        if not self.live:
+            d.agreement = agreement.carried_after(segment.end / SAMPLE_RATE)
+            return None
+        d.agreement = None
         self._settle_rest(d, agreement, Snapshot(segment.audio, segment.start))
+        d.closed_end = max(d.closed_end, round(agreement.cut_s * SAMPLE_RATE))
         return agreement.text
 
     def settled_text(self, d: Dictation) -> str:
@@ -91,12 +98,18 @@ class IncrementalDecoder:
         return d.agreement.text if d.agreement is not None else ""
 
     def _open_text(self, d: Dictation, snap: Snapshot) -> str:
+        if d.closed_end > snap.start:  # live mode typed the first words of this audio with the last segment
+            snap = Snapshot(snap.audio[d.closed_end - snap.start:], d.closed_end)
         agreement = d.agreement
         if agreement is None or not agreement.committed or (
                 not self.live and snap.audio.size <= self.options.whole_max_s * SAMPLE_RATE):
             return self.transcribe(d, snap.audio, d.prompt())
+        origin = round(agreement.origin_s * SAMPLE_RATE)
+        prefix = ""
+        if origin - snap.start > MIN_PASS_S * SAMPLE_RATE:  # audio before the passes began: not covered
+            prefix = self.transcribe(d, snap.audio[:origin - snap.start], d.prompt())
         self._settle_rest(d, agreement, snap)
-        return agreement.text
+        return " ".join(part for part in (prefix, agreement.text) if part)
 
     def _settle_rest(self, d: Dictation, agreement: Agreement, snap: Snapshot) -> None:
         """Settle the words after the settled ones: the audio from the last settled word on, with all the
@@ -116,6 +129,7 @@ class IncrementalDecoder:
         if d.agreement is None:
             d.agreement = Agreement()
             d.agreement.skip_to(max(start, d.closed_end) / SAMPLE_RATE)
+            d.agreement.origin_s = d.agreement.buffer_s
         return d.agreement
 
     @staticmethod

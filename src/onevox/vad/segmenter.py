@@ -114,6 +114,16 @@ class SpeechSegmenter:
         return self._triggered and self._silence_start is None
 
     @property
+    def open_start(self) -> int | None:
+        """Where the segment still open begins (padding included), or None between segments. A pause in
+        progress does not close it: that takes `min_silence_ms`."""
+        if self.detector is None:
+            return self._last_end
+        if not self._triggered:
+            return None
+        return max(self._speech_start - self._lim.pad, self._last_end, 0)
+
+    @property
     def samples_seen(self) -> int:
         return self._window.end
 
