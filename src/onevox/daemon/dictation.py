@@ -65,6 +65,7 @@ class PipelineOptions:
     min_speech_ms: int = 200  # less speech than this is not worth an early decode
     pass_interval_ms: int = 1000  # incremental passes over the open segment while speech goes on (0 = off)
     live: bool = False  # settled words go into the window while the user speaks
+    language: str = "en"  # [model] language: each dictation's language until it is detected ("auto")
 
     @classmethod
     def from_config(cls, config: Config) -> PipelineOptions:
@@ -73,7 +74,7 @@ class PipelineOptions:
                    save_recordings=config.audio.save_recordings, min_speech_ms=config.vad.min_speech_ms,
                    hallucination_filter=config.post_processing.hallucination_filter,
                    early_decode_ms=config.vad.early_decode_ms, pass_interval_ms=config.vad.pass_interval_ms,
-                   live=live_typing(config))
+                   live=live_typing(config), language=config.model.language)
 
 
 def live_typing(config: Config) -> bool:
@@ -222,6 +223,7 @@ class Pipeline:
 
     def _capture(self, d: Dictation) -> None:
         source, segmenter = self.stages.source, self.stages.segmenter
+        d.language = d.language or self.options.language  # the configured one, with this capture's options
         segmenter.reset()
         self._pauses.reset()
         source.begin(self._pre_roll_ms(d))
@@ -353,7 +355,7 @@ class Pipeline:
             return  # decoded, but nobody wants it any more
         if not d.stopping:
             d.early_segments += 1
-        if text and not (self.options.hallucination_filter and is_hallucination(text)):
+        if text and not (self.options.hallucination_filter and is_hallucination(text, d.language)):
             d.texts.append(text)
 
     def _decode_words(self, d: Dictation, audio: np.ndarray, prompt: str) -> TimedTranscript:
@@ -385,7 +387,7 @@ class Pipeline:
             return
         start = self.clock.perf_ns()
         d.raw_text = join_segments(d.texts)
-        d.text = postprocess(d.raw_text, self.text_cfg)
+        d.text = postprocess(d.raw_text, self.text_cfg, d.language)
         self._record(d, "postprocess", (self.clock.perf_ns() - start) / 1e6)
         if self.options.save_recordings:
             self._save_recording(d)
@@ -408,7 +410,7 @@ class Pipeline:
         """Live mode: the words settled so far go into the window while the user is still speaking."""
         if d.cancelled or d.injecting:
             return
-        delta = live_rest(d.live_text, postprocess(raw, self.text_cfg).rstrip())
+        delta = live_rest(d.live_text, postprocess(raw, self.text_cfg, d.language).rstrip())
         if not delta.strip():
             return
         try:
