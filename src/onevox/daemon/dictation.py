@@ -120,6 +120,8 @@ class Pipeline:
         self._asr_q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._deliver_q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._last_end_ns = 0  # when the previous dictation's capture ended (no audio read twice)
+        self._decoding: Dictation | None = None  # the dictation the ASR worker has begun and not ended
+        self._deferred_load: Callable[[], None] | None = None  # a model load waiting for it to end
         self._pauses = _pause_watcher(options)
         self._incremental = IncrementalDecoder(self._decode_words, self._decode, IncrementalOptions(),
                                                options.live)
@@ -184,8 +186,15 @@ class Pipeline:
         self._deliver_q.put(_Call(apply))
 
     def load_model(self, load: Callable[[], SpeechRecognizer]) -> None:
-        """Load a model on the ASR worker (decodes wait for it rather than mixing two models)."""
+        """Load a model on the ASR worker (decodes wait for it rather than mixing two models). A dictation
+        already being decoded finishes on the model it began with; the load runs once its audio is in."""
         def apply() -> None:
+            if self._decoding is not None and not self._decoding.cancelled:
+                self._deferred_load = load_now
+            else:
+                load_now()
+
+        def load_now() -> None:
             try:
                 recognizer = load()
             except OnevoxError as exc:
@@ -314,8 +323,13 @@ class Pipeline:
     # -- ASR worker ---------------------------------------------------------------------------------------
 
     def _asr_job(self, d: Dictation, kind: str, payload: Any) -> None:
+        if d is not self._decoding:  # the first job of a dictation (the one before may have been cancelled)
+            self._decoding = d
+            self._run_deferred_load()
         if kind == "end":
             self._deliver_q.put((d,))
+            self._decoding = None
+            self._run_deferred_load()
         elif kind == "early":
             if not payload.stale:  # speech resumed before its turn came: not worth decoding
                 payload.text = self._decode(d, payload.audio, early=True)
@@ -330,6 +344,11 @@ class Pipeline:
             self._incremental.release(d, payload)
         else:
             self._add_segment(d, *payload)
+
+    def _run_deferred_load(self) -> None:
+        load, self._deferred_load = self._deferred_load, None
+        if load is not None:
+            load()
 
     def _settled(self, d: Dictation) -> None:
         """New words were settled: the listener shows them; in live mode they go into the window."""
