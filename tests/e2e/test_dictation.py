@@ -24,8 +24,9 @@ from tests.support.wer import normalize, word_errors
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
 HOTKEY = "ctrl+shift+space"
-# "go forward ten meters" (ps-goforward) turns German: umlauts and ß through the daemon into the window
-GERMAN_RULE = {"forward": "vorwärts über die Straße"}
+# "go forward ten meters" (ps-goforward) turns German and Chinese: umlauts, ß and Han characters through the
+# daemon into the window
+GERMAN_RULE = {"forward": "vorwärts über die Straße (向前走)"}
 WER_SLACK = 0.05  # corpus WER of the dictations: "within a few points" of `onevox transcribe`
 PER_CLIP_SLACK = 0.25
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".test-artifacts"
@@ -187,7 +188,7 @@ def test_unicode_replacement_arrives_intact(ptt_paste, speech_dir) -> None:
 
 
 @pytest.mark.parametrize("name", ["ptt_paste", "toggle_type"], ids=["paste", "type"])
-def test_german_text_arrives_intact(name: str, request: pytest.FixtureRequest, speech_dir) -> None:
+def test_german_and_chinese_text_arrive_intact(name: str, request: pytest.FixtureRequest, speech_dir) -> None:
     session: Session = request.getfixturevalue(name)
     press, release = session.hold() if name == "ptt_paste" else session.tap_twice()
     text = session.dictate(speech_dir / "ps-goforward.wav", press=press, release=release)
