@@ -145,3 +145,14 @@ def test_a_running_daemon_switches_to_the_model(tmp_path: Path) -> None:
     finally:
         r.daemon.stop()
         r.log.close()
+
+
+@pytest.mark.parametrize(("fields", "line"), [
+    ({"model": "base", "language": "de"}, "language:   de"),
+    ({"model": "base", "language": "auto", "languages": ["de", "en"]}, "language:   auto (de, en)"),
+])
+def test_status_shows_the_model_and_the_languages(fields: dict[str, object], line: str) -> None:
+    from onevox.cli.daemon_cmd import format_status
+
+    shown = format_status({"state": "idle", **fields}).splitlines()
+    assert "model:      base" in shown and line in shown

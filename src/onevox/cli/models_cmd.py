@@ -214,8 +214,8 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         table.add_row(*(escape(cell) for cell in cells))
     console = Console(width=max(Console().width, 100))
     console.print(table)
-    console.print("* the configured model ([model] name). Get another with `onevox models download NAME`.",
-                  markup=False)
+    console.print("* the configured model ([model] name). Get another with `onevox models download NAME`, "
+                  "switch to it with `onevox models use NAME`.", markup=False)
 
 
 def _print_info(fields: dict[str, Any]) -> None:
