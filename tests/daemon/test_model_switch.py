@@ -73,6 +73,33 @@ def test_a_dictation_in_flight_during_a_model_switch_still_completes(tmp_path: P
         r.log.close()
 
 
+def test_a_switch_waiting_for_a_cancelled_dictation_goes_ahead(tmp_path: Path) -> None:
+    models = Models()
+    r = _start_with(tmp_path, models, name="model-a")
+    try:
+        stages = r.daemon.controller.stages
+        mic = stages.source
+        assert isinstance(mic, FakeMic)
+        old = models.loaded["model-a"]
+        old.gate = threading.Event()
+        assert r.daemon.controller.start()["started"]
+        mic.wait_begun(len(mic.begins) + 1)
+        play(mic, r.clock, SPEECH_LEVEL, 0.3)
+        play(mic, r.clock, 0.0, 0.7)
+        assert old.entered.wait(WAIT_S)  # a decode of this dictation is under way
+        _write(r.path, _sections(tmp_path, model={"name": "model-b"}))
+        r.daemon.reload()
+        old.gate.set()
+        pipeline = r.daemon.controller.pipeline
+        wait_until(lambda: pipeline._deferred_load is not None)  # waiting for the dictation's end
+        assert r.daemon.controller.cancel()["cancelled"]  # which never comes
+        r.log.wait_for("model_loaded", lambda e: e["model"] == "model-b")  # without another dictation
+        assert r.dictate() == "Model-b words"
+    finally:
+        r.daemon.stop()
+        r.log.close()
+
+
 def test_a_model_that_cannot_load_keeps_the_old_one(tmp_path: Path) -> None:
     from onevox.errors import ModelError
 

@@ -205,6 +205,15 @@ class Pipeline:
 
         self._asr_q.put(_Call(apply))
 
+    def dropped(self, d: Dictation) -> None:
+        """`d` was cancelled: its last job may never come, so a model load waiting for it goes ahead."""
+        def apply() -> None:
+            if self._decoding is d:
+                self._decoding = None
+                self._run_deferred_load()
+
+        self._asr_q.put(_Call(apply))
+
     def close(self, timeout: float = 5.0) -> None:
         """Stop the workers (what is queued is dropped by the caller's cancel, not decoded)."""
         for q in (self._capture_q, self._asr_q, self._deliver_q):

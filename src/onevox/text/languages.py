@@ -28,7 +28,7 @@ class LanguageRules:
 # English "er" is German "he" and Spanish "em" is Portuguese "in": each list is used for its language only.
 _RULES = {
     "en": LanguageRules("en", ("um", "uh", "erm", "er", "ah", "hmm", "mm")),
-    "de": LanguageRules("de", ("äh", "ähm", "öh", "öhm", "ehm", "hm", "hmm", "mhm")),
+    "de": LanguageRules("de", ("äh", "ähm", "öh", "öhm", "ehm", "hm", "hmm")),  # not "mhm": it means yes
     # A space before ; : ! ? is French typography (Whisper writes "Ça va ?"): kept as written, never added.
     "fr": LanguageRules("fr", ("euh", "heu", "euhm", "hum", "hmm", "bah"), keep_space_before=";:!?"),
     "es": LanguageRules("es", ("eh", "em", "ehm", "emm", "mmm", "hmm")),
