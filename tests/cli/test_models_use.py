@@ -92,6 +92,14 @@ def test_an_english_only_model_is_refused_for_another_language(tmp_path: Path) -
     assert path.read_bytes() == before
 
 
+def test_a_broken_config_file_is_reported_and_left_alone(tmp_path: Path) -> None:
+    path = _user_file(tmp_path, USER_FILE.replace('language = "en"', "language = 5"))
+    before = path.read_bytes()
+    result = run("models", "use", str(_model_folder(tmp_path, multilingual=True)), config=path)
+    assert result.exit_code == 2 and "model.language" in result.stderr
+    assert path.read_bytes() == before
+
+
 def test_without_a_config_file_one_is_created_private(tmp_path: Path) -> None:
     folder = _model_folder(tmp_path, multilingual=True)
     result = run("models", "use", str(folder))
