@@ -92,8 +92,9 @@ class PostProcessingConfig:
     capitalize: bool = _opt(True, "capitalise the first letter of each dictation")
     punctuation: bool = _opt(True, "keep the model's punctuation (false strips it)")
     remove_fillers: bool = _opt(False, "drop filler words such as 'um' and 'uh'")
-    fillers: list[str] = _opt(None, "the filler words removed when remove_fillers is on",
-                              factory=lambda: ["um", "uh", "erm", "er", "ah", "hmm", "mm"])
+    fillers: list[str] = _opt(None, "filler words removed when remove_fillers is on, in every language "
+                              "([] = the built-in list of the dictation's language: um, äh, euh, eh, ...)",
+                              factory=list)
     replacements: dict[str, str] = _opt(None, "spoken phrase -> text to type, matched as whole words",
                                         factory=dict)
     hallucination_filter: bool = _opt(True, "drop repetition loops and phrases Whisper invents in silence")

@@ -102,7 +102,7 @@ class FileTranscriber:
         latency_ms = (time.perf_counter() - start) * 1000
         segments = tuple(SegmentText(lo / SAMPLE_RATE, hi / SAMPLE_RATE, t.text, t.fallback)
                          for (lo, hi), t in zip(spans, transcripts, strict=True))
-        texts = [postprocess(t.text, self._post) for t in transcripts]
+        texts = [postprocess(t.text, self._post, self.config.model.language) for t in transcripts]
         return join_segments([t for t in texts if t]), latency_ms, segments
 
 

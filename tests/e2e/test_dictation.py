@@ -24,6 +24,9 @@ from tests.support.wer import normalize, word_errors
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
 HOTKEY = "ctrl+shift+space"
+# "go forward ten meters" (ps-goforward) turns German and Chinese: umlauts, ß and Han characters through the
+# daemon into the window
+GERMAN_RULE = {"forward": "vorwärts über die Straße (向前走)"}
 WER_SLACK = 0.05  # corpus WER of the dictations: "within a few points" of `onevox transcribe`
 PER_CLIP_SLACK = 0.25
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".test-artifacts"
@@ -120,7 +123,7 @@ def ptt_paste(tmp_path_factory):
     session = _session(tmp_path_factory, "ptt-paste", repeat=True, sections={
         "hotkey": {"trigger": HOTKEY, "mode": "push-to-talk"},
         "injection": {"method": "paste"},
-        "post_processing": {"replacements": {"meters": "mètres 📏"}},
+        "post_processing": {"replacements": {"meters": "mètres 📏", **GERMAN_RULE}},
     })
     yield session
     _close(session, "ptt-paste")
@@ -132,6 +135,7 @@ def toggle_type(tmp_path_factory):
     session = _session(tmp_path_factory, "toggle-type", repeat=False, sections={
         "hotkey": {"trigger": HOTKEY, "mode": "toggle"},
         "injection": {"method": "type"},
+        "post_processing": {"replacements": GERMAN_RULE},
     })
     yield session
     _close(session, "toggle-type")
@@ -181,6 +185,14 @@ def test_unicode_replacement_arrives_intact(ptt_paste, speech_dir) -> None:
     press, release = ptt_paste.hold()
     text = ptt_paste.dictate(speech_dir / "ps-goforward.wav", press=press, release=release)
     assert "mètres 📏" in text, text
+
+
+@pytest.mark.parametrize("name", ["ptt_paste", "toggle_type"], ids=["paste", "type"])
+def test_german_and_chinese_text_arrive_intact(name: str, request: pytest.FixtureRequest, speech_dir) -> None:
+    session: Session = request.getfixturevalue(name)
+    press, release = session.hold() if name == "ptt_paste" else session.tap_twice()
+    text = session.dictate(speech_dir / "ps-goforward.wav", press=press, release=release)
+    assert GERMAN_RULE["forward"] in text, text
 
 
 def test_ipc_start_and_stop_dictation(ptt_paste, speech_dir, clips, transcribed) -> None:

@@ -18,9 +18,12 @@ pytestmark = pytest.mark.e2e
 
 ASCII = "Hello, world! 1+1=2 (ok) ~`@#$%^&*_{}|:\"<>?"
 UNICODE = "naïve café Ü — 🙂"
+GERMAN = "Grüße aus Köln: Äpfel, Öl und Übermaß auf der Straße"
+CHINESE = "你好，世界。我们明天见！"
 
 
-@pytest.mark.parametrize("text", [ASCII, UNICODE, "two\nlines\tand a tab"], ids=["ascii", "unicode", "lines"])
+@pytest.mark.parametrize("text", [ASCII, UNICODE, "two\nlines\tand a tab", GERMAN, CHINESE],
+                         ids=["ascii", "unicode", "lines", "de", "zh"])
 @pytest.mark.parametrize("method", ["paste", "type"])
 def test_text_arrives_exactly(window: TargetWindow, method: str, text: str) -> None:
     injector = create_injector(InjectionConfig(method=method))
@@ -38,7 +41,8 @@ def test_xdotool_ascii_and_unicode(window: TargetWindow, delay: int) -> None:
     try:
         injector.inject(ASCII)
         injector.inject(UNICODE)
-        window.wait_for_text(ASCII + UNICODE)
+        injector.inject(GERMAN + CHINESE)
+        window.wait_for_text(ASCII + UNICODE + GERMAN + CHINESE)
     finally:
         injector.keyboard.close()
 

@@ -145,6 +145,7 @@ def format_status(status: dict[str, Any]) -> str:
         ("state", status.get("state")),
         ("fault", status.get("fault")),
         ("model", _describe(status.get("model"))),
+        ("language", _languages(status)),
         ("device", _describe(status.get("device"))),
         ("uptime", _duration(status.get("uptime_s"))),
         ("memory", _memory(status)),
@@ -155,6 +156,14 @@ def format_status(status: dict[str, Any]) -> str:
     lines += [f"{name + ':':<12}{value}" for name, value in rows if value not in (None, "")]
     lines += _latency_table(status.get("latencies"))
     return "\n".join(lines)
+
+
+def _languages(status: dict[str, Any]) -> str | None:
+    """`[model] language`, and the languages the user speaks when the daemon reports them: "auto (de, en)"."""
+    language, spoken = status.get("language"), status.get("languages")
+    if isinstance(spoken, list) and spoken:
+        return f"{language or 'auto'} ({', '.join(map(str, spoken))})"
+    return None if language is None else str(language)
 
 
 def _describe(value: Any) -> str | None:

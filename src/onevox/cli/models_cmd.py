@@ -1,4 +1,4 @@
-"""`onevox models list|info|download|remove`."""
+"""`onevox models list|info|download|remove|use`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from onevox.cli.common import config_option, get_config
-from onevox.config import ModelConfig
-from onevox.errors import ConfigError, ModelError
+from onevox.config import Config, ModelConfig, resolve_config_path
+from onevox.errors import ConfigError, ModelError, OnevoxError
 
 
 @click.group("models")
@@ -112,6 +112,64 @@ def remove_cmd(name: str) -> None:
         click.echo(f"the bundled {name} is used from now on")
 
 
+@models.command("use")
+@click.argument("name")
+@config_option
+@click.pass_context
+def use_cmd(ctx: click.Context, name: str, sub_config_path: str | None) -> None:
+    """Make NAME (or a model folder) the model onevox uses: sets [model] name in your config file, keeping
+    the rest of it; a running daemon switches once the dictation in progress is done."""
+    from onevox.config_edit import set_key, write_config_text
+
+    path = resolve_config_path(sub_config_path or (ctx.obj or {}).get("config_path"))
+    cfg = get_config(ctx, sub_config_path)  # a broken file is reported as it is, and left alone
+    value = _usable_model(name, cfg.model.language)
+    if value == cfg.model.name:
+        click.echo(f"{value} is already the configured model ({cfg.source or path})")
+        return
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+    except OSError as exc:
+        raise OnevoxError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    written = write_config_text(path, set_key(text, "model", "name", value))
+    click.echo(f"[model] name = {value!r} in {written}")
+    _tell_daemon(cfg, value)
+
+
+def _usable_model(name: str, language: str) -> str:
+    """What to write for `name`: a catalog name, or a folder's absolute path. ModelError (one line, with
+    the command that fixes it) when it is not installed, is not a model, or cannot decode `language`."""
+    from onevox.models import CATALOG, read_model_details, resolve_model
+
+    resolved = resolve_model(name)
+    value = name.strip() if name.strip() in CATALOG else str(resolved.path)
+    if language not in ("en", "auto") and not read_model_details(resolved.path).multilingual:
+        raise ModelError(f"{name} understands English only, but [model] language is {language!r}: choose a "
+                         "multilingual model (`onevox models list`) or set language = \"en\" first")
+    return value
+
+
+def _tell_daemon(cfg: Config, value: str) -> None:
+    """Ask a running daemon to read the file now (it would notice the change on its own within seconds)."""
+    from onevox.ipc.client import DaemonNotRunning, IpcClient
+
+    try:
+        result = IpcClient(cfg.socket_path(), timeout=5.0).request("reload")
+    except DaemonNotRunning:
+        click.echo("the daemon is not running; it uses this model when it starts")
+        return
+    except OnevoxError as exc:
+        click.echo(f"onevox: warning: the daemon did not reload: {exc}; run `onevox reload`", err=True)
+        return
+    if "model.name" in result.get("changed", []):
+        click.echo(f"the daemon is loading {value}; `onevox status` shows it once loaded")
+    elif result.get("reloaded"):
+        click.echo("the daemon saw no new change: it had already read the file (it watches it), or it runs "
+                   f"with another config file ({result.get('message', '')})")
+    else:
+        click.echo(f"onevox: warning: the daemon rejected the file: {result.get('error', '')}", err=True)
+
+
 def _configured_model(ctx: click.Context, sub_config_path: str | None) -> str:
     """The `[model] name` of the config, or the default when the config cannot be read (with a warning)."""
     try:
@@ -156,8 +214,8 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         table.add_row(*(escape(cell) for cell in cells))
     console = Console(width=max(Console().width, 100))
     console.print(table)
-    console.print("* the configured model ([model] name). Get another with `onevox models download NAME`.",
-                  markup=False)
+    console.print("* the configured model ([model] name). Get another with `onevox models download NAME`, "
+                  "switch to it with `onevox models use NAME`.", markup=False)
 
 
 def _print_info(fields: dict[str, Any]) -> None:

@@ -72,6 +72,7 @@ class CommandTable:
         controller = self.controller
         stages = controller.stages
         return {**controller.snapshot(), **self.diagnostics.fields(),
-                "model": stages.recognizer.model_name, "device": stages.source.device_name,
+                "model": stages.recognizer.model_name, "language": controller.pipeline.options.language,
+                "device": stages.source.device_name,
                 "injector": stages.injector.name, "history": stages.history is not None,
                 "latencies": stages.metrics.summary()}

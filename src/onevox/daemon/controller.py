@@ -179,6 +179,7 @@ class Controller:
                 if d.cancel():
                     dropped.append(d.id)
                     del self._inflight[d.id]
+                    self.pipeline.dropped(d)
                 else:
                     too_late.append(d.id)
             previous = self._state
@@ -294,6 +295,7 @@ class Controller:
                 d.errors.append(f"{stage}: {message}")
                 return
             d.cancel()
+            self.pipeline.dropped(d)
             self._inflight.pop(d.id, None)
             if d is self._current:
                 self._current = None

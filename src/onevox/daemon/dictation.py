@@ -65,6 +65,7 @@ class PipelineOptions:
     min_speech_ms: int = 200  # less speech than this is not worth an early decode
     pass_interval_ms: int = 1000  # incremental passes over the open segment while speech goes on (0 = off)
     live: bool = False  # settled words go into the window while the user speaks
+    language: str = "en"  # [model] language: each dictation's language until it is detected ("auto")
 
     @classmethod
     def from_config(cls, config: Config) -> PipelineOptions:
@@ -73,7 +74,7 @@ class PipelineOptions:
                    save_recordings=config.audio.save_recordings, min_speech_ms=config.vad.min_speech_ms,
                    hallucination_filter=config.post_processing.hallucination_filter,
                    early_decode_ms=config.vad.early_decode_ms, pass_interval_ms=config.vad.pass_interval_ms,
-                   live=live_typing(config))
+                   live=live_typing(config), language=config.model.language)
 
 
 def live_typing(config: Config) -> bool:
@@ -119,6 +120,8 @@ class Pipeline:
         self._asr_q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._deliver_q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._last_end_ns = 0  # when the previous dictation's capture ended (no audio read twice)
+        self._decoding: Dictation | None = None  # the dictation the ASR worker has begun and not ended
+        self._deferred_load: Callable[[], None] | None = None  # a model load waiting for it to end
         self._pauses = _pause_watcher(options)
         self._incremental = IncrementalDecoder(self._decode_words, self._decode, IncrementalOptions(),
                                                options.live)
@@ -183,8 +186,15 @@ class Pipeline:
         self._deliver_q.put(_Call(apply))
 
     def load_model(self, load: Callable[[], SpeechRecognizer]) -> None:
-        """Load a model on the ASR worker (decodes wait for it rather than mixing two models)."""
+        """Load a model on the ASR worker (decodes wait for it rather than mixing two models). A dictation
+        already being decoded finishes on the model it began with; the load runs once its audio is in."""
         def apply() -> None:
+            if self._decoding is not None and not self._decoding.cancelled:
+                self._deferred_load = load_now
+            else:
+                load_now()
+
+        def load_now() -> None:
             try:
                 recognizer = load()
             except OnevoxError as exc:
@@ -192,6 +202,15 @@ class Pipeline:
                 return
             self.stages.recognizer = recognizer
             self.listener.on_model_loaded(recognizer.model_name)
+
+        self._asr_q.put(_Call(apply))
+
+    def dropped(self, d: Dictation) -> None:
+        """`d` was cancelled: its last job may never come, so a model load waiting for it goes ahead."""
+        def apply() -> None:
+            if self._decoding is d:
+                self._decoding = None
+                self._run_deferred_load()
 
         self._asr_q.put(_Call(apply))
 
@@ -222,6 +241,7 @@ class Pipeline:
 
     def _capture(self, d: Dictation) -> None:
         source, segmenter = self.stages.source, self.stages.segmenter
+        d.language = d.language or self.options.language  # the configured one, with this capture's options
         segmenter.reset()
         self._pauses.reset()
         source.begin(self._pre_roll_ms(d))
@@ -312,8 +332,13 @@ class Pipeline:
     # -- ASR worker ---------------------------------------------------------------------------------------
 
     def _asr_job(self, d: Dictation, kind: str, payload: Any) -> None:
+        if d is not self._decoding:  # the first job of a dictation (the one before may have been cancelled)
+            self._decoding = d
+            self._run_deferred_load()
         if kind == "end":
             self._deliver_q.put((d,))
+            self._decoding = None
+            self._run_deferred_load()
         elif kind == "early":
             if not payload.stale:  # speech resumed before its turn came: not worth decoding
                 payload.text = self._decode(d, payload.audio, early=True)
@@ -328,6 +353,11 @@ class Pipeline:
             self._incremental.release(d, payload)
         else:
             self._add_segment(d, *payload)
+
+    def _run_deferred_load(self) -> None:
+        load, self._deferred_load = self._deferred_load, None
+        if load is not None:
+            load()
 
     def _settled(self, d: Dictation) -> None:
         """New words were settled: the listener shows them; in live mode they go into the window."""
@@ -353,7 +383,7 @@ class Pipeline:
             return  # decoded, but nobody wants it any more
         if not d.stopping:
             d.early_segments += 1
-        if text and not (self.options.hallucination_filter and is_hallucination(text)):
+        if text and not (self.options.hallucination_filter and is_hallucination(text, d.language)):
             d.texts.append(text)
 
     def _decode_words(self, d: Dictation, audio: np.ndarray, prompt: str) -> TimedTranscript:
@@ -385,7 +415,7 @@ class Pipeline:
             return
         start = self.clock.perf_ns()
         d.raw_text = join_segments(d.texts)
-        d.text = postprocess(d.raw_text, self.text_cfg)
+        d.text = postprocess(d.raw_text, self.text_cfg, d.language)
         self._record(d, "postprocess", (self.clock.perf_ns() - start) / 1e6)
         if self.options.save_recordings:
             self._save_recording(d)
@@ -408,7 +438,7 @@ class Pipeline:
         """Live mode: the words settled so far go into the window while the user is still speaking."""
         if d.cancelled or d.injecting:
             return
-        delta = live_rest(d.live_text, postprocess(raw, self.text_cfg).rstrip())
+        delta = live_rest(d.live_text, postprocess(raw, self.text_cfg, d.language).rstrip())
         if not delta.strip():
             return
         try:

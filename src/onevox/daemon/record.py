@@ -53,6 +53,9 @@ class Dictation:
         self.passes = 0  # incremental passes decoded for this dictation
         self.closed_end = 0  # where the last segment closed while the user spoke ended (stream samples)
         self.live_text = ""  # live mode: what is already in the window (delivery worker only)
+        # The dictation's language for post-processing: the configured `[model] language` ("auto" when it
+        # is to be detected), set when capture begins; language detection replaces it with the detected one.
+        self.language = ""
 
     @property
     def stopping(self) -> bool:

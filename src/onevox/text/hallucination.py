@@ -3,7 +3,7 @@
 Whisper was trained on subtitles, so on silence or noise it tends to produce the phrases that end videos
 ("Thank you.", "Thanks for watching!", "Subtitles by ..."), a lone "you", or annotations such as
 "[BLANK_AUDIO]" and "(music)". These are only dropped when they are the WHOLE text: "Thank you for coming"
-is real speech and stays.
+is real speech and stays. The phrases, per language, are in phrases.py.
 """
 
 from __future__ import annotations
@@ -11,21 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Compared after `_normalize`: lower case, punctuation and brackets removed, single spaces.
-SILENCE_PHRASES = frozenset({
-    "you", "thank you", "thank you very much", "thank you so much", "thanks", "thank you all",
-    "thanks for watching", "thank you for watching", "thanks for watching and see you next time",
-    "thank you for watching and see you next time", "thanks for listening", "thank you for listening",
-    "thank you for your attention", "please subscribe", "please like and subscribe", "like and subscribe",
-    "subscribe to my channel", "please subscribe to my channel", "dont forget to like and subscribe",
-    "see you next time", "see you in the next video", "see you in the next one", "bye", "bye bye",
-    "goodbye", "blank audio", "blank", "silence", "music", "applause", "laughter", "laughs", "noise",
-    "inaudible", "no speech", "the end", "foreign", "speaking in foreign language",
-})
-# Credit lines from subtitle files: dropped whatever name follows.
-_CREDIT = re.compile(r"^(?:subtitles?|subtitled|captions?|captioned|transcript(?:ion)?|transcribed|"
-                     r"translated|translation|sync(?:ed)?|corrections?)(?: \w+)? by\b")
-_CREDIT_SITES = re.compile(r"\b(?:amara ?org|www [a-z0-9]+ (?:com|org|net))\b")
+from onevox.text.languages import base_language, is_cjk
+from onevox.text.phrases import BY_LANGUAGE, CREDIT_SITES, CREDITS, ENGLISH, SOUND_WORDS
 
 
 def _normalize(text: str) -> str:
@@ -35,13 +22,34 @@ def _normalize(text: str) -> str:
     return " ".join("".join(kept).split())
 
 
-def is_hallucination(text: str) -> bool:
-    """True when `text` as a whole is something Whisper invents in silence (or nothing at all)."""
+def _compact(norm: str) -> str:
+    """Chinese and Japanese are compared without spaces (Whisper puts them in or leaves them out)."""
+    return "".join(norm.split()) if any(is_cjk(c) for c in norm) else norm
+
+
+# Compared after `_normalize` (and `_compact`): per language, that language's phrases and the English ones.
+SILENCE_PHRASES = frozenset(_normalize(p) for p in ENGLISH)
+_BY_LANGUAGE = {code: SILENCE_PHRASES | {_compact(_normalize(p)) for p in phrases}
+                for code, phrases in BY_LANGUAGE.items()}
+_ANY_LANGUAGE = frozenset[str]().union(*_BY_LANGUAGE.values())  # "auto": the language is not known yet
+
+
+def is_hallucination(text: str, language: str = "en") -> bool:
+    """True when `text` as a whole is something Whisper invents in silence (or nothing at all), in the
+    dictation's `language` ("auto" or "": any language's phrases count)."""
     norm = _normalize(text)
     if not norm:
         return True
-    return _shortest_period(norm) in SILENCE_PHRASES or bool(_CREDIT.match(norm)) or \
-        bool(_CREDIT_SITES.search(norm))
+    code = base_language(language)
+    phrases = _BY_LANGUAGE.get(code, SILENCE_PHRASES) if code else _ANY_LANGUAGE
+    key = _compact(_shortest_period(norm))
+    return key in phrases or any(c.match(key) for c in _credits(code)) or bool(CREDIT_SITES.search(norm))
+
+
+def _credits(code: str) -> tuple[re.Pattern[str], ...]:
+    if not code:
+        return tuple(CREDITS.values())
+    return (CREDITS["en"], CREDITS[code]) if code in CREDITS else (CREDITS["en"],)
 
 
 def _shortest_period(norm: str) -> str:
@@ -56,7 +64,7 @@ def _shortest_period(norm: str) -> str:
 # Bracketed annotations: anything in square brackets, and parenthesised/starred groups whose words name a
 # non-speech sound. Real parentheses in dictated text ("(see page 4)") are kept.
 _SQUARE = re.compile(r"\[[^\[\]]*\]")
-_GROUP = re.compile(r"\(([^()]*)\)|\*([^*]*)\*")
+_GROUP = re.compile(r"\(([^()]*)\)|\*([^*]*)\*|（([^（）]*)）")  # full-width brackets: Chinese, Japanese
 _MUSIC_SIGNS = re.compile(r"[♪♫♬♩]+")
 _SOUND_WORDS = frozenset({
     "music", "musical", "applause", "applauding", "laughter", "laughs", "laughing", "laugh", "chuckles",
@@ -74,15 +82,15 @@ _SOUND_WORDS = frozenset({
 
 def _is_sound_annotation(inner: str) -> bool:
     words = _normalize(inner).split()
-    return 0 < len(words) <= 5 and all(w in _SOUND_WORDS for w in words) and \
+    return 0 < len(words) <= 5 and all(w in _SOUND_WORDS or w in SOUND_WORDS for w in words) and \
         any(w not in {"no", "and", "the", "a", "in", "of", "with"} for w in words)
 
 
 def strip_annotations(text: str) -> str:
     """Remove non-speech annotations such as [BLANK_AUDIO], (music), *laughs* and music signs."""
     text = _SQUARE.sub(" ", text)
-    text = _GROUP.sub(lambda m: " " if _is_sound_annotation(m.group(1) or m.group(2) or "") else m.group(0),
-                      text)
+    text = _GROUP.sub(lambda m: " " if _is_sound_annotation("".join(filter(None, m.groups())))
+                      else m.group(0), text)
     return _MUSIC_SIGNS.sub(" ", text)
 
 

@@ -3,6 +3,9 @@
 Order matters and is fixed: annotations out, punctuation (when off), fillers out, loops collapsed and
 silence phrases dropped, then the user's replacements, capitalisation and the trailing space. Run twice,
 the result does not change (replacements aside: they may insert anything).
+
+The dictation's language chooses the built-in fillers and silence phrases, whether the first letter is
+capitalised and whether spaces are added (none in Chinese or Japanese); see languages.py.
 """
 
 from __future__ import annotations
@@ -15,15 +18,22 @@ from functools import lru_cache
 from onevox.config import PostProcessingConfig
 from onevox.errors import ConfigError
 from onevox.text.hallucination import collapse_repetitions, is_hallucination, strip_annotations
+from onevox.text.languages import LanguageRules, is_cjk, rules_for
 
 _NOT_IN_WORD = r"(?<![\w'’-])"  # whole words: "um" but not "uh-huh", "umbrella" or "drum's"
 _NOT_IN_WORD_AFTER = r"(?![\w'’-])"
-_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.!?;:…])")
-_REPEATED_COMMA = re.compile(r",(?:\s*,)+")
-_COMMA_BEFORE_STOP = re.compile(r",\s*([.!?…])")
-_LEADING_PUNCT = re.compile(r"^[\s,.;:!?…]+")
-_TRAILING_COMMA = re.compile(r"[\s,;:]+$")
-_SENTENCE_END = re.compile(r"(?:^|[.!?…])\s*$")
+_CJK_ALONE = r"(?<![^\s,.!?;:，。！？、；：])"  # at the start, or after a space or punctuation
+_CJK_ALONE_AFTER = r"(?![^\s,.!?;:，。！？、；：])"
+_SPACE_AFTER_CJK_PUNCT = re.compile(r"([，。！？；：、])\s+")  # full-width marks carry their own space
+_REPEATED_COMMA = re.compile(r"([,，、])(?:\s*[,，、])+")
+_COMMA_BEFORE_STOP = re.compile(r"[,，、]\s*([.!?…。！？])")
+_LEADING_PUNCT = re.compile(r"^[\s,.;:!?…，。、；：！？]+")
+_TRAILING_COMMA = re.compile(r"[\s,;:，、；：]+$")
+_EMPTY_PAIR = re.compile(r"¿\s*\?|¡\s*!")  # Spanish "¿eh?" once the filler is gone
+_SENTENCE_END = re.compile(r"(?:^|[.!?…。！？])\s*$")
+# Words of the old default `fillers`: a config written by `onevox config init` before fillers were chosen
+# per language holds this list, and means "the built-in list", not "English fillers in every language".
+_OLD_DEFAULT_FILLERS = ("um", "uh", "erm", "er", "ah", "hmm", "mm")
 
 
 @dataclass(frozen=True)
@@ -33,37 +43,50 @@ class _Rules:
     values: tuple[str, ...]  # replacement text per capturing group of `replacements`
 
 
-def postprocess(text: str, cfg: PostProcessingConfig) -> str:
-    """The text to type for one dictation; "" means there is nothing to type."""
-    rules = _rules(tuple(cfg.fillers) if cfg.remove_fillers else (), tuple(cfg.replacements.items()))
+def postprocess(text: str, cfg: PostProcessingConfig, language: str = "en") -> str:
+    """The text to type for one dictation in `language` (a Whisper code; "auto" when not known);
+    "" means there is nothing to type."""
+    lang = rules_for(language)
+    fillers = fillers_for(cfg, lang) if cfg.remove_fillers else ()
+    rules = _rules(fillers, tuple(cfg.replacements.items()), lang.spaced)
     text = " ".join(text.split())
     if cfg.hallucination_filter:
         text = " ".join(strip_annotations(text).split())
     if not cfg.punctuation:
         text = strip_punctuation(text)
     if rules.fillers is not None:
-        text = _remove_fillers(text, rules.fillers)
+        text = _remove_fillers(text, rules.fillers, lang)
     if cfg.hallucination_filter:
         text = collapse_repetitions(text)
-        if is_hallucination(text):
+        if is_hallucination(text, language):
             return ""
-    text = _tidy(text)
+    text = _tidy(text, lang)
     if rules.replacements is not None:
         text = _replace(text, rules.replacements, rules.values)
-    if cfg.capitalize:
+    if cfg.capitalize and lang.capitalize:
         text = capitalize_first(text)
-    if cfg.trailing_space and text and not text[-1].isspace():
+    if cfg.trailing_space and text and not text[-1].isspace() and lang.spaced and not is_cjk(text[-1]):
         text += " "
     return text
 
 
+def fillers_for(cfg: PostProcessingConfig, lang: LanguageRules) -> tuple[str, ...]:
+    """The user's `fillers` when given (for every language), else the language's built-in list."""
+    if not cfg.fillers or tuple(cfg.fillers) == _OLD_DEFAULT_FILLERS:
+        return lang.fillers
+    return tuple(cfg.fillers)
+
+
 def join_segments(texts: list[str]) -> str:
-    """One text from the texts of consecutive segments, single spaces between them."""
+    """One text from the texts of consecutive segments, single spaces between them (none between two
+    pieces of Chinese or Japanese, which is written without spaces)."""
     out = ""
     for piece in texts:
         piece = piece.strip(" \t")
-        if piece:
-            out += piece if not out or out.endswith("\n") else " " + piece
+        if not piece:
+            continue
+        glued = not out or out.endswith("\n") or (is_cjk(out[-1]) and is_cjk(piece[0]))
+        out += piece if glued else " " + piece
     return out
 
 
@@ -94,17 +117,28 @@ def capitalize_first(text: str) -> str:
     return text
 
 
-def _tidy(text: str) -> str:
-    text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
-    text = _REPEATED_COMMA.sub(",", text)
+def _tidy(text: str, lang: LanguageRules) -> str:
+    text = _space_before_punct(lang.keep_space_before).sub(r"\1", text)
+    text = _EMPTY_PAIR.sub("", text)
+    text = _REPEATED_COMMA.sub(r"\1", text)
     text = _COMMA_BEFORE_STOP.sub(r"\1", text)
     text = _LEADING_PUNCT.sub("", text)
     text = _TRAILING_COMMA.sub("", text)
+    text = _SPACE_AFTER_CJK_PUNCT.sub(r"\1", text)  # last: the steps above may bring one to a space
     return " ".join(text.split())
 
 
-def _remove_fillers(text: str, pattern: re.Pattern[str]) -> str:
+@lru_cache(maxsize=8)
+def _space_before_punct(kept: str) -> re.Pattern[str]:
+    """Spaces before punctuation go, except before the marks in `kept` (French ; : ! ?)."""
+    marks = "".join(c for c in ",.!?;:…，。！？；：、" if c not in kept)
+    return re.compile(rf"\s+([{re.escape(marks)}])")
+
+
+def _remove_fillers(text: str, pattern: re.Pattern[str], lang: LanguageRules) -> str:
     """Drop fillers with the commas around them; a filler that opened a sentence passes its capital on."""
+    if not lang.spaced:  # nothing to re-space or re-capitalise in Chinese or Japanese
+        return _tidy(pattern.sub("", text), lang)
     out: list[str] = []
     last = 0
     capitalize_next = False
@@ -118,7 +152,7 @@ def _remove_fillers(text: str, pattern: re.Pattern[str]) -> str:
         last = match.end()
     rest = text[last:]
     out.append(capitalize_first(rest) if capitalize_next else rest)
-    return _tidy("".join(out))
+    return _tidy("".join(out), lang)
 
 
 def _replace(text: str, pattern: re.Pattern[str], values: tuple[str, ...]) -> str:
@@ -130,13 +164,16 @@ def _replace(text: str, pattern: re.Pattern[str], values: tuple[str, ...]) -> st
 
 
 @lru_cache(maxsize=16)
-def _rules(fillers: tuple[str, ...], replacements: tuple[tuple[str, str], ...]) -> _Rules:
+def _rules(fillers: tuple[str, ...], replacements: tuple[tuple[str, str], ...], spaced: bool) -> _Rules:
     filler_words = sorted({f.strip() for f in fillers if f.strip()}, key=len, reverse=True)
     filler_re = None
     if filler_words:
         words = "|".join(_phrase(f) for f in filler_words)
-        filler_re = re.compile(rf",?\s*{_NOT_IN_WORD}(?P<word>{words}){_NOT_IN_WORD_AFTER}(?:\s*,)?",
-                               re.IGNORECASE)
+        if spaced:
+            filler_re = re.compile(rf",?\s*{_NOT_IN_WORD}(?P<word>{words}){_NOT_IN_WORD_AFTER}(?:\s*,)?",
+                                   re.IGNORECASE)
+        else:  # no spaces mark a word: a filler is one that stands alone between punctuation
+            filler_re = re.compile(rf"{_CJK_ALONE}(?P<word>{words}){_CJK_ALONE_AFTER}[，、,]?")
     if not replacements:
         return _Rules(filler_re, None, ())
     if any(not phrase.strip() for phrase, _ in replacements):
@@ -154,9 +191,10 @@ def _phrase(words: str) -> str:
 def _replacement_pattern(phrase: str, value: str) -> str:
     phrase = phrase.strip()
     core = _phrase(phrase)
-    if phrase[0].isalnum() or phrase[0] == "_":
+    # whole words; Chinese and Japanese have no word boundaries, so a phrase in them matches anywhere
+    if (phrase[0].isalnum() or phrase[0] == "_") and not is_cjk(phrase[0]):
         core = r"(?<!\w)" + core
-    if phrase[-1].isalnum() or phrase[-1] == "_":
+    if (phrase[-1].isalnum() or phrase[-1] == "_") and not is_cjk(phrase[-1]):
         core += r"(?!\w)"
     if not value.strip() and "\n" in value:
         # "new line" -> "\n": take the spaces around it and the punctuation Whisper put after it
