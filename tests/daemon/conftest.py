@@ -14,8 +14,8 @@ import pytest
 from onevox.config import Config, PostProcessingConfig
 from onevox.daemon.commands import CommandTable
 from onevox.daemon.controller import Controller
-from onevox.daemon.dictation import PipelineOptions
 from onevox.daemon.events import EventBus, SubscriptionClosed
+from onevox.daemon.options import PipelineOptions
 from onevox.daemon.stages import Stages
 from onevox.history import History
 from onevox.metrics import Metrics

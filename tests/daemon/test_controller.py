@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from onevox.daemon.dictation import PipelineOptions
+from onevox.daemon.options import PipelineOptions
 from onevox.errors import IpcError
 from tests.daemon.conftest import WAIT_S, Harness, build_harness, close_harness
 from tests.daemon.doubles import FakeInjector, FakeMic, FakeRecognizer, audio_error

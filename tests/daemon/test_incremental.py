@@ -11,9 +11,9 @@ import pytest
 
 from onevox.asr.base import TimedTranscript, Transcript, Word, WordRecognizer
 from onevox.audio import SAMPLE_RATE
-from onevox.daemon.dictation import PipelineOptions
 from onevox.daemon.early import Snapshot
 from onevox.daemon.incremental import IncrementalDecoder, IncrementalOptions
+from onevox.daemon.options import PipelineOptions
 from onevox.daemon.record import Dictation
 from onevox.vad.segmenter import SpeechSegment
 from tests.daemon.conftest import build_harness, close_harness

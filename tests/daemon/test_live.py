@@ -6,8 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from onevox.config import Config
-from onevox.daemon.dictation import live_typing
 from onevox.daemon.live import live_rest
+from onevox.daemon.options import live_typing
 
 
 def test_the_rest_follows_what_is_typed() -> None:

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from onevox.config import ModelConfig
-from onevox.daemon.dictation import PipelineOptions
+from onevox.daemon.options import PipelineOptions
 from onevox.daemon.record import Dictation
 from tests.daemon.conftest import WAIT_S
 from tests.daemon.doubles import SPEECH_LEVEL, FakeInjector, FakeMic, FakeRecognizer, make_segmenter, play

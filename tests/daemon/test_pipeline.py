@@ -11,7 +11,7 @@ import numpy as np
 import soundfile
 
 from onevox.config import PostProcessingConfig
-from onevox.daemon.dictation import PipelineOptions
+from onevox.daemon.options import PipelineOptions
 from onevox.history import History, HistoryEntry, HistoryError
 from onevox.text.postprocess import join_segments, postprocess
 from tests.daemon.conftest import WAIT_S, Harness, build_harness, close_harness

@@ -20,8 +20,8 @@ from onevox.config import Config
 from onevox.daemon.commands import CommandTable
 from onevox.daemon.controller import Controller
 from onevox.daemon.diagnostics import Diagnostics, ReloadReport
-from onevox.daemon.dictation import PipelineOptions, live_typing
 from onevox.daemon.events import EventBus
+from onevox.daemon.options import PipelineOptions, live_typing
 from onevox.daemon.reload import ConfigWatcher
 from onevox.daemon.reloader import Reloader
 from onevox.daemon.stages import MissingModel, StageFactory, Stages

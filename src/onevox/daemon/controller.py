@@ -20,8 +20,9 @@ from typing import Any
 from onevox.clock import SYSTEM_CLOCK, Clock
 from onevox.config import Config
 from onevox.daemon.diagnostics import Diagnostics
-from onevox.daemon.dictation import Pipeline, PipelineOptions
+from onevox.daemon.dictation import Pipeline
 from onevox.daemon.events import EventBus
+from onevox.daemon.options import PipelineOptions
 from onevox.daemon.record import Dictation
 from onevox.daemon.stages import Stages
 from onevox.daemon.state import AudioEvent, Outcome, State

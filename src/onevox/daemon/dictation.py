@@ -17,27 +17,23 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from onevox.asr.base import TimedTranscript, WordRecognizer
-from onevox.asr.memory import release_free_memory
 from onevox.audio import SAMPLE_RATE
 from onevox.clock import SYSTEM_CLOCK, Clock
-from onevox.config import Config, PostProcessingConfig
+from onevox.config import PostProcessingConfig
+from onevox.daemon.delivery import Delivery
 from onevox.daemon.early import EarlyDecode, PauseWatcher
 from onevox.daemon.incremental import IncrementalDecoder, IncrementalOptions
-from onevox.daemon.live import live_rest
-from onevox.daemon.recording import save_recording
+from onevox.daemon.options import PipelineListener, PipelineOptions
 from onevox.daemon.stages import Stages
-from onevox.daemon.state import AudioEvent, Outcome
+from onevox.daemon.state import AudioEvent
 from onevox.errors import OnevoxError
-from onevox.history import HistoryEntry
 from onevox.text.hallucination import is_hallucination
-from onevox.text.postprocess import join_segments, postprocess
+from onevox.text.postprocess import join_segments
 
 if TYPE_CHECKING:
     from onevox.asr.base import SpeechRecognizer
@@ -50,60 +46,6 @@ log = logging.getLogger(__name__)
 
 _STOP = object()  # sentinel that ends a worker thread
 _CAPTURE, _INFERENCE, _INJECTION = "capture", "inference", "injection"  # the workers, named as in traces
-
-
-@dataclass(frozen=True)
-class PipelineOptions:
-    pre_roll_ms: int = 300  # audio kept from before the start command
-    post_roll_ms: int = 300  # tail read after the stop command, only while speech is still going on
-    max_dictation_s: float = 600.0  # a dictation is stopped automatically after this much audio
-    save_recordings: bool = False  # write each dictation's audio as WAV under recordings_dir
-    recordings_dir: Path | None = None  # None: <XDG data>/onevox/recordings
-    hallucination_filter: bool = True  # drop segments that are only a phrase Whisper invents in silence
-    read_timeout_s: float = 0.01  # longest a capture read waits; bounds how late a stop is noticed
-    early_decode_ms: int = 250  # decode the open segment once speech has paused this long (0 = never)
-    min_speech_ms: int = 200  # less speech than this is not worth an early decode
-    pass_interval_ms: int = 1000  # incremental passes over the open segment while speech goes on (0 = off)
-    live: bool = False  # settled words go into the window while the user speaks
-    language: str = "en"  # [model] language: each dictation's language until it is detected ("auto")
-
-    @classmethod
-    def from_config(cls, config: Config) -> PipelineOptions:
-        return cls(pre_roll_ms=config.audio.pre_roll_ms, post_roll_ms=config.audio.post_roll_ms,
-                   max_dictation_s=float(config.audio.max_dictation_s),
-                   save_recordings=config.audio.save_recordings, min_speech_ms=config.vad.min_speech_ms,
-                   hallucination_filter=config.post_processing.hallucination_filter,
-                   early_decode_ms=config.vad.early_decode_ms, pass_interval_ms=config.vad.pass_interval_ms,
-                   live=live_typing(config), language=config.model.language)
-
-
-def live_typing(config: Config) -> bool:
-    """Whether live mode may type while the user speaks. Not while a push-to-talk key is held: the desktop
-    gives a held global key the whole keyboard (X11 grabs it until release) and the held modifiers would
-    turn the typed text into shortcuts; settled words are still shown (partial events) and typed at
-    release."""
-    held = config.hotkey.mode == "push-to-talk" and config.hotkey.backend != "none"
-    return config.injection.live and not held
-
-
-class PipelineListener(Protocol):
-    """What the pipeline reports to the controller (called from the worker threads)."""
-
-    def on_max_duration(self, d: Dictation) -> None: ...
-
-    def on_transcribed(self, d: Dictation) -> None: ...
-
-    def on_done(self, d: Dictation) -> None: ...
-
-    def on_error(self, d: Dictation, stage: str, message: str, *, fatal: bool) -> None: ...
-
-    def on_audio_event(self, kind: str, message: str) -> None: ...
-
-    def on_partial(self, d: Dictation, text: str) -> None: ...
-
-    def on_model_loaded(self, model_name: str) -> None: ...
-
-    def on_model_failed(self, message: str) -> None: ...
 
 
 class Pipeline:
@@ -123,6 +65,7 @@ class Pipeline:
         self._decoding: Dictation | None = None  # the dictation the ASR worker has begun and not ended
         self._deferred_load: Callable[[], None] | None = None  # a model load waiting for it to end
         self._pauses = _pause_watcher(options)
+        self._delivery = Delivery(stages, listener, clock, self._record, self._report)
         self._incremental = IncrementalDecoder(self._decode_words, self._decode, IncrementalOptions(),
                                                options.live)
         workers = ((self._capture_q, self._capture, _CAPTURE, True),
@@ -411,101 +354,9 @@ class Pipeline:
 
     def _deliver(self, d: Dictation, live: str | None = None) -> None:
         if live is not None:
-            self._deliver_live(d, live)
-            return
-        start = self.clock.perf_ns()
-        d.raw_text = join_segments(d.texts)
-        d.text = postprocess(d.raw_text, self.text_cfg, d.language)
-        self._record(d, "postprocess", (self.clock.perf_ns() - start) / 1e6)
-        if self.options.save_recordings:
-            self._save_recording(d)
-        if not d.text.strip():
-            d.outcome = Outcome.EMPTY
-            self.listener.on_transcribed(d)
-            self.listener.on_done(d)
-            return
-        self.listener.on_transcribed(d)
-        self._add_history(d)
-        if not d.begin_injection():
-            d.outcome = Outcome.CANCELLED
-            self._mark_history(d, "not_injected", "cancelled before injection")
-            return
-        self._inject(d)
-        self.listener.on_done(d)
-        release_free_memory()  # after the text is out: gives decoding's scratch memory back (1-4 ms)
-
-    def _deliver_live(self, d: Dictation, raw: str) -> None:
-        """Live mode: the words settled so far go into the window while the user is still speaking."""
-        if d.cancelled or d.injecting:
-            return
-        delta = live_rest(d.live_text, postprocess(raw, self.text_cfg, d.language).rstrip())
-        if not delta.strip():
-            return
-        try:
-            with self.stages.metrics.span("injection", dictation=d.id, chars=len(delta), live=True):
-                self.stages.injector.inject(delta)
-        except Exception as exc:  # the final delivery types everything that is missing
-            self._report(d, "injection", exc, fatal=False)
-            return
-        d.live_text += delta
-
-    def _add_history(self, d: Dictation) -> None:
-        history = self.stages.history
-        if history is None:
-            return
-        start = self.clock.perf_ns()
-        entry = HistoryEntry(text=d.text, raw_text=d.raw_text, audio_s=round(d.audio_s, 3),
-                             model=self.stages.recognizer.model_name, timings=dict(d.timings))
-        try:
-            d.history_id = history.add(entry)
-        except OnevoxError as exc:  # the text is still injected: losing history must not lose the words
-            self._report(d, "history", exc, fatal=False)
-        self._record(d, "history", (self.clock.perf_ns() - start) / 1e6)
-
-    def _inject(self, d: Dictation) -> None:
-        injector = self.stages.injector
-        start = self.clock.perf_ns()
-        text = live_rest(d.live_text, d.text) if d.live_text else d.text
-        try:
-            with self.stages.metrics.span("injection", dictation=d.id, chars=len(text)):
-                if text:
-                    injector.inject(text)
-        except Exception as exc:
-            if not isinstance(exc, OnevoxError):
-                log.exception("injector %s failed unexpectedly", injector.name)
-            d.outcome = Outcome.FAILED
-            self._mark_history(d, "failed", str(exc))
-            hint = (f" (the text is saved as history #{d.history_id}: onevox history last --copy)"
-                    if d.history_id else "")
-            self._report(d, "injection", OnevoxError(f"{exc}{hint}"), fatal=True)
-            return
-        end = self.clock.perf_ns()
-        d.method = injector.name
-        d.outcome = Outcome.INJECTED
-        self._record(d, "injection", (end - start) / 1e6)
-        self._record(d, "release_to_text", (end - d.release_ns) / 1e6)
-        self._mark_history(d, "injected", "")
-
-    def _mark_history(self, d: Dictation, status: str, error: str) -> None:
-        history = self.stages.history
-        if history is None or not d.history_id:
-            return
-        try:
-            if status == "injected":
-                history.mark_injected(d.history_id, d.method)
-            else:
-                mark = history.mark_failed if status == "failed" else history.mark_not_injected
-                mark(d.history_id, error)
-        except OnevoxError as exc:
-            self._report(d, "history", exc, fatal=False)
-
-    def _save_recording(self, d: Dictation) -> None:
-        try:
-            path = save_recording(d.chunks, self.options.recordings_dir, d.created_at, d.id)
-            d.recording_path = str(path)
-        except (OSError, RuntimeError) as exc:
-            self._report(d, "recording", exc, fatal=False)
-        d.chunks = []
+            self._delivery.live(d, live, self.text_cfg)
+        else:
+            self._delivery.final(d, self.text_cfg, self.options)
 
     # -- helpers ------------------------------------------------------------------------------------------
 

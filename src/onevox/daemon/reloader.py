@@ -17,7 +17,7 @@ from pathlib import Path
 from onevox.config import Config, load_config
 from onevox.daemon.controller import Controller
 from onevox.daemon.diagnostics import ReloadReport
-from onevox.daemon.dictation import PipelineOptions
+from onevox.daemon.options import PipelineOptions
 from onevox.daemon.reload import changed_keys, restart_needed
 from onevox.daemon.stages import Stage, StageFactory
 from onevox.errors import ConfigError, OnevoxError
