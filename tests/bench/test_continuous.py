@@ -1,0 +1,88 @@
+"""Gap-free continuous speech for the long-dictation benchmarks (onevox.bench.continuous), real clips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from onevox.audio import SAMPLE_RATE
+from onevox.audio.files import load_audio
+from onevox.bench import continuous
+
+LENGTHS_S = (2.0, 5.0, 15.0, 30.0, 60.0)
+
+
+@pytest.fixture(scope="module")
+def built(speech_dir: Path) -> dict[float, continuous.Continuous]:
+    return {length: continuous.build(speech_dir, length) for length in LENGTHS_S}
+
+
+@pytest.mark.parametrize("length", LENGTHS_S)
+def test_no_pause_longer_than_100_ms_remains(built, length: float) -> None:
+    speech = built[length]
+    assert continuous.longest_pause_s(speech.audio) <= continuous.MAX_PAUSE_S
+    # speech to within the edge pad at both ends: the release moment is defined by the audio's end
+    probs = continuous.speech_probs(speech.audio) >= continuous.SPEECH_THRESHOLD
+    frame_s = 512 / SAMPLE_RATE
+    assert int(np.argmax(probs)) * frame_s <= continuous.EDGE_PAD_S + frame_s
+    tail = speech.duration_s - (probs.size - int(np.argmax(probs[::-1]))) * frame_s
+    assert tail <= continuous.EDGE_PAD_S + frame_s
+
+
+def test_the_clips_had_long_pauses_to_remove(speech_dir: Path) -> None:
+    """The check above is not vacuous: the source clips hold pauses of several hundred ms."""
+    assert continuous.longest_pause_s(load_audio(speech_dir / "jfk-inaugural.wav")) > 0.5
+
+
+@pytest.mark.parametrize("length", LENGTHS_S)
+def test_lengths_come_close_to_the_request(built, length: float) -> None:
+    assert abs(built[length].duration_s - length) < 0.5
+
+
+@pytest.mark.parametrize("length", LENGTHS_S)
+def test_reference_is_the_spoken_clips_texts_joined(built, speech_manifest, length: float) -> None:
+    speech = built[length]
+    texts = {c["id"]: c["text"] for c in speech_manifest}
+    ids = [c.id for c in speech.clips]
+    assert len(ids) == len(set(ids))
+    assert all(texts[i] for i in ids), "a non-speech clip was joined"
+    assert speech.reference == " ".join(texts[i] for i in ids)
+    order = list(texts)
+    assert ids == sorted(ids, key=order.index), "clips are spoken in manifest order"
+    # clips are only trimmed and their pauses shortened: their joined length bounds the audio's
+    assert speech.audio.size <= sum(c.audio.size for c in speech.clips)
+
+
+def test_alt_reference_uses_the_spoken_form(speech_dir: Path) -> None:
+    clips = {c.id: c for c in continuous.load_clips(speech_dir)}
+    pair = (clips["ps-goforward"], clips["ljspeech-lj002-0020"])
+    both = continuous.Continuous(np.zeros(1, np.float32), pair)
+    assert both.reference.endswith("In 1813")
+    assert both.alt_reference.endswith("In eighteen thirteen")
+
+
+def test_non_speech_clips_are_left_out(speech_dir: Path, speech_manifest) -> None:
+    ids = {c.id for c in continuous.load_clips(speech_dir)}
+    assert ids == {c["id"] for c in speech_manifest if c["text"]}
+
+
+def test_building_is_deterministic(speech_dir: Path, built) -> None:
+    continuous._load_clips.cache_clear()  # from the files again, through a VAD that has seen other audio
+    again = continuous.build(speech_dir, 15.0)
+    assert [c.id for c in again.clips] == [c.id for c in built[15.0].clips]
+    assert np.array_equal(again.audio, built[15.0].audio)
+
+
+def test_join_crossfades_without_a_step() -> None:
+    a, b = np.full(1000, 0.2, np.float32), np.full(1000, -0.2, np.float32)
+    out = continuous.join([a, b])
+    fade = round(0.005 * SAMPLE_RATE)
+    assert out.size == 2000 - fade
+    assert np.max(np.abs(np.diff(out))) <= 0.4 / (fade - 1) + 1e-6
+
+
+def test_missing_clips_say_where(tmp_path: Path) -> None:
+    with pytest.raises(continuous.SpeechClipsMissing, match=r"manifest\.jsonl"):
+        continuous.build(tmp_path, 5.0)
