@@ -34,6 +34,7 @@ from onevox.audio import SAMPLE_RATE
 if TYPE_CHECKING:
     from onevox.vad.silero import SileroVad
 
+LENGTHS_S = (2.0, 5.0, 15.0, 30.0, 60.0)  # what the benchmarks build: a 1-3 s utterance, then the issue's
 SPEECH_THRESHOLD = 0.5  # the [vad] threshold default: a frame scoring below it counts as a pause
 MAX_PAUSE_S = 0.1  # the issue's limit: no pause longer than this may remain
 EDGE_PAD_S = 0.04  # non-speech kept before a clip's first and after its last speech frame
@@ -80,6 +81,11 @@ class Continuous:
     def trailing_s(self) -> float:
         """Audio after the last speech frame (what the microphone still hears once the words end)."""
         return EDGE_PAD_S
+
+
+def release_key(length_s: float) -> str:
+    """The onevox.bench.targets key of release to text at this length, e.g. "release_to_text_cont_15s"."""
+    return f"release_to_text_cont_{length_s:g}s"
 
 
 class SpeechClipsMissing(FileNotFoundError):
