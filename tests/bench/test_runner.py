@@ -24,7 +24,8 @@ class _NoRig:
 @pytest.mark.parametrize("where", ["none", "empty"])
 def test_rows_say_why_when_no_clips(tmp_path: Path, where: str) -> None:
     plan = runner.Plan(speech_dir=None if where == "none" else tmp_path)
-    rows = runner.measure_continuous(_NoRig(), plan)  # type: ignore[arg-type]
+    rows, longest = runner.measure_continuous(_NoRig(), plan)  # type: ignore[arg-type]
+    assert longest is None
     assert set(rows) == set(runner.CONTINUOUS_KEYS)
     for row in rows.values():
         assert row.median is None and row.verdict == "n/a"
