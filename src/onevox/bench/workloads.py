@@ -111,8 +111,8 @@ class DictationRig:
     real controller and pipeline, and the stdout injector writing into memory.
 
     A dictation's text is everything the injector writes from the moment `speak()` presses the key until
-    the dictation's "injected" event after `release()`: in live mode words arrive in pieces while the key is
-    still down, and they belong to the same dictation."""
+    the dictation is over after `release()`: in live mode words arrive in pieces while the key is still
+    down, and they belong to the same dictation."""
 
     def __init__(self, config: Config, recognizer: Any | None = None) -> None:
         from onevox.audio.filesource import FileAudioSource
@@ -127,7 +127,6 @@ class DictationRig:
         self.daemon.start()
         self._events = self.daemon.bus.subscribe()
         self._mark = 0  # sink position when the key went down
-        self._dictation: int | None = None  # the id of the dictation speak() started
         self.texts: list[str] = []
         self.speaking: list[SpeakingCpu] = []  # one per speak(), in order
 
@@ -139,7 +138,7 @@ class DictationRig:
         self._mark = self.sink.tell()
         wall, cpu = time.perf_counter(), time.process_time()
         self.source.feed(audio)
-        self._dictation = self.daemon.controller.start().get("dictation")
+        self.daemon.controller.start()
         deadline = time.monotonic() + len(audio) / SAMPLE_RATE + 5.0
         while not self.source.exhausted and time.monotonic() < deadline:
             time.sleep(0.002)
@@ -149,20 +148,22 @@ class DictationRig:
 
     def release(self, timeout: float = 30.0) -> str:
         """Release the key and wait until the dictation is over (text delivered, or nothing to deliver);
-        returns all it typed since `speak()`."""
+        returns all it typed since `speak()`.
+
+        Over means the controller back to idle: it gets there in the same step that publishes the
+        dictation's final "injected" event (`Controller.on_done`), microseconds later. An "injected" event
+        alone is not waited for, as live mode may report pieces typed while the key was down."""
         self.daemon.controller.stop()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             event = self._events.get(timeout=max(0.0, deadline - time.monotonic()))
-            if event is None:
+            if event is None or event.get("event") != "state":
                 continue
-            kind = event.get("event")
-            mine = self._dictation is None or event.get("dictation") == self._dictation
-            if (kind == "injected" and mine) or (kind == "state" and event.get("state") == "idle"):
+            if event.get("state") == "idle":
                 text = self.sink.getvalue()[self._mark:]
                 self.texts.append(text)
                 return text
-            if kind == "state" and event.get("state") == "error":
+            if event.get("state") == "error":
                 raise RuntimeError(f"dictation failed: {event.get('message')}")
         raise TimeoutError(f"no text {timeout:g} s after release")
 
