@@ -193,13 +193,13 @@ def measure_continuous(rig: wl.DictationRig, plan: Plan, progress: Callable[[str
         rounds = plan.pipeline_rounds if length < 5 else plan.long_rounds if length < 30 else 1
         said = continuous.build(plan.speech_dir, length)
         samples = time_workload(wl.continuous_release_to_text(rig, said, key), rounds, warmup=0)
-        results[key] = summarize(BY_KEY[key], samples, f"{said.duration_s:.1f} s of speech")
+        results[key] = summarize(BY_KEY[key], samples, f"{said.duration_s:.1f} s")
         longest = said
     spoken = rig.speaking[first:]
     m = BY_KEY["cpu_while_speaking"]
     seconds = sum(s.wall_s for s in spoken)
     results[m.key] = Result(m.key, m.label, m.unit, 100 * wl.cores_while_speaking(spoken), None, len(spoken),
-                            m.guide, m.stretch, m.goal, f"whole process, over {seconds:.0f} s of speaking")
+                            m.guide, m.stretch, m.goal, f"whole process, {seconds:.0f} s")
     return results, longest
 
 
@@ -219,7 +219,7 @@ def measure_wer(config: Config, recognizer: Any, said: continuous.Continuous, no
         m = BY_KEY[key]
         got = wer.best_errors([said.reference, said.alt_reference], text)
         return Result(m.key, m.label, m.unit, 100 * got.wer, None, 1, m.guide, m.stretch, goal,
-                      f"{got.errors} errors / {got.ref_words} words, {said.duration_s:.0f} s gap-free speech")
+                      f"{got.errors}/{got.ref_words} words, {said.duration_s:.0f} s")
 
     whole = row("wer_whole_segment", recognizer.transcribe(said.audio).text, None)
     goal = (whole.median or 0.0) + WER_TOLERANCE
@@ -228,7 +228,7 @@ def measure_wer(config: Config, recognizer: Any, said: continuous.Continuous, no
     try:
         live = wl.DictationRig(config.with_changes("injection", live=True), recognizer)
     except (TypeError, OnevoxError) as exc:  # a onevox without live mode, or one that cannot start it
-        out["wer_live"] = unmeasured("wer_live", f"live mode did not start: {exc}")
+        out["wer_live"] = unmeasured("wer_live", f"no live mode: {exc}")
         return out
     try:
         live.speak(said.audio, wl.release_hold_s(said))
