@@ -207,13 +207,18 @@ def shorten_pauses(audio: np.ndarray, quiet_below: np.ndarray | None = None,
     and the quiet level per sample that goes with it. `quiet_below` gives that level for the input (joined
     clips each keep their own); by default `quiet_db` of the whole. Scored again after each pass, because
     Silero, which carries state across frames, can hear the shortened audio differently."""
-    out = np.asarray(audio, dtype=np.float32)
+    audio = out = np.asarray(audio, dtype=np.float32)
+    raw = quiet_below is None
     levels = np.full(out.size, quiet_db(out), np.float32) if quiet_below is None else quiet_below
     for _ in range(_MAX_PASSES):
         speech = speech_probs(out) >= SPEECH_THRESHOLD
         if not speech.any():
             return np.zeros(0, np.float32), np.zeros(0, np.float32)
-        ranges = _ranges_to_keep(out, speech, _quiet_windows(out, levels))
+        # Only the first look at a raw clip trims its edges and bounds the sound kept next to speech
+        # frames; later passes (and the seams of joined clips) see Silero react differently to audio it
+        # has not heard before (an onset can come out later still), so they only ever cut quiet.
+        first = raw and out is audio
+        ranges = _ranges_to_keep(out, speech, _quiet_windows(out, levels), first)
         if ranges == [(0, out.size)]:
             break
         out = join([out[a:b] for a, b in ranges])
@@ -252,29 +257,33 @@ def _quiet_windows(audio: np.ndarray, quiet_below: np.ndarray) -> np.ndarray:
     return np.asarray(levels < quiet_below[: levels.size * _WINDOW: _WINDOW])
 
 
-def _ranges_to_keep(audio: np.ndarray, speech: np.ndarray, quiet: np.ndarray) -> list[tuple[int, int]]:
+def _ranges_to_keep(audio: np.ndarray, speech: np.ndarray, quiet: np.ndarray, first: bool,
+                    ) -> list[tuple[int, int]]:
     """Sample ranges of `audio` to keep: from the sound before its first speech frame to the sound after
     its last, each long pause cut down to _KEEP_S of quiet after the sound that ends a word and _KEEP_S
     before the sound that starts the next."""
     from onevox.vad.silero import FRAME
 
-    first = int(np.argmax(speech)) * FRAME // _WINDOW
+    head = int(np.argmax(speech)) * FRAME // _WINDOW
     last = -(-(speech.size - int(np.argmax(speech[::-1]))) * FRAME // _WINDOW)  # past the last speech frame
     pad = round(EDGE_PAD_S * SAMPLE_RATE)
-    start_w, end_w = _sound_edge(quiet, first, -1), _sound_edge(quiet, last, 1)
+    limit = round(_PROTECT_S * SAMPLE_RATE / _WINDOW) if first else quiet.size
+    start_w, end_w = _sound_edge(quiet, head, -1, limit), _sound_edge(quiet, last, 1, limit)
     # Silero can call the first or last frame speech while its sound has not started or has already ended
     while start_w < end_w and quiet[start_w]:
         start_w += 1
     while end_w > start_w and quiet[end_w - 1]:
         end_w -= 1
     lo, hi = max(0, start_w * _WINDOW - pad), min(audio.size, end_w * _WINDOW + pad)
+    if not first:
+        lo, hi = 0, audio.size
     keep = round(_KEEP_S * SAMPLE_RATE)
     ranges, start = [], lo
     for a, b in _pause_runs(speech):
         a, b = -(-a * FRAME // _WINDOW), b * FRAME // _WINDOW
         # the sound on each side of the run belongs to the words; what lies between is cut
-        cut_from = _sound_edge(quiet, a, 1) * _WINDOW + keep
-        cut_to = _sound_edge(quiet, b, -1) * _WINDOW - keep
+        cut_from = _sound_edge(quiet, a, 1, limit) * _WINDOW + keep
+        cut_to = _sound_edge(quiet, b, -1, limit) * _WINDOW - keep
         if cut_to - cut_from < _fade_samples():
             continue  # nothing to cut: already short, or sound the VAD does not call speech all along
         ranges.append((start, cut_from))
@@ -283,12 +292,11 @@ def _ranges_to_keep(audio: np.ndarray, speech: np.ndarray, quiet: np.ndarray) ->
     return ranges
 
 
-def _sound_edge(quiet: np.ndarray, window: int, step: int) -> int:
+def _sound_edge(quiet: np.ndarray, window: int, step: int, limit: int) -> int:
     """Walking from the window boundary `window` in direction `step`, where the sound next to a speech
     frame ends: the first boundary followed (in that direction) by _QUIET_RUN quiet windows, at most
-    _PROTECT_S away (Silero is late by a frame or two on a soft onset or a word's fading end; sound
-    further out, such as a breath, is not a word)."""
-    limit = round(_PROTECT_S * SAMPLE_RATE / _WINDOW)
+    `limit` windows away (_PROTECT_S on a clip's first pass: Silero is late by a frame or two on a soft
+    onset or a word's fading end; sound further out, such as a breath, is not a word)."""
     edge = window
     for _ in range(limit):
         ahead = range(edge, edge + _QUIET_RUN) if step > 0 else range(edge - 1, edge - 1 - _QUIET_RUN, -1)
