@@ -1,61 +1,13 @@
-"""Word error rate on normalised text, the way the speech clips' README says to score them.
-
-References come in mixed styles (LibriSpeech upper case, LibriVox lower case, JFK punctuated, LJ Speech with
-digits and a spoken form in `alt_text`), so both sides go through Whisper's English normaliser first.
-"""
+"""WER for the test suite: onevox.bench.wer (Whisper's English normaliser, jiwer), plus scoring against a
+manifest entry of tests/data/speech."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
+from onevox.bench.wer import WordErrors, best_errors, corpus_wer, normalize, word_errors
 
-import jiwer
-from whisper_normalizer.english import EnglishTextNormalizer
-
-
-@cache
-def _normalizer() -> EnglishTextNormalizer:
-    return EnglishTextNormalizer()
-
-
-def normalize(text: str) -> str:
-    """Lower case, no punctuation, numbers and spellings mapped the way Whisper's evaluation maps them."""
-    return " ".join(_normalizer()(text).split())
-
-
-@dataclass(frozen=True)
-class WordErrors:
-    errors: int  # substitutions + deletions + insertions
-    ref_words: int  # words in the (normalised) reference
-
-    @property
-    def wer(self) -> float:
-        if self.ref_words == 0:
-            return 0.0 if self.errors == 0 else float("inf")
-        return self.errors / self.ref_words
-
-
-def word_errors(reference: str, hypothesis: str) -> WordErrors:
-    """Errors of `hypothesis` against one reference, both normalised. An empty reference counts every
-    hypothesis word as an insertion."""
-    ref, hyp = normalize(reference), normalize(hypothesis)
-    if not ref:
-        return WordErrors(errors=len(hyp.split()), ref_words=0)
-    if not hyp:
-        return WordErrors(errors=len(ref.split()), ref_words=len(ref.split()))
-    out = jiwer.process_words(ref, hyp)
-    return WordErrors(errors=out.substitutions + out.deletions + out.insertions, ref_words=len(ref.split()))
+__all__ = ["WordErrors", "clip_errors", "corpus_wer", "normalize", "word_errors"]
 
 
 def clip_errors(clip: dict, hypothesis: str) -> WordErrors:
     """Errors against a manifest entry: its `text`, or its `alt_text` when that matches better."""
-    candidates = [word_errors(clip["text"], hypothesis)]
-    if clip.get("alt_text"):
-        candidates.append(word_errors(clip["alt_text"], hypothesis))
-    return min(candidates, key=lambda e: (e.wer, e.errors))
-
-
-def corpus_wer(results: list[WordErrors]) -> float:
-    """Total errors over total reference words (long clips weigh more, as in the usual corpus WER)."""
-    words = sum(r.ref_words for r in results)
-    return sum(r.errors for r in results) / words if words else 0.0
+    return best_errors([clip["text"], *([clip["alt_text"]] if clip.get("alt_text") else [])], hypothesis)

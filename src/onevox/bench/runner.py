@@ -7,10 +7,12 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from onevox.bench import continuous
 from onevox.bench import workloads as wl
 from onevox.bench.targets import BY_KEY, Metric
 from onevox.config import Config
@@ -93,9 +95,25 @@ class Plan:
     pipeline: bool = True
     injection: bool = True
     idle_s: float = 10.0  # how long the running daemon's idle CPU is watched
+    speech_dir: Path | None = None  # real speech clips (manifest.jsonl) for the continuous-speech rows
+    longest: bool = True  # also say 30 s and 60 s of continuous speech (90 s of speaking per round)
 
 
-QUICK = Plan(micro_rounds=50, model_rounds=3, pipeline_rounds=2, long_rounds=1, idle_s=3.0)
+QUICK = Plan(micro_rounds=50, model_rounds=3, pipeline_rounds=2, long_rounds=1, idle_s=3.0, longest=False)
+WER_KEYS = ("wer_whole_segment", "wer_normal", "wer_live")
+CONTINUOUS_KEYS = (*(continuous.release_key(s) for s in continuous.LENGTHS_S), "cpu_while_speaking",
+                   *WER_KEYS)
+WER_TOLERANCE = 0.5  # WER points normal and live mode may lose against the whole-segment decode (issue 9)
+
+
+def default_speech_dir() -> Path | None:
+    """The repository's tests/data/speech, when onevox runs from a checkout (or from its root)."""
+    here = Path(__file__).resolve()
+    for root in (here.parents[3], Path.cwd()):  # src/onevox/bench/runner.py -> the checkout
+        candidate = root / "tests" / "data" / "speech"
+        if (candidate / "manifest.jsonl").is_file():
+            return candidate
+    return None
 
 
 def run_all(config: Config, plan: Plan, progress: Callable[[str], None] = lambda key: None) -> list[Result]:
@@ -138,6 +156,10 @@ def run_all(config: Config, plan: Plan, progress: Callable[[str], None] = lambda
                 plan.pipeline_rounds)
             run("release_to_text_10s", lambda: wl.release_to_text(rig, long, "release_to_text_10s"),
                 plan.long_rounds)
+            rows, longest = measure_continuous(rig, plan, progress)
+            results.update(rows)
+            if longest is not None:
+                results.update(measure_wer(config, recognizer, longest, rig.texts[-1], progress))
         finally:
             rig.close()
     run("faster_whisper_10s", lambda: wl.faster_whisper(baseline, long, "faster_whisper_10s"),
@@ -145,6 +167,77 @@ def run_all(config: Config, plan: Plan, progress: Callable[[str], None] = lambda
     progress("daemon_idle_rss")
     results.update(_measure_daemon(config, plan.idle_s))
     return [results.get(m.key) or unmeasured(m.key, "skipped") for m in BY_KEY.values()]
+
+
+def measure_continuous(rig: wl.DictationRig, plan: Plan, progress: Callable[[str], None] = lambda key: None,
+                       ) -> tuple[dict[str, Result], continuous.Continuous | None]:
+    """Release to text for gap-free speech from the real clips of `plan.speech_dir` (1-3 s, 5 to 60 s), the
+    key released on the last word, and the CPU used while speaking it; also the longest speech said (the
+    rig's last text is its dictation), None when there are no clips. Rows say why when not measured."""
+    try:
+        if plan.speech_dir is None:
+            raise continuous.SpeechClipsMissing("no speech clips found (tests/data/speech is not here)")
+        continuous.load_clips(plan.speech_dir)  # fails here, before any speaking, when clips are missing
+    except continuous.SpeechClipsMissing as exc:
+        why = f"{exc}; pass --speech DIR (a folder of clips with manifest.jsonl, like tests/data/speech)"
+        return {key: unmeasured(key, why) for key in CONTINUOUS_KEYS}, None
+    results: dict[str, Result] = {}
+    first = len(rig.speaking)
+    longest = None
+    for length in continuous.LENGTHS_S:
+        key = continuous.release_key(length)
+        if length > 15 and not plan.longest:
+            results[key] = unmeasured(key, "not measured with --quick")
+            continue
+        progress(key)
+        rounds = plan.pipeline_rounds if length < 5 else plan.long_rounds if length < 30 else 1
+        said = continuous.build(plan.speech_dir, length)
+        samples = time_workload(wl.continuous_release_to_text(rig, said, key), rounds, warmup=0)
+        results[key] = summarize(BY_KEY[key], samples, f"{said.duration_s:.1f} s")
+        longest = said
+    spoken = rig.speaking[first:]
+    m = BY_KEY["cpu_while_speaking"]
+    seconds = sum(s.wall_s for s in spoken)
+    results[m.key] = Result(m.key, m.label, m.unit, 100 * wl.cores_while_speaking(spoken), None, len(spoken),
+                            m.guide, m.stretch, m.goal, f"whole process, {seconds:.0f} s")
+    return results, longest
+
+
+def measure_wer(config: Config, recognizer: Any, said: continuous.Continuous, normal_text: str,
+                progress: Callable[[str], None] = lambda key: None) -> dict[str, Result]:
+    """WER of `said` decoded whole by the recogniser, as dictated in normal mode (`normal_text`) and as
+    dictated in live mode (said once more, to a daemon with [injection] live), against the clips' texts.
+    Normal and live are held to the whole-segment figure + WER_TOLERANCE points, measured here."""
+    from onevox.bench import wer
+    from onevox.errors import OnevoxError
+
+    if not wer.available():
+        return {key: unmeasured(key, wer.MISSING) for key in WER_KEYS}
+    progress("wer_whole_segment")
+
+    def row(key: str, text: str, goal: float | None) -> Result:
+        m = BY_KEY[key]
+        got = wer.best_errors([said.reference, said.alt_reference], text)
+        return Result(m.key, m.label, m.unit, 100 * got.wer, None, 1, m.guide, m.stretch, goal,
+                      f"{got.errors}/{got.ref_words} words, {said.duration_s:.0f} s")
+
+    whole = row("wer_whole_segment", recognizer.transcribe(said.audio).text, None)
+    goal = (whole.median or 0.0) + WER_TOLERANCE
+    out = {"wer_whole_segment": whole, "wer_normal": row("wer_normal", normal_text, goal)}
+    progress("wer_live")
+    try:
+        live = wl.DictationRig(config.with_changes("injection", live=True), recognizer)
+    except (TypeError, OnevoxError) as exc:  # a onevox without live mode, or one that cannot start it
+        out["wer_live"] = unmeasured("wer_live", f"no live mode: {exc}")
+        return out
+    try:
+        live.speak(said.audio, wl.release_hold_s(said))
+        out["wer_live"] = row("wer_live", live.release(), goal)
+    except (RuntimeError, TimeoutError) as exc:
+        out["wer_live"] = unmeasured("wer_live", f"live mode failed: {exc}")
+    finally:
+        live.close()
+    return out
 
 
 def _measure_injection(config: Config, plan: Plan, results: dict[str, Result],

@@ -13,12 +13,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from onevox.audio import SAMPLE_RATE
 from onevox.config import Config, VadConfig
+
+if TYPE_CHECKING:
+    from onevox.bench.continuous import Continuous
 
 DATA_DIR = Path(__file__).with_name("data")
 SHORT_CLIP = DATA_DIR / "short.flac"  # ~1 s utterance (espeak-ng, "Open a new document.")
@@ -105,7 +108,11 @@ class _SignalStream(io.StringIO):
 
 class DictationRig:
     """The real daemon in-process: a file played as the microphone (in real time), real VAD and model, the
-    real controller and pipeline, and the stdout injector writing into memory."""
+    real controller and pipeline, and the stdout injector writing into memory.
+
+    A dictation's text is everything the injector writes from the moment `speak()` presses the key until
+    the dictation is over after `release()`: in live mode words arrive in pieces while the key is still
+    down, and they belong to the same dictation."""
 
     def __init__(self, config: Config, recognizer: Any | None = None) -> None:
         from onevox.audio.filesource import FileAudioSource
@@ -119,33 +126,44 @@ class DictationRig:
         self.daemon = Daemon(config, factory=factory, ipc=False, hotkey=False)
         self.daemon.start()
         self._events = self.daemon.bus.subscribe()
+        self._mark = 0  # sink position when the key went down
         self.texts: list[str] = []
+        self.speaking: list[SpeakingCpu] = []  # one per speak(), in order
 
-    def speak(self, audio: np.ndarray) -> None:
-        """Press the key and say `audio`; returns as the last sample reaches the microphone."""
+    def speak(self, audio: np.ndarray, hold_s: float = 0.0) -> None:
+        """Press the key and say `audio`; returns `hold_s` after the last sample reaches the microphone
+        (the key still down). Records the process's CPU use over that time in `speaking`."""
         self._drain_events()
         self.sink.delivered.clear()
+        self._mark = self.sink.tell()
+        wall, cpu = time.perf_counter(), time.process_time()
         self.source.feed(audio)
         self.daemon.controller.start()
         deadline = time.monotonic() + len(audio) / SAMPLE_RATE + 5.0
         while not self.source.exhausted and time.monotonic() < deadline:
             time.sleep(0.002)
+        if hold_s > 0:
+            time.sleep(hold_s)
+        self.speaking.append(SpeakingCpu(time.process_time() - cpu, time.perf_counter() - wall))
 
     def release(self, timeout: float = 30.0) -> str:
-        """Release the key and wait until the text is delivered (or the dictation ends with nothing)."""
-        start = self.sink.tell()
+        """Release the key and wait until the dictation is over (text delivered, or nothing to deliver);
+        returns all it typed since `speak()`.
+
+        Over means the controller back to idle: it gets there in the same step that publishes the
+        dictation's final "injected" event (`Controller.on_done`), microseconds later. An "injected" event
+        alone is not waited for, as live mode may report pieces typed while the key was down."""
         self.daemon.controller.stop()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             event = self._events.get(timeout=max(0.0, deadline - time.monotonic()))
-            if event is None:
+            if event is None or event.get("event") != "state":
                 continue
-            kind = event.get("event")
-            if kind == "injected" or (kind == "state" and event.get("state") == "idle"):
-                text = self.sink.getvalue()[start:]
+            if event.get("state") == "idle":
+                text = self.sink.getvalue()[self._mark:]
                 self.texts.append(text)
                 return text
-            if kind == "state" and event.get("state") == "error":
+            if event.get("state") == "error":
                 raise RuntimeError(f"dictation failed: {event.get('message')}")
         raise TimeoutError(f"no text {timeout:g} s after release")
 
@@ -158,8 +176,45 @@ class DictationRig:
         self.daemon.stop()
 
 
-def release_to_text(rig: DictationRig, audio: np.ndarray, key: str) -> Workload:
-    return Workload(key, rig.release, prepare=lambda: rig.speak(audio))
+@dataclass(frozen=True)
+class SpeakingCpu:
+    """CPU time this process used (every thread: the daemon's workers, the microphone feeder, the rig)
+    while one `speak()` lasted."""
+
+    cpu_s: float
+    wall_s: float
+
+    @property
+    def cores(self) -> float:
+        """Share of one core: 1.0 is one core busy the whole time."""
+        return self.cpu_s / self.wall_s if self.wall_s > 0 else 0.0
+
+
+def cores_while_speaking(samples: list[SpeakingCpu]) -> float:
+    """Average share of one core over all the speaking in `samples` (long ones weigh more)."""
+    wall = sum(s.wall_s for s in samples)
+    return sum(s.cpu_s for s in samples) / wall if wall > 0 else 0.0
+
+
+def release_to_text(rig: DictationRig, audio: np.ndarray, key: str, hold_s: float = 0.0) -> Workload:
+    """Key release -> text delivered; the speaking (and `hold_s` of holding the key after the audio ends) is
+    the untimed `prepare`."""
+    return Workload(key, rig.release, prepare=lambda: rig.speak(audio, hold_s))
+
+
+RELEASE_AFTER_SPEECH_S = 0.05  # people let go on their last word: the key comes up ~50 ms after its end
+
+
+def release_hold_s(speech: Continuous) -> float:
+    """How long the key stays down once the microphone has played `speech`, so that it comes up
+    RELEASE_AFTER_SPEECH_S after the last speech sample (the audio ends `speech.trailing_s` after it)."""
+    return max(0.0, RELEASE_AFTER_SPEECH_S - speech.trailing_s)
+
+
+def continuous_release_to_text(rig: DictationRig, speech: Continuous, key: str) -> Workload:
+    """Release to text for gap-free speech, released on the last word: nothing of the speech is left to
+    hear after release."""
+    return release_to_text(rig, speech.audio, key, hold_s=release_hold_s(speech))
 
 
 def load_clip(path: Path) -> np.ndarray:

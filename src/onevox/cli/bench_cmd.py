@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -16,28 +17,31 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
-@click.option("--quick", is_flag=True, help="Fewer rounds (about a minute instead of several).")
+@click.option("--quick", is_flag=True, help="Fewer rounds, no 30 s and 60 s speech (minutes fewer).")
 @click.option("--no-pipeline", is_flag=True, help="Skip the whole-dictation (release to text) measurements.")
 @click.option("--no-injection", is_flag=True, help="Do not type into the focused window.")
 @click.option("--model", default=None, help="Model name or path (default: [model] name).")
+@click.option("--speech", "speech_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of real speech clips with manifest.jsonl, for the continuous-speech rows "
+                   "(default: the checkout's tests/data/speech, when onevox runs from one).")
 @config_option
 @click.pass_context
 def bench(ctx: click.Context, as_json: bool, quick: bool, no_pipeline: bool, no_injection: bool,
-          model: str | None, sub_config_path: str | None) -> None:
+          model: str | None, speech_dir: Path | None, sub_config_path: str | None) -> None:
     """Measure onevox on this machine: audio, VAD, model, injection and whole dictations."""
     import dataclasses
 
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from onevox.bench.runner import QUICK, Plan, run_all
+    from onevox.bench.runner import QUICK, Plan, default_speech_dir, run_all
     from onevox.bench.targets import BY_KEY, METRICS
 
     config = get_config(ctx, sub_config_path)
     if model:
         config = config.with_changes("model", name=model)
     plan = dataclasses.replace(QUICK if quick else Plan(), pipeline=not no_pipeline,
-                               injection=not no_injection)
+                               injection=not no_injection, speech_dir=speech_dir or default_speech_dir())
     console = Console(stderr=True)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console, transient=True, disable=as_json and not console.is_terminal) as progress:
