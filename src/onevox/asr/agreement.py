@@ -88,6 +88,27 @@ class Agreement:
         self.skip_to(end_s)
         return settled
 
+    def rest_start(self, context_s: float) -> tuple[float, int]:
+        """Where the last decode of a segment should start so that it hears at least `context_s` of settled
+        speech before the unsettled part (a decode started right at the cut mishears the word there, and a
+        cut the alignment placed a little late clips that word's start): the end of a settled word, and how
+        many settled words follow it (the decode will restate them)."""
+        for index in range(len(self.committed) - 1, -1, -1):
+            if self.cut_s - self.committed[index].end_s >= context_s:
+                return self.committed[index].end_s, len(self.committed) - 1 - index
+        return self.origin_s, len(self.committed)
+
+    def finish_rest(self, words: Sequence[Word], end_s: float, restated: int) -> list[Word]:
+        """The last decode, started `restated` settled words before the cut (`rest_start`), as plain words
+        without times: the restated ones are aligned away, all others are settled."""
+        fresh = list(words)
+        if restated:
+            fresh = fresh[_past(self.committed[-restated:], fresh, timed=False):]
+        settled = self._fresh(fresh, from_cut=True)
+        self._commit(settled)
+        self.skip_to(end_s)
+        return settled
+
     def carried_after(self, position_s: float) -> Agreement:
         """A new agreement for the audio after `position_s` (where a segment was cut while the user went on
         speaking), keeping the words already settled there and where the decodes had got to."""
@@ -154,7 +175,7 @@ class Agreement:
         return fresh
 
 
-def _past(settled: Sequence[Word], words: Sequence[Word]) -> int:
+def _past(settled: Sequence[Word], words: Sequence[Word], *, timed: bool = True) -> int:
     """How many of `words` (a decode from the start of the buffer) restate `settled` (the committed words in
     the buffer). The decode may spell a settled word differently, drop or add one: the two are aligned word
     by word, and the decode's words up to where the last settled one falls are skipped; where the last
@@ -165,7 +186,10 @@ def _past(settled: Sequence[Word], words: Sequence[Word]) -> int:
     blocks = [m for m in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
               if m.size and abs(m.b - m.a) <= 2]
     skip = blocks[-1].b + blocks[-1].size if blocks else 0
-    if not blocks or blocks[-1].a + blocks[-1].size < len(a):
+    unmatched = len(a) - (blocks[-1].a + blocks[-1].size if blocks else 0)
+    if not timed:  # plain words: as many decoded words as settled ones were left over
+        return min(skip + unmatched, len(words))
+    if unmatched:
         # settled words after the last match were written differently (or merged, or dropped): the
         # decode's words that lie within the settled audio are theirs
         end = settled[-1].end_s

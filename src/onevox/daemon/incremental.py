@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from onevox.asr.agreement import Agreement, shifted
-from onevox.asr.base import TimedTranscript, Word, WordRecognizer
+from onevox.asr.base import TimedTranscript, Word, WordRecognizer, join_words
 from onevox.audio import SAMPLE_RATE
 from onevox.daemon.early import Snapshot
 from onevox.daemon.record import Dictation
@@ -32,6 +32,7 @@ MIN_PASS_S = 0.5  # less unsettled audio than this is not worth a pass
 class IncrementalOptions:
     whole_max_s: float = 3.0  # a final segment this short is decoded whole (as fast, and most exact)
     release_slack_s: float = 0.08  # speech heard this long after the stop still counts as "nothing new"
+    rest_context_s: float = 2.0  # settled speech the last decode hears before the unsettled part
 
 
 Decode = Callable[[Dictation, np.ndarray, str], TimedTranscript]
@@ -112,16 +113,17 @@ class IncrementalDecoder:
         return " ".join(part for part in (prefix, agreement.text) if part)
 
     def _settle_rest(self, d: Dictation, agreement: Agreement, snap: Snapshot) -> None:
-        """Settle the words after the settled ones: the audio from the last settled word on, with all the
-        settled text as its prompt. No word times are needed here (this is the decode the user waits for): the
-        words are placed at the cut, where a repeated settled word would be."""
-        audio = self._from(snap, agreement.cut_s)
-        if audio.size < 0.1 * SAMPLE_RATE:
+        """Settle the words after the settled ones: a plain decode (no word times: this is the decode the user
+        waits for) from a little before the last settled word, with the settled text before that point as
+        its prompt; the settled words it restates are aligned away."""
+        if snap.end / SAMPLE_RATE - agreement.cut_s < 0.1:
             return
-        start_s = max(agreement.cut_s, snap.start / SAMPLE_RATE)
-        text = self.transcribe(d, audio, self._prompt(d, agreement.text))
+        start_s, restated = agreement.rest_start(self.options.rest_context_s)
+        start_s = max(start_s, snap.start / SAMPLE_RATE)
+        settled_before = agreement.committed[:len(agreement.committed) - restated]
+        text = self.transcribe(d, self._from(snap, start_s), self._prompt(d, join_words(settled_before)))
         words = [Word(" " + word, start_s, start_s) for word in text.split()]
-        agreement.finish(words, snap.end / SAMPLE_RATE, from_cut=True)
+        agreement.finish_rest(words, snap.end / SAMPLE_RATE, restated)
 
     def _agreement(self, d: Dictation, start: int) -> Agreement:
         """The open segment's agreement; a new one starts after the last closed segment (the capture keeps
