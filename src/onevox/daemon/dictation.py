@@ -362,8 +362,9 @@ class Pipeline:
         with self.stages.metrics.span("inference", dictation=d.id, audio_s=round(audio.size / SAMPLE_RATE, 3),
                                       words=True):
             start = self.clock.perf_ns()
-            transcript = recognizer.transcribe_words(audio, prompt=prompt)
+            transcript = recognizer.transcribe_words(audio, prompt=prompt, language=d.language_hint)
             self._record(d, "inference", (self.clock.perf_ns() - start) / 1e6)
+        d.note_language(transcript.text, transcript.language, transcript.language_prob, transcript.audio_s)
         return transcript
 
     def _decode(self, d: Dictation, audio: np.ndarray, prompt: str | None = None, *,
@@ -373,8 +374,9 @@ class Pipeline:
                                       early=early):
             start = self.clock.perf_ns()
             context = d.prompt() if prompt is None else prompt
-            transcript = self.stages.recognizer.transcribe(audio, prompt=context)
+            transcript = self.stages.recognizer.transcribe(audio, prompt=context, language=d.language_hint)
             self._record(d, "inference", (self.clock.perf_ns() - start) / 1e6)
+        d.note_language(transcript.text, transcript.language, transcript.language_prob, transcript.audio_s)
         return transcript.text.strip()
 
     # -- delivery worker ----------------------------------------------------------------------------------
@@ -425,7 +427,8 @@ class Pipeline:
             return
         start = self.clock.perf_ns()
         entry = HistoryEntry(text=d.text, raw_text=d.raw_text, audio_s=round(d.audio_s, 3),
-                             model=self.stages.recognizer.model_name, timings=dict(d.timings))
+                             model=self.stages.recognizer.model_name, timings=dict(d.timings),
+                             language=d.language, language_prob=_rounded(d.language_prob))
         try:
             d.history_id = history.add(entry)
         except OnevoxError as exc:  # the text is still injected: losing history must not lose the words
@@ -487,6 +490,10 @@ class Pipeline:
         if not isinstance(exc, OnevoxError):
             log.exception("unexpected failure in %s for dictation %d", stage, d.id, exc_info=exc)
         self.listener.on_error(d, stage, str(exc) or type(exc).__name__, fatal=fatal)
+
+
+def _rounded(probability: float | None) -> float | None:
+    return None if probability is None else round(probability, 3)
 
 
 def _pause_watcher(options: PipelineOptions) -> PauseWatcher:
