@@ -24,9 +24,13 @@ from onevox.errors import ModelError
 
 @dataclass(frozen=True)
 class LanguageOptions:
-    # a detection less sure than this (probability renormalised over the allowed languages) falls back to
-    # the first listed language; Whisper base gives 0.9+ on clear speech, 0.2-0.5 where it is guessing
-    min_probability: float = 0.5
+    # a detection at least this sure (probability renormalised over the allowed languages) is taken as it is;
+    # below it the two likeliest languages are both decoded and the likelier decode wins. Whisper base gives
+    # 0.9+ on clear speech of 2 s or more, 0.2-0.8 where it is guessing
+    sure_probability: float = 0.8
+    # a language given less than this is not trusted: the first listed language is used instead (with no
+    # list, the detection stands)
+    min_probability: float = 0.15
 
 
 @dataclass(frozen=True)
@@ -41,11 +45,21 @@ class LanguagePolicy:
     allowed: tuple[str, ...]  # detection is restricted to these (empty: every language); first = fallback
     options: LanguageOptions = LanguageOptions()
 
-    def choose(self, scores: Sequence[tuple[str, float]]) -> LanguageChoice:
-        """The language for `scores` (the model's (code, probability) pairs) under this policy."""
+    def candidates(self, scores: Sequence[tuple[str, float]]) -> list[LanguageChoice]:
+        """The languages worth decoding for `scores` (the model's (code, probability) pairs): one when the
+        language is fixed or the detection is sure, else the two likeliest."""
         if self.fixed is not None:
-            return LanguageChoice(self.fixed, None)
-        return pick_language(scores, self.allowed, self.options)
+            return [LanguageChoice(self.fixed, None)]
+        ranked = rank_languages(scores, self.allowed)
+        trusted = [c for c in ranked[:2] if (c.probability or 0.0) >= self.options.min_probability]
+        if not trusted:
+            if self.allowed:
+                first = next((c for c in ranked if c.language == self.allowed[0]), None)
+                return [first or LanguageChoice(self.allowed[0], 0.0)]
+            return ranked[:1]
+        if (trusted[0].probability or 0.0) >= self.options.sure_probability:
+            return trusted[:1]
+        return trusted
 
 
 def language_policy(language: str, languages: Sequence[str], multilingual: bool, model_name: str,
@@ -73,18 +87,11 @@ def language_policy(language: str, languages: Sequence[str], multilingual: bool,
     return LanguagePolicy(None, listed, opts)
 
 
-def pick_language(scores: Sequence[tuple[str, float]], allowed: Sequence[str],
-                  options: LanguageOptions) -> LanguageChoice:
-    """The most likely allowed language and its probability among the allowed ones; below the floor, the
-    first allowed language and its own probability (with no list, the detection stands)."""
+def rank_languages(scores: Sequence[tuple[str, float]], allowed: Sequence[str]) -> list[LanguageChoice]:
+    """The allowed languages (all when `allowed` is empty), likeliest first, with their probability
+    renormalised over the allowed ones."""
     kept = [(code, p) for code, p in scores if not allowed or code in allowed]
     total = sum(p for _, p in kept)
-    if not kept or total <= 0:
-        if not allowed:
-            raise ValueError("no language scores to choose from")
-        return LanguageChoice(allowed[0], 0.0)
-    code, p = max(kept, key=lambda pair: pair[1])
-    if allowed and p / total < options.min_probability:
-        code = allowed[0]
-        p = dict(kept).get(code, 0.0)
-    return LanguageChoice(code, p / total)
+    if total <= 0:
+        return []
+    return [LanguageChoice(code, p / total) for code, p in sorted(kept, key=lambda pair: -pair[1])]

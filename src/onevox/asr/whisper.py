@@ -120,6 +120,7 @@ class WhisperEngine:
         self._policy: LanguagePolicy = language_policy(cfg.language, cfg.languages,
                                                        self._model.is_multilingual, model_name)
         self._tokenizers: dict[str, Tokenizer] = {}
+        self._beam = cfg.beam_size
         self._features = LogMel(self._model.n_mels)
         self._silence_memory: np.ndarray | None = None
         self._memory: np.ndarray | None = None  # the decoder's input for short windows (see _encode_short)
@@ -241,20 +242,34 @@ class WhisperEngine:
         t2 = time.perf_counter()
         if language is None:
             scores = self._model.detect_language(own)[0]
-            language = self._policy.choose([(token[2:-2], prob) for token, prob in scores])
+            candidates = self._policy.candidates([(token[2:-2], prob) for token, prob in scores])
+        else:
+            candidates = [language]
+        # an unsure detection gets a second opinion: the audio decoded in its two likeliest languages, and
+        # the decode the model finds likelier wins (once per dictation: later calls are given the language)
+        # (a decode the short window's guard doubts, e.g. a loop, loses whatever its score)
+        decodes = [self._generate(memory, audio.size, context, choice, short=short) for choice in candidates]
+        window_s = window_frames(audio.size, self._opts.window) * HOP_LENGTH / SAMPLE_RATE
+        decoded, tokenizer, chosen = max(decodes, key=lambda done: (
+            len(decodes) == 1 or not short_window_doubt(done[0], window_s, self._opts.window),
+            done[0].avg_logprob))
+        t3 = time.perf_counter()
+        timings = {"features": (t1 - t0) * 1000, "encode": (t2 - t1) * 1000, "decode": (t3 - t2) * 1000}
+        return _Pass(decoded, timings, memory, tokenizer, chosen)
+
+    def _generate(self, memory: ctranslate2.StorageView, samples: int, context: str, language: LanguageChoice,
+                  *, short: bool) -> tuple[Decoded, Tokenizer, LanguageChoice]:
         tokenizer = self._tokenizer_for(language.language)
-        plain = short and audio.size <= self._opts.window.plain_max_s * SAMPLE_RATE
+        plain = short and samples <= self._opts.window.plain_max_s * SAMPLE_RATE
         prompt = build_prompt(tokenizer, context, timestamps=not plain)
         limit = max_new_tokens(len(prompt))
         if short:
-            limit = min(limit, token_budget(audio.size / SAMPLE_RATE, self._opts.window))
+            limit = min(limit, token_budget(samples / SAMPLE_RATE, self._opts.window))
         result = self._model.generate(
-            memory, [prompt], beam_size=self._cfg.beam_size, max_length=ct2_max_length(limit, len(prompt)),
+            memory, [prompt], beam_size=self._beam, max_length=ct2_max_length(limit, len(prompt)),
             return_scores=True, return_no_speech_prob=True, suppress_blank=True, suppress_tokens=[-1],
         )[0]
-        t3 = time.perf_counter()
-        timings = {"features": (t1 - t0) * 1000, "encode": (t2 - t1) * 1000, "decode": (t3 - t2) * 1000}
-        return _Pass(read_result(result, tokenizer, limit), timings, memory, tokenizer, language)
+        return read_result(result, tokenizer, limit), tokenizer, language
 
     def _mel(self, audio: np.ndarray, frames: int) -> np.ndarray:
         """Log-mel features of `audio`, zero-padded (as Whisper pads its last window) to `frames`."""
