@@ -6,7 +6,8 @@ silent 30 s window (computed once per model), so the decoder sees the 1500 posit
 real-looking silence after the speech: without that, short windows make the decoder loop. A short-window
 decode the guard doubts (token budget exceeded, a repetition loop, text timed after the window, low
 confidence, maybe no speech: see `decoding.short_window_doubt`) is redone on the full 30 s window, which is
-what `window = "full"` always uses.
+what `window = "full"` always uses. Multilingual models decode the short window on its own instead, with a
+longer margin of silence (`MULTILINGUAL_OPTIONS`: the silent window confuses them).
 
 With `language = "auto"` the language is detected from the first window a call decodes (see `language.py`
 for why from the short window's own encoder output) and kept for the rest of the call; the daemon passes the
@@ -120,7 +121,6 @@ class WhisperEngine:
         self._policy: LanguagePolicy = language_policy(cfg.language, cfg.languages,
                                                        self._model.is_multilingual, model_name)
         self._tokenizers: dict[str, Tokenizer] = {}
-        self._beam = cfg.beam_size
         self._features = LogMel(self._model.n_mels)
         self._silence_memory: np.ndarray | None = None
         self._memory: np.ndarray | None = None  # the decoder's input for short windows (see _encode_short)
@@ -266,7 +266,7 @@ class WhisperEngine:
         if short:
             limit = min(limit, token_budget(samples / SAMPLE_RATE, self._opts.window))
         result = self._model.generate(
-            memory, [prompt], beam_size=self._beam, max_length=ct2_max_length(limit, len(prompt)),
+            memory, [prompt], beam_size=self._cfg.beam_size, max_length=ct2_max_length(limit, len(prompt)),
             return_scores=True, return_no_speech_prob=True, suppress_blank=True, suppress_tokens=[-1],
         )[0]
         return read_result(result, tokenizer, limit), tokenizer, language
