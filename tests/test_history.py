@@ -333,3 +333,28 @@ def test_two_processes_opening_a_version_1_file_at_once_both_work(tmp_path: Path
     assert all(h.count() == 2 for h in handles)
     for h in handles:
         h.close()
+
+
+def test_the_language_is_kept_with_each_entry(tmp_path: Path) -> None:
+    with History(tmp_path / "h.sqlite3") as h:
+        detected = h.add(_entry("Die Werbung vermittelt einen falschen Eindruck.", language="de",
+                                language_prob=0.998))
+        given = h.add(_entry("Fixed language", language="en"))
+        assert (h.get(detected).language, h.get(detected).language_prob) == ("de", 0.998)
+        assert (h.get(given).language, h.get(given).language_prob) == ("en", None)
+        assert h.get(detected).to_dict()["language"] == "de"
+
+
+def test_a_version_2_file_gets_the_language_columns(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(_SCHEMA_1.replace("VALUES (1)", "VALUES (2)"))
+    conn.close()
+    with History(path) as h:
+        old = h.list()
+        assert [(e.id, e.language, e.language_prob) for e in old] == [(2, "", None), (1, "", None)]
+        new = h.add(_entry("Neue Wörter", language="de", language_prob=0.9))
+        assert h.get(new).language == "de" and [e.id for e in h.search("Wörter")] == [new]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+    conn.close()

@@ -81,6 +81,9 @@ class ModelConfig:
     threads: int = _opt(0, "CPU threads for the model (0 = all cores)", lo=0, hi=256)
     beam_size: int = _opt(1, "beam search width (1 = greedy, fastest)", lo=1, hi=16)
     language: str = _opt("en", "spoken language code, or 'auto' to detect (multilingual models only)")
+    languages: list[str] = _opt(None, "with language = 'auto': the languages you speak; detection picks "
+                                "among these, and falls back to the first when unsure (one = no detection)",
+                                factory=list)
     initial_prompt: str = _opt("", "text that primes the model with your style and words")
     vocabulary: list[str] = _opt(None, "words the model should prefer (names, jargon)", factory=list)
     window: str = _opt("auto", "encoder window: sized to the audio (fast) or always 30 s (reference)",

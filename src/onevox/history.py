@@ -26,13 +26,16 @@ from onevox import paths
 from onevox.errors import OnevoxError
 
 # 2: status may be "interrupted" (the CHECK constraint of version 1 refuses it)
-SCHEMA_VERSION = 2
+# 3: the language the dictation was decoded in and the detection's probability (added columns)
+SCHEMA_VERSION = 3
 STATUSES = ("pending", "injected", "failed", "not_injected", "interrupted")
 INTERRUPTED_NOTE = "the daemon stopped before this text was injected"
 EXPORT_FORMATS = ("json", "jsonl", "csv", "txt")
 BUSY_TIMEOUT_MS = 2000
 
-_COLUMNS = "id, created_at, text, raw_text, audio_s, model, timings, method, status, error"
+_V2_COLUMNS = "id, created_at, text, raw_text, audio_s, model, timings, method, status, error"
+_COLUMNS = _V2_COLUMNS + ", language, language_prob"
+_LANGUAGE_COLUMNS = (("language", "TEXT NOT NULL DEFAULT ''"), ("language_prob", "REAL"))
 _FTS_COLUMNS = ", ".join("e." + c.strip() for c in _COLUMNS.split(","))
 _CREATE_ENTRIES = f"""
 CREATE TABLE entries (
@@ -45,7 +48,9 @@ CREATE TABLE entries (
     timings TEXT NOT NULL DEFAULT '{{}}',
     method TEXT NOT NULL DEFAULT '',
     status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ({", ".join(repr(s) for s in STATUSES)})),
-    error TEXT NOT NULL DEFAULT ''
+    error TEXT NOT NULL DEFAULT '',
+    language TEXT NOT NULL DEFAULT '',
+    language_prob REAL
 )"""
 _CREATE_INDEX = "CREATE INDEX IF NOT EXISTS entries_created ON entries (created_at)"
 # Full-text index kept in step with `entries` by triggers (only when this SQLite has FTS5).
@@ -77,6 +82,8 @@ class HistoryEntry:
     method: str = ""  # injection method that delivered it ('' until injected)
     status: str = "pending"  # pending | injected | failed | not_injected | interrupted
     error: str = ""  # why it was not injected
+    language: str = ""  # Whisper code the text was decoded in ('' for entries older than schema 3)
+    language_prob: float | None = None  # the detection's probability; None when the language was given
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -104,10 +111,10 @@ class History:
         """Store a dictation (status "pending") and return its id; prunes beyond max_entries."""
         with self._guard("save the dictation to"), self._conn:
             cur = self._conn.execute(
-                "INSERT INTO entries (created_at, text, raw_text, audio_s, model, timings, status) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'pending')",
+                "INSERT INTO entries (created_at, text, raw_text, audio_s, model, timings, status, language, "
+                "language_prob) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
                 (entry.created_at, entry.text, entry.raw_text, entry.audio_s, entry.model,
-                 json.dumps(entry.timings)),
+                 json.dumps(entry.timings), entry.language, entry.language_prob),
             )
             entry_id = int(cur.lastrowid or 0)
             if self.max_entries > 0:
@@ -250,8 +257,10 @@ class History:
             conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             if not self._table_exists("entries"):
                 conn.execute(_CREATE_ENTRIES)
-            elif version < SCHEMA_VERSION:
+            elif version < 2:
                 self._rebuild_entries()
+            else:
+                self._add_missing_columns()
             conn.execute(_CREATE_INDEX)
             conn.execute("DELETE FROM schema_version")
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
@@ -266,10 +275,10 @@ class History:
         the old table and come back in this transaction: no insert from another process misses the index."""
         conn = self._conn
         seq = conn.execute("SELECT MAX(seq) FROM sqlite_sequence WHERE name = 'entries'").fetchone()[0]
-        conn.execute(f"CREATE TEMP TABLE entries_old AS SELECT {_COLUMNS} FROM entries")
+        conn.execute(f"CREATE TEMP TABLE entries_old AS SELECT {_V2_COLUMNS} FROM entries")
         conn.execute("DROP TABLE entries")
         conn.execute(_CREATE_ENTRIES)
-        conn.execute(f"INSERT INTO entries ({_COLUMNS}) SELECT {_COLUMNS} FROM entries_old")
+        conn.execute(f"INSERT INTO entries ({_V2_COLUMNS}) SELECT {_V2_COLUMNS} FROM entries_old")
         conn.execute("DROP TABLE temp.entries_old")
         if seq is not None:  # the ids of deleted newest entries must not be handed out again
             conn.execute("DELETE FROM sqlite_sequence WHERE name = 'entries'")
@@ -277,6 +286,13 @@ class History:
         if self._table_exists("entries_fts"):
             for trigger in _FTS_TRIGGERS:
                 conn.execute(trigger)
+
+    def _add_missing_columns(self) -> None:
+        """Schema 2 to 3: new columns only, so ALTER TABLE does it in place (old entries get '' and NULL)."""
+        have = {row[1] for row in self._conn.execute("PRAGMA table_info(entries)")}
+        for name, definition in _LANGUAGE_COLUMNS:
+            if name not in have:
+                self._conn.execute(f"ALTER TABLE entries ADD COLUMN {name} {definition}")
 
     def _table_exists(self, name: str) -> bool:
         return self._conn.execute(
@@ -358,13 +374,14 @@ def _escape_like(word: str) -> str:
 
 
 def _row_to_entry(row: tuple[Any, ...]) -> HistoryEntry:
-    entry_id, created_at, text, raw_text, audio_s, model, timings, method, status, error = row
+    entry_id, created_at, text, raw_text, audio_s, model, timings, method, status, error, lang, prob = row
     try:
         parsed = json.loads(timings) if timings else {}
     except ValueError:
         parsed = {}
     return HistoryEntry(id=entry_id, created_at=created_at, text=text, raw_text=raw_text, audio_s=audio_s,
-                        model=model, timings=parsed, method=method or "", status=status, error=error or "")
+                        model=model, timings=parsed, method=method or "", status=status, error=error or "",
+                        language=lang or "", language_prob=prob)
 
 
 def _export_json(entries: Iterator[HistoryEntry], out: TextIO) -> int:
@@ -386,7 +403,8 @@ def _export_jsonl(entries: Iterator[HistoryEntry], out: TextIO) -> int:
 
 
 def _export_csv(entries: Iterator[HistoryEntry], out: TextIO) -> int:
-    names = ["id", "created", "text", "raw_text", "audio_s", "model", "method", "status", "error", "timings"]
+    names = ["id", "created", "text", "raw_text", "audio_s", "model", "language", "language_prob", "method",
+             "status", "error", "timings"]
     writer = csv.DictWriter(out, fieldnames=names, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     count = 0

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from onevox.asr.base import SpeechRecognizer
+from onevox.asr.base import SpeechRecognizer, Transcript
 from onevox.asr.segments import transcribe_segments
 from onevox.audio import SAMPLE_RATE
 from onevox.audio.files import load_audio
@@ -44,6 +44,8 @@ class FileResult:
     latency_ms: float  # time spent in the model for this file (the model was already warm)
     segments: tuple[SegmentText, ...]  # the speech segments the VAD found, with their text
     model: str  # the model that decoded it
+    language: str = ""  # the language it was decoded in (detected from its first speech, or configured)
+    language_prob: float | None = None  # the detection's probability; None when the language was given
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +56,8 @@ class FileResult:
             "segments": [{"start": round(s.start_s, 3), "end": round(s.end_s, 3), "text": s.text,
                           "fallback": s.fallback} for s in self.segments],
             "model": self.model,
+            "language": self.language,
+            "language_prob": None if self.language_prob is None else round(self.language_prob, 3),
         }
 
 
@@ -79,16 +83,19 @@ class FileTranscriber:
 
     def transcribe_loaded(self, file: str, audio: np.ndarray) -> FileResult:
         """Like `transcribe_file` for audio already loaded (16 kHz mono float32)."""
-        text, latency_ms, segments = self._run(audio)
+        text, latency_ms, segments, language = self._run(audio)
         return FileResult(file=file, text=text, audio_s=audio.size / SAMPLE_RATE, latency_ms=latency_ms,
-                          segments=segments, model=self.recognizer.model_name)
+                          segments=segments, model=self.recognizer.model_name,
+                          language=language.language if language else "",
+                          language_prob=language.language_prob if language else None)
 
     def transcribe_audio(self, audio: np.ndarray) -> tuple[str, float]:
         """(post-processed text, model milliseconds) for 16 kHz mono float32 audio."""
-        text, latency_ms, _ = self._run(audio)
+        text, latency_ms, _, _ = self._run(audio)
         return text, latency_ms
 
-    def _run(self, audio: np.ndarray) -> tuple[str, float, tuple[SegmentText, ...]]:
+    def _run(self, audio: np.ndarray) -> tuple[str, float, tuple[SegmentText, ...], Transcript | None]:
+        """Text, model time, segments, and the transcript whose language the file was decoded in."""
         audio = np.asarray(audio, dtype=np.float32)
         if self._detector is not None:
             self._detector.reset()
@@ -96,14 +103,16 @@ class FileTranscriber:
         spans = merge_spans(find_speech(audio, self.config.vad, self._detector), max_span,
                             round(MAX_GAP_S * SAMPLE_RATE))
         if not spans:
-            return "", 0.0, ()
+            return "", 0.0, (), None
         start = time.perf_counter()
         transcripts = transcribe_segments(self.recognizer, (audio[lo:hi] for lo, hi in spans))
         latency_ms = (time.perf_counter() - start) * 1000
         segments = tuple(SegmentText(lo / SAMPLE_RATE, hi / SAMPLE_RATE, t.text, t.fallback)
                          for (lo, hi), t in zip(spans, transcripts, strict=True))
-        texts = [postprocess(t.text, self._post, self.config.model.language) for t in transcripts]
-        return join_segments([t for t in texts if t]), latency_ms, segments
+        language = next((t for t in transcripts if t.text), transcripts[0])  # the segment that set it
+        spoken = language.language or self.config.model.language
+        texts = [postprocess(t.text, self._post, spoken) for t in transcripts]
+        return join_segments([t for t in texts if t]), latency_ms, segments, language
 
 
 def merge_spans(segments: list[SpeechSegment], max_span: int, max_gap: int) -> list[tuple[int, int]]:

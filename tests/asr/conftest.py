@@ -19,12 +19,15 @@ class RecordingRecognizer:
 
     model_name: str = "fake"
     calls: list[tuple[int, str]] = field(default_factory=list)  # (samples, prompt) per transcribe call
+    languages: list[str | None] = field(default_factory=list)  # the language asked for, per call
     warmed: bool = False
 
-    def transcribe(self, audio: np.ndarray, *, prompt: str = "") -> Transcript:
+    def transcribe(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None) -> Transcript:
         self.calls.append((audio.size, prompt))
+        self.languages.append(language)
         return Transcript(text=f"segment {len(self.calls)}.", audio_s=audio.size / SAMPLE_RATE,
-                          model=self.model_name, timings_ms={"total": 1.0})
+                          model=self.model_name, timings_ms={"total": 1.0}, language=language or "de",
+                          language_prob=None if language else 0.9)
 
     def warm_up(self) -> None:
         self.warmed = True

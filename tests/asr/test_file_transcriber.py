@@ -68,7 +68,7 @@ def test_hallucination_filter_and_replacements_apply(speech_dir):
         def __init__(self, text):
             self.text = text
 
-        def transcribe(self, audio, *, prompt=""):
+        def transcribe(self, audio, *, prompt="", language=None):
             return Transcript(text=self.text, audio_s=audio.size / 16000, model="fake")
 
         def warm_up(self):
@@ -86,7 +86,8 @@ def test_hallucination_filter_and_replacements_apply(speech_dir):
 def test_json_shape(recorder, speech_dir):
     result = FileTranscriber(Config(), recognizer=recorder).transcribe_file(speech_dir / "ps-goforward.wav")
     data = json.loads(json.dumps(result.to_json()))
-    assert set(data) == {"file", "text", "audio_s", "latency_ms", "segments", "model"}
+    assert set(data) == {"file", "text", "audio_s", "latency_ms", "segments", "model", "language",
+                         "language_prob"}
     assert data["segments"][0]["text"] == "segment 1."
     assert set(data["segments"][0]) == {"start", "end", "text", "fallback"}
 

@@ -22,8 +22,8 @@ def test_no_segments_no_calls(recorder):
 
 def test_empty_text_adds_nothing_to_the_prompt(recorder):
     class Silent(type(recorder)):
-        def transcribe(self, audio, *, prompt=""):
-            out = super().transcribe(audio, prompt=prompt)
+        def transcribe(self, audio, *, prompt="", language=None):
+            out = super().transcribe(audio, prompt=prompt, language=language)
             return out.__class__(text="", audio_s=out.audio_s, model=out.model)
 
     silent = Silent()

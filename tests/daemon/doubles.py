@@ -237,6 +237,7 @@ class FakeRecognizer:
 
     def __init__(self, texts: list[str] | None = None) -> None:
         self.texts = list(texts or [])
+        self.detects: list[str] = []  # the language "detected" by each call made without one (default en)
         self.calls: list[dict[str, Any]] = []
         self.gate: threading.Event | None = None  # when set to an Event, transcribe waits for it
         self.entered = threading.Event()  # set whenever a transcribe call begins
@@ -247,17 +248,20 @@ class FakeRecognizer:
     def warm_up(self) -> None:
         self.warmed = True
 
-    def transcribe(self, audio: np.ndarray, *, prompt: str = "") -> Transcript:
+    def transcribe(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None) -> Transcript:
         with self._lock:
             index = len(self.calls)
-            self.calls.append({"samples": int(audio.size), "prompt": prompt, "at": time.monotonic()})
+            self.calls.append({"samples": int(audio.size), "prompt": prompt, "language": language,
+                               "at": time.monotonic()})
         self.entered.set()
         if self.gate is not None:
             self.gate.wait(10)
         if self.error is not None:
             raise self.error
         text = self.texts[index] if index < len(self.texts) else f"word{index}"
-        return Transcript(text=text, audio_s=audio.size / RATE, model=self.model_name)
+        detected = self.detects[index] if index < len(self.detects) else "en"
+        return Transcript(text=text, audio_s=audio.size / RATE, model=self.model_name,
+                          language=language or detected, language_prob=None if language else 0.9)
 
 
 class FakeInjector(InjectorBase):

@@ -51,12 +51,13 @@ class PositionalRecognizer:
             k += 1
         return out
 
-    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "") -> TimedTranscript:
+    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "",
+                         language: str | None = None) -> TimedTranscript:
         start, end = self._span(audio)
         self.calls.append(("words", start, end, prompt))
         return TimedTranscript(words=tuple(self._words(start, end)), audio_s=end - start)
 
-    def transcribe(self, audio: np.ndarray, *, prompt: str = "") -> Transcript:
+    def transcribe(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None) -> Transcript:
         start, end = self._span(audio)
         self.calls.append(("text", start, end, prompt))
         text = "".join(w.text for w in self._words(start, end)).strip()
@@ -168,9 +169,10 @@ class GatedRecognizer(PositionalRecognizer):
         self.held = threading.Event()
         self.gate = self.held
 
-    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "") -> TimedTranscript:
+    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "",
+                         language: str | None = None) -> TimedTranscript:
         self.held.wait(10)
-        return super().transcribe_words(audio, prompt=prompt)
+        return super().transcribe_words(audio, prompt=prompt, language=language)
 
 
 def test_under_load_passes_are_skipped_not_queued(tmp_path: Path) -> None:

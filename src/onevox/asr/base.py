@@ -17,6 +17,8 @@ class Transcript:
     timings_ms: dict[str, float] = field(default_factory=dict)  # e.g. features, encode, decode, total
     no_speech_prob: float = 0.0  # the model's own belief that there was no speech
     fallback: bool = False  # True when the short window's guard fired and the full window was used
+    language: str = ""  # Whisper code the text was decoded in ("" when the recognizer does not say)
+    language_prob: float | None = None  # the detection's confidence; None when the language was given
 
 
 class SpeechRecognizer(Protocol):
@@ -25,8 +27,10 @@ class SpeechRecognizer(Protocol):
 
     model_name: str
 
-    def transcribe(self, audio: np.ndarray, *, prompt: str = "") -> Transcript:
-        """Decode one stretch of speech. `prompt` carries earlier text of the same dictation."""
+    def transcribe(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None) -> Transcript:
+        """Decode one stretch of speech. `prompt` carries earlier text of the same dictation; `language`
+        fixes the language (the one detected from the dictation's first speech), None leaves it to the
+        recognizer's configuration (a fixed language, or detection)."""
         ...
 
     def warm_up(self) -> None:
@@ -49,6 +53,8 @@ class TimedTranscript:
     audio_s: float
     timings_ms: dict[str, float] = field(default_factory=dict)
     fallback: bool = False
+    language: str = ""  # as in Transcript
+    language_prob: float | None = None
 
     @property
     def text(self) -> str:
@@ -60,7 +66,8 @@ class WordRecognizer(SpeechRecognizer, Protocol):
     """A recognizer that also says when each word was spoken: what incremental decoding of a segment that
     is still growing needs (it keeps the words two decodes agree on and decodes only the audio after them)."""
 
-    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "") -> TimedTranscript:
+    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "",
+                         language: str | None = None) -> TimedTranscript:
         """Decode up to 30 s of audio in one window, with each word's start and end."""
         ...
 

@@ -6,7 +6,12 @@ silent 30 s window (computed once per model), so the decoder sees the 1500 posit
 real-looking silence after the speech: without that, short windows make the decoder loop. A short-window
 decode the guard doubts (token budget exceeded, a repetition loop, text timed after the window, low
 confidence, maybe no speech: see `decoding.short_window_doubt`) is redone on the full 30 s window, which is
-what `window = "full"` always uses.
+what `window = "full"` always uses. Multilingual models decode the short window on its own instead, with a
+longer margin of silence (`MULTILINGUAL_OPTIONS`: the silent window confuses them).
+
+With `language = "auto"` the language is detected from the first window a call decodes (see `language.py`
+for why from the short window's own encoder output) and kept for the rest of the call; the daemon passes the
+language of a dictation's first speech to every later call, so a dictation never changes language.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from onevox.asr.decoding import (
     short_window_doubt,
 )
 from onevox.asr.features import LogMel
+from onevox.asr.language import LanguageChoice, LanguagePolicy, language_policy
 from onevox.asr.memory import limit_heap_arenas, release_free_memory
 from onevox.asr.window import (
     FULL_FRAMES,
@@ -47,7 +53,6 @@ from onevox.asr.window import (
 )
 from onevox.asr.words import timed_words, token_starts
 from onevox.audio import SAMPLE_RATE
-from onevox.compat import whisper_language_codes
 from onevox.config import ModelConfig
 from onevox.errors import AudioError, ModelError
 
@@ -61,6 +66,15 @@ class EngineOptions:
     max_passes: int = 8  # decodes per 30 s piece, continuing from the last timestamp each time
     min_rest_s: float = 0.5  # audio left after the last timestamp shorter than this is not decoded again
     uncovered_s: float = 1.0  # audio this long after the text's last timestamp is decoded once more
+    pad_short: bool = True  # lay a short window's encoder output over the silent 30 s one (see below)
+
+
+# Measured on Whisper base (multilingual), de/es/fr/it/pt/zh: laid over the silent window, a short window's
+# encoder output reads as "no speech" (0.5-0.8 on clear speech) and the decoder repeats the sentence into the
+# silence, so nearly every decode fell back to 30 s. Decoded on its own, with 2 s of silence encoded after the
+# speech (0.5 s is too little: it loops), it ends cleanly with no-speech 0.0-0.4. English-only tiny.en keeps
+# the padded layout it was tuned with.
+MULTILINGUAL_OPTIONS = EngineOptions(window=WindowOptions(margin_s=2.0), pad_short=False)
 
 
 @dataclass
@@ -71,6 +85,7 @@ class _Pass:
     timings_ms: dict[str, float]
     memory: ctranslate2.StorageView  # the encoder output decoded (valid until the engine's next encode)
     tokenizer: Tokenizer
+    language: LanguageChoice  # the language decoded in (detected by this pass when its probability is set)
 
 
 @dataclass
@@ -81,6 +96,7 @@ class _Progress:
     timings_ms: dict[str, float] = field(default_factory=dict)
     no_speech_prob: float = 1.0
     fallback: bool = False
+    language: LanguageChoice | None = None  # fixed by the caller, or detected by the first pass
 
     def add(self, text: str, done: _Pass, fallback: bool) -> None:
         if text:
@@ -89,6 +105,7 @@ class _Progress:
             self.timings_ms[key] = self.timings_ms.get(key, 0.0) + ms
         self.no_speech_prob = min(self.no_speech_prob, done.decoded.no_speech_prob)
         self.fallback = self.fallback or fallback
+        self.language = self.language or done.language
 
 
 class WhisperEngine:
@@ -98,10 +115,11 @@ class WhisperEngine:
                  options: EngineOptions | None = None) -> None:
         self.model_name = model_name
         self._cfg = cfg
-        self._opts = options or EngineOptions()
         self._model = _load_model(Path(model_path), cfg)
+        self._opts = options or (MULTILINGUAL_OPTIONS if self._model.is_multilingual else EngineOptions())
         self._hf_tokenizer = _load_tokenizer(Path(model_path))
-        self._language = _check_language(cfg.language, self._model.is_multilingual, model_name)
+        self._policy: LanguagePolicy = language_policy(cfg.language, cfg.languages,
+                                                       self._model.is_multilingual, model_name)
         self._tokenizers: dict[str, Tokenizer] = {}
         self._features = LogMel(self._model.n_mels)
         self._silence_memory: np.ndarray | None = None
@@ -115,32 +133,37 @@ class WhisperEngine:
     def warm_up(self) -> None:
         """Compute the silent window's encoder output and run one small decode, then hand the memory the
         30 s encode used back to the system."""
-        self._silence()
+        if self._opts.pad_short:
+            self._silence()
         noise = np.random.default_rng(0).normal(0.0, 1e-3, SAMPLE_RATE).astype(np.float32)
         self.transcribe(noise)
         release_free_memory()
 
-    def transcribe(self, audio: np.ndarray, *, prompt: str = "") -> Transcript:
+    def transcribe(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None) -> Transcript:
         """Decode 16 kHz mono float32 audio. Audio over 30 s is decoded in pieces of up to 30 s cut at quiet
-        points (Whisper cannot see more at once; callers normally hand in VAD segments of at most 25 s)."""
+        points (Whisper cannot see more at once; callers normally hand in VAD segments of at most 25 s).
+        `language`: decode in this language (None: the configured one, or detect it)."""
         audio = _as_mono_float32(audio)
         start = time.perf_counter()
-        progress = _Progress()
+        progress = _Progress(language=self._given(language))
         for lo, hi in split_points(audio):
             self._transcribe_piece(audio[lo:hi], prompt, progress)
         progress.timings_ms["total"] = (time.perf_counter() - start) * 1000
+        chosen = progress.language or LanguageChoice(self._policy.fixed or "", None)
         return Transcript(text=" ".join(progress.texts), audio_s=audio.size / SAMPLE_RATE,
                           model=self.model_name, timings_ms=progress.timings_ms,
-                          no_speech_prob=progress.no_speech_prob, fallback=progress.fallback)
+                          no_speech_prob=progress.no_speech_prob, fallback=progress.fallback,
+                          language=chosen.language, language_prob=chosen.probability)
 
-    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "") -> TimedTranscript:
+    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "",
+                         language: str | None = None) -> TimedTranscript:
         """One window of up to 30 s decoded with each word's time (implements `WordRecognizer`). Unlike
         `transcribe`, a decode that ends early is not continued: the incremental decoder that calls this
         decodes the rest again on its next pass anyway."""
         audio = _as_mono_float32(audio)[:FULL_FRAMES * HOP_LENGTH]
         start = time.perf_counter()
         context = context_text(self._cfg.initial_prompt, self._cfg.vocabulary, prompt)
-        text, done, fallback = self._transcribe_window(audio, context)
+        text, done, fallback = self._transcribe_window(audio, context, self._given(language))
         audio_s = audio.size / SAMPLE_RATE
         words: tuple[Word, ...] = ()
         if text:
@@ -153,7 +176,16 @@ class WhisperEngine:
             words = timed_words(texts, word_tokens, token_starts(alignment, len(tokens)), audio_s)
             done.timings_ms["align"] = (time.perf_counter() - t0) * 1000
         done.timings_ms["total"] = (time.perf_counter() - start) * 1000
-        return TimedTranscript(words=words, audio_s=audio_s, timings_ms=done.timings_ms, fallback=fallback)
+        return TimedTranscript(words=words, audio_s=audio_s, timings_ms=done.timings_ms, fallback=fallback,
+                               language=done.language.language, language_prob=done.language.probability)
+
+    def _given(self, language: str | None) -> LanguageChoice | None:
+        """The language a call decodes in when it is known before decoding (None: detect it)."""
+        if language is not None:
+            if not self.multilingual and language != "en":
+                raise ModelError(f"model {self.model_name} understands English only, not {language!r}")
+            return LanguageChoice(language, None)
+        return None if self._policy.fixed is None else LanguageChoice(self._policy.fixed, None)
 
     def _transcribe_piece(self, piece: np.ndarray, prompt: str, progress: _Progress) -> None:
         """At most 30 s. A decode that stops before the end is continued from its last timestamp, as
@@ -166,7 +198,7 @@ class WhisperEngine:
             rest = piece[pos:]
             previous = " ".join([prompt, *progress.texts])
             context = context_text(self._cfg.initial_prompt, self._cfg.vocabulary, previous)
-            text, done, fallback = self._transcribe_window(rest, context)
+            text, done, fallback = self._transcribe_window(rest, context, progress.language)
             progress.add(text, done, fallback)
             step = round(self._resume_at(done.decoded, text, rest.size / SAMPLE_RATE) * SAMPLE_RATE)
             if step <= 0 or rest.size - step < min_rest:
@@ -181,40 +213,63 @@ class WhisperEngine:
             return decoded.last_s
         return 0.0
 
-    def _transcribe_window(self, audio: np.ndarray, context: str) -> tuple[str, _Pass, bool]:
-        """One window: the short one first (in auto mode), the full one when the short one is in doubt."""
+    def _transcribe_window(self, audio: np.ndarray, context: str,
+                           language: LanguageChoice | None) -> tuple[str, _Pass, bool]:
+        """One window: the short one first (in auto mode), the full one when the short one is in doubt.
+        A language detected on the short window is kept for the full one (detection never forces 30 s)."""
         short = self._cfg.window == "auto" and not uses_full_window(audio.size, self._opts.window)
         fallback = False
-        result = self._decode(audio, context, short=short)
+        result = self._decode(audio, context, language, short=short)
         window_s = window_frames(audio.size, self._opts.window) * HOP_LENGTH / SAMPLE_RATE
         doubt = short and short_window_doubt(result.decoded, window_s, self._opts.window)
         if doubt:
             log.debug("short window: %s (%r); decoding the full window", doubt, result.decoded.text[:80])
-            full = self._decode(audio, context, short=False)
+            full = self._decode(audio, context, result.language, short=False)
             full.timings_ms = {k: full.timings_ms.get(k, 0.0) + v for k, v in result.timings_ms.items()}
             result, fallback = full, True
         text = "" if is_silence(result.decoded, self._opts.silence) else result.decoded.text
         return text, result, fallback
 
-    def _decode(self, audio: np.ndarray, context: str, *, short: bool) -> _Pass:
+    def _decode(self, audio: np.ndarray, context: str, language: LanguageChoice | None, *,
+                short: bool) -> _Pass:
         t0 = time.perf_counter()
         mel = self._mel(audio, window_frames(audio.size, self._opts.window) if short else FULL_FRAMES)
         t1 = time.perf_counter()
-        memory = self._encode_short(mel) if short else self._encode(mel)
+        if short:
+            memory, own = self._encode_short(mel)
+        else:
+            memory = own = self._encode(mel)
         t2 = time.perf_counter()
-        tokenizer = self._tokenizer_for(memory)
-        plain = short and audio.size <= self._opts.window.plain_max_s * SAMPLE_RATE
+        if language is None:
+            scores = self._model.detect_language(own)[0]
+            candidates = self._policy.candidates([(token[2:-2], prob) for token, prob in scores])
+        else:
+            candidates = [language]
+        # an unsure detection gets a second opinion: the audio decoded in its two likeliest languages, and
+        # the decode the model finds likelier wins (once per dictation: later calls are given the language)
+        # (a decode the short window's guard doubts, e.g. a loop, loses whatever its score)
+        decodes = [self._generate(memory, audio.size, context, choice, short=short) for choice in candidates]
+        window_s = window_frames(audio.size, self._opts.window) * HOP_LENGTH / SAMPLE_RATE
+        decoded, tokenizer, chosen = max(decodes, key=lambda done: (
+            len(decodes) == 1 or not short_window_doubt(done[0], window_s, self._opts.window),
+            done[0].avg_logprob))
+        t3 = time.perf_counter()
+        timings = {"features": (t1 - t0) * 1000, "encode": (t2 - t1) * 1000, "decode": (t3 - t2) * 1000}
+        return _Pass(decoded, timings, memory, tokenizer, chosen)
+
+    def _generate(self, memory: ctranslate2.StorageView, samples: int, context: str, language: LanguageChoice,
+                  *, short: bool) -> tuple[Decoded, Tokenizer, LanguageChoice]:
+        tokenizer = self._tokenizer_for(language.language)
+        plain = short and samples <= self._opts.window.plain_max_s * SAMPLE_RATE
         prompt = build_prompt(tokenizer, context, timestamps=not plain)
         limit = max_new_tokens(len(prompt))
         if short:
-            limit = min(limit, token_budget(audio.size / SAMPLE_RATE, self._opts.window))
+            limit = min(limit, token_budget(samples / SAMPLE_RATE, self._opts.window))
         result = self._model.generate(
             memory, [prompt], beam_size=self._cfg.beam_size, max_length=ct2_max_length(limit, len(prompt)),
             return_scores=True, return_no_speech_prob=True, suppress_blank=True, suppress_tokens=[-1],
         )[0]
-        t3 = time.perf_counter()
-        timings = {"features": (t1 - t0) * 1000, "encode": (t2 - t1) * 1000, "decode": (t3 - t2) * 1000}
-        return _Pass(read_result(result, tokenizer, limit), timings, memory, tokenizer)
+        return read_result(result, tokenizer, limit), tokenizer, language
 
     def _mel(self, audio: np.ndarray, frames: int) -> np.ndarray:
         """Log-mel features of `audio`, zero-padded (as Whisper pads its last window) to `frames`."""
@@ -226,12 +281,15 @@ class WhisperEngine:
     def _encode(self, mel: np.ndarray) -> ctranslate2.StorageView:
         return self._model.encode(ctranslate2.StorageView.from_array(mel[np.newaxis]), to_cpu=False)
 
-    def _encode_short(self, mel: np.ndarray) -> ctranslate2.StorageView:
-        """Encode a short window and lay it over the silent full window's encoder output. The result lives
-        in one buffer reused by every call (StorageView.from_array shares its memory): only the part the
-        previous call overwrote is restored from the silence, not 30 s of it copied anew."""
-        short = np.asarray(self._model.encode(ctranslate2.StorageView.from_array(mel[np.newaxis]),
-                                              to_cpu=True))
+    def _encode_short(self, mel: np.ndarray) -> tuple[ctranslate2.StorageView, ctranslate2.StorageView]:
+        """Encode a short window and lay it over the silent full window's encoder output; also returns the
+        short window's own encoder output (what language detection reads). The result lives in one buffer
+        reused by every call (StorageView.from_array shares its memory): only the part the previous call
+        overwrote is restored from the silence, not 30 s of it copied anew."""
+        own = self._model.encode(ctranslate2.StorageView.from_array(mel[np.newaxis]), to_cpu=True)
+        if not self._opts.pad_short:
+            return own, own
+        short = np.asarray(own)
         silence = self._silence()
         if self._memory is None:
             self._memory = silence.copy()
@@ -240,7 +298,7 @@ class WhisperEngine:
             self._memory[:, frames:self._memory_dirty] = silence[:, frames:self._memory_dirty]
         self._memory[:, :frames] = short
         self._memory_dirty = frames
-        return ctranslate2.StorageView.from_array(self._memory)
+        return ctranslate2.StorageView.from_array(self._memory), own
 
     def _silence(self) -> np.ndarray:
         """Encoder output of a 30 s window of Whisper's zero padding (the same for every call)."""
@@ -250,10 +308,7 @@ class WhisperEngine:
             self._silence_memory = np.array(out)
         return self._silence_memory
 
-    def _tokenizer_for(self, memory: ctranslate2.StorageView) -> Tokenizer:
-        language = self._language
-        if language is None:  # multilingual model with language = "auto"
-            language = self._model.detect_language(memory)[0][0][0][2:-2]
+    def _tokenizer_for(self, language: str) -> Tokenizer:
         if language not in self._tokenizers:
             self._tokenizers[language] = Tokenizer(self._hf_tokenizer, self.multilingual, task="transcribe",
                                                    language=language)
@@ -291,21 +346,6 @@ def _load_tokenizer(path: Path) -> tokenizers.Tokenizer:
         return tokenizers.Tokenizer.from_file(str(file))
     except Exception as exc:  # the tokenizers library raises its own exception type
         raise ModelError(f"{file}: cannot read the tokenizer: {exc}") from exc
-
-
-def _check_language(language: str, multilingual: bool, model_name: str) -> str | None:
-    """The language to decode in, or None to detect it per window."""
-    if not multilingual:
-        if language not in ("en", "auto"):
-            raise ModelError(f"model {model_name} understands English only, but model.language is "
-                             f"{language!r}: set it to \"en\" or choose a multilingual model")
-        return "en"
-    if language == "auto":
-        return None
-    if language not in whisper_language_codes():
-        raise ModelError(f"model.language {language!r} is not a Whisper language code (e.g. en, de, fr, "
-                         "or auto)")
-    return language
 
 
 def _as_mono_float32(audio: np.ndarray) -> np.ndarray:

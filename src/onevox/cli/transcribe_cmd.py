@@ -13,7 +13,7 @@ from onevox.errors import AudioError
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file (file, text, audio_s, "
-              "latency_ms, segments, model).")
+              "latency_ms, segments, model, language, language_prob).")
 @click.option("--model", "model", metavar="NAME_OR_PATH", default=None,
               help="Model name from `onevox models list`, or a CTranslate2 Whisper folder.")
 @config_option

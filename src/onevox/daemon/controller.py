@@ -265,7 +265,9 @@ class Controller:
                                       "audio_s": round(d.audio_s, 3), "segments": d.segments,
                                       "early_segments": d.early_segments, "reused": d.reused,
                                       "post_roll": d.post_roll, "passes": d.passes,
-                                      "timings": dict(d.timings), "empty": empty}
+                                      "timings": dict(d.timings), "empty": empty, "language": d.language,
+                                      "language_prob": None if d.language_prob is None
+                                      else round(d.language_prob, 3)}
             if empty:
                 fields["note"] = "no speech recognised: nothing injected"
             if d.recording_path:

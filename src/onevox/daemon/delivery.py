@@ -85,7 +85,8 @@ class Delivery:
             return
         start = self.clock.perf_ns()
         entry = HistoryEntry(text=d.text, raw_text=d.raw_text, audio_s=round(d.audio_s, 3),
-                             model=self.stages.recognizer.model_name, timings=dict(d.timings))
+                             model=self.stages.recognizer.model_name, timings=dict(d.timings),
+                             language=d.language, language_prob=_rounded(d.language_prob))
         try:
             d.history_id = history.add(entry)
         except OnevoxError as exc:  # the text is still injected: losing history must not lose the words
@@ -137,3 +138,7 @@ class Delivery:
             self._report(d, "recording", exc, fatal=False)
         d.chunks = []
 
+
+
+def _rounded(probability: float | None) -> float | None:
+    return None if probability is None else round(probability, 3)

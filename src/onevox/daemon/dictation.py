@@ -335,8 +335,9 @@ class Pipeline:
         with self.stages.metrics.span("inference", dictation=d.id, audio_s=round(audio.size / SAMPLE_RATE, 3),
                                       words=True):
             start = self.clock.perf_ns()
-            transcript = recognizer.transcribe_words(audio, prompt=prompt)
+            transcript = recognizer.transcribe_words(audio, prompt=prompt, language=d.language_hint)
             self._record(d, "inference", (self.clock.perf_ns() - start) / 1e6)
+        d.note_language(transcript.text, transcript.language, transcript.language_prob, transcript.audio_s)
         return transcript
 
     def _decode(self, d: Dictation, audio: np.ndarray, prompt: str | None = None, *,
@@ -346,8 +347,9 @@ class Pipeline:
                                       early=early):
             start = self.clock.perf_ns()
             context = d.prompt() if prompt is None else prompt
-            transcript = self.stages.recognizer.transcribe(audio, prompt=context)
+            transcript = self.stages.recognizer.transcribe(audio, prompt=context, language=d.language_hint)
             self._record(d, "inference", (self.clock.perf_ns() - start) / 1e6)
+        d.note_language(transcript.text, transcript.language, transcript.language_prob, transcript.audio_s)
         return transcript.text.strip()
 
     # -- delivery worker ----------------------------------------------------------------------------------

@@ -137,7 +137,7 @@ class MissingModel:
         self.model_name = name
         self.message = message
 
-    def transcribe(self, audio: np.ndarray, *, prompt: str = "") -> Transcript:
+    def transcribe(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None) -> Transcript:
         raise ModelError(self.message)
 
     def warm_up(self) -> None:

