@@ -101,9 +101,9 @@ def test_passes_settle_words_and_the_final_decodes_only_what_follows_them() -> N
     text = inc.final_text(d, segment(0.0, 8.0))
     assert text == " ".join(f"w{k}" for k in range(20))
     (kind, start, end, prompt), = recognizer.calls
-    # only the rest, heard from a second before the last settled word, with the words before as context
-    assert kind == "text" and start == pytest.approx(9 * WORD_S) and end == 8.0
-    assert prompt.endswith("w7 w8")
+    # only the rest, heard from rest_context_s (2 s) before the cut, with the words before as context
+    assert kind == "text" and start == pytest.approx(7 * WORD_S) and end == 8.0
+    assert prompt.endswith("w5 w6")
 
 
 def test_a_short_final_segment_is_decoded_whole() -> None:

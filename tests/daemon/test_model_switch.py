@@ -25,6 +25,8 @@ class Models:
     def __call__(self, cfg: ModelConfig) -> FakeRecognizer:
         recognizer = FakeRecognizer([f"{cfg.name} words"] * 50)
         recognizer.model_name = cfg.name
+        if cfg.language not in ("", "auto"):  # a model told its language decodes in it
+            recognizer.detects = [cfg.language] * 50
         self.loaded[cfg.name] = recognizer
         return recognizer
 
