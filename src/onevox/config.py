@@ -326,7 +326,7 @@ def to_toml(config: Config, *, with_docs: bool = True) -> str:
                 lines.append(f"# {doc}")
             value = getattr(section, f.name)
             if isinstance(value, dict):
-                inline = ", ".join(f"{_toml_str(k)} = {_toml_str(v)}" for k, v in value.items())
+                inline = ", ".join(f"{toml_string(k)} = {toml_string(v)}" for k, v in value.items())
                 lines.append(f"{f.name} = {{ {inline} }}" if inline else f"{f.name} = {{}}")
             else:
                 lines.append(f"{f.name} = {_toml_value(value)}")
@@ -340,11 +340,12 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, list):
-        return "[" + ", ".join(_toml_str(v) for v in value) + "]"
-    return _toml_str(value)
+        return "[" + ", ".join(toml_string(v) for v in value) + "]"
+    return toml_string(value)
 
 
-def _toml_str(value: str) -> str:
+def toml_string(value: str) -> str:
+    """A TOML basic string for `value` (quotes, backslashes and control characters escaped)."""
     out = []
     for ch in value:
         if ch in ('"', "\\"):

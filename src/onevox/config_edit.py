@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from onevox import paths
+from onevox.config import toml_string
 from onevox.errors import OnevoxError
 
 _HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\s*(?:#.*)?$")  # [section] (not [[array]])
@@ -49,27 +50,15 @@ def set_key(text: str, section: str, key: str, value: str) -> str:
     return edited
 
 
-def toml_string(value: str) -> str:
-    """A TOML basic string for `value` (quotes, backslashes and control characters escaped)."""
-    out = []
-    for ch in value:
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def write_config_text(path: Path, text: str) -> Path:
+def write_config_text(path: Path, text: str, mode: int | None = None) -> Path:
     """Replace the file at `path` (through a symlink: the file it points to, so dotfile links survive)
-    atomically: a temp file beside it, fsync, rename. A new file is readable by its owner only; an
-    existing one keeps its permissions. Returns the file written."""
+    atomically: a temp file beside it, fsync, rename. With `mode` None a new file is readable by its owner
+    only and an existing one keeps its permissions. Returns the file written."""
     target = path.resolve() if path.is_symlink() else path
-    mode = 0o600
-    with contextlib.suppress(OSError):
-        mode = target.stat().st_mode & 0o777
+    if mode is None:
+        mode = 0o600
+        with contextlib.suppress(OSError):
+            mode = target.stat().st_mode & 0o777
     if not target.parent.exists():
         paths.ensure_private_dir(target.parent)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 
 import click
 
-from onevox import paths
 from onevox.cli.common import config_option, get_config
 from onevox.config import CONFIG_ENV, Config, load_config, resolve_config_path, to_toml
+from onevox.config_edit import write_config_text
 from onevox.errors import ConfigError, OnevoxError
 
 _HEADER = """\
@@ -56,7 +55,7 @@ def init_cmd(ctx: click.Context, force: bool, sub_config_path: str | None) -> No
         raise OnevoxError(f"{path} already exists; use --force to overwrite it")
     if path.is_dir():
         raise OnevoxError(f"{path} is a folder, not a config file")
-    _write_private(path, _HEADER + to_toml(Config()))
+    write_config_text(path, _HEADER + to_toml(Config()), mode=0o600)
     click.echo(f"wrote {path}")
 
 
@@ -90,20 +89,3 @@ def _check_model_name(cfg: Config) -> None:
                       f"unknown model {name!r}; use one of {', '.join(CATALOG)} or a folder path")
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` with mode 0600, atomically (a temp file beside it, then a rename)."""
-    if not path.parent.exists():
-        paths.ensure_private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise OnevoxError(f"cannot write {path}: {exc.strerror or exc}") from exc
