@@ -49,7 +49,10 @@ def test_mutter_keysyms_refuses_text_mutter_would_drop(text: str) -> None:
 
 
 def test_session_bus_address(tmp_path) -> None:
-    assert session_bus_address({"DBUS_SESSION_BUS_ADDRESS": "unix:path=/x"}) == "unix:path=/x"
+    (tmp_path / "x").touch()
+    given = f"unix:path={tmp_path / 'x'}"
+    assert session_bus_address({"DBUS_SESSION_BUS_ADDRESS": given}) == given
+    assert session_bus_address({"DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent/bus"}) is None
     assert session_bus_address({"XDG_RUNTIME_DIR": str(tmp_path)}) is None
     (tmp_path / "bus").touch()
     assert session_bus_address({"XDG_RUNTIME_DIR": str(tmp_path)}) == f"unix:path={tmp_path / 'bus'}"
@@ -68,7 +71,7 @@ def test_unavailable_when_the_bus_cannot_be_reached(tmp_path) -> None:
     injector = RemoteDesktopInjector(InjectionConfig(method="remote-desktop"),
                                      environ={"DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path}/none"})
     reason = injector.unavailable_reason()
-    assert reason is not None and "cannot reach the D-Bus session bus" in reason
+    assert reason is not None and "no D-Bus session bus to reach" in reason
 
 
 def test_config_accepts_remote_desktop() -> None:

@@ -32,6 +32,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from onevox.desktop import portals
 from onevox.desktop.keys import MODIFIER_ORDER, Hotkey
 from onevox.errors import HotkeyError
 from onevox.hotkey import kglobalaccel
@@ -87,13 +88,8 @@ def desktop_entry() -> str:
 
 
 def session_bus_address(environ: Mapping[str, str] | None = None) -> str | None:
-    env = os.environ if environ is None else environ
-    if address := env.get("DBUS_SESSION_BUS_ADDRESS"):
-        return address
-    runtime = env.get("XDG_RUNTIME_DIR")
-    if runtime and os.path.exists(os.path.join(runtime, "bus")):
-        return f"unix:path={os.path.join(runtime, 'bus')}"
-    return None
+    """The session bus to talk to (the desktop layer's answer for this environment), None: none."""
+    return portals.session_bus_address(os.environ if environ is None else environ) or None
 
 
 def portal_version(address: str | None = None, timeout: float = CALL_TIMEOUT_S) -> int:

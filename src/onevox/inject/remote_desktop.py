@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from onevox.config import InjectionConfig
+from onevox.desktop import portals
 from onevox.errors import InjectionError
 from onevox.inject.base import InjectionMethod
 
@@ -112,14 +113,8 @@ def _read_all(fd: int, timeout: float) -> bytes | None:
 
 
 def session_bus_address(environ: Mapping[str, str] | None = None) -> str | None:
-    """The session bus address: $DBUS_SESSION_BUS_ADDRESS, else systemd's $XDG_RUNTIME_DIR/bus; None: none."""
-    env = os.environ if environ is None else environ
-    if address := env.get("DBUS_SESSION_BUS_ADDRESS"):
-        return address
-    runtime = env.get("XDG_RUNTIME_DIR")
-    if runtime and os.path.exists(os.path.join(runtime, "bus")):
-        return f"unix:path={os.path.join(runtime, 'bus')}"
-    return None
+    """The session bus to talk to (the desktop layer's answer for this environment), None: none."""
+    return portals.session_bus_address(os.environ if environ is None else environ) or None
 
 
 class RemoteDesktopInjector(InjectionMethod):
@@ -138,8 +133,8 @@ class RemoteDesktopInjector(InjectionMethod):
     def unavailable_reason(self) -> str | None:
         address = session_bus_address(self.environ)
         if address is None:
-            return ("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset and $XDG_RUNTIME_DIR/bus does "
-                    "not exist)")
+            return ("no D-Bus session bus to reach (DBUS_SESSION_BUS_ADDRESS is unset or names a socket that "
+                    "is gone, and there is no $XDG_RUNTIME_DIR/bus)")
         if self._conn is not None:
             return None
         try:
