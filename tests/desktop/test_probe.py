@@ -234,3 +234,22 @@ def test_virtual_keyboard_known_only_from_the_compositor() -> None:
     gone = probe_desktop(env, which=lambda t: None, exists=lambda p: False, groups=set, list_input=list,
                          portal_files=list, introspect=None, compositor_globals=announce)
     assert gone.virtual_keyboard is None and asked == [socket]
+
+
+KDE_SHORTCUTS_PORTAL = ("[portal]\nDBusName=org.freedesktop.impl.portal.desktop.kde\n"
+              "Interfaces=org.freedesktop.impl.portal.GlobalShortcuts;org.freedesktop.impl.portal.FileChooser;\n"
+              "UseIn=KDE\n")
+GNOME_43_PORTAL = ("[portal]\nDBusName=org.freedesktop.impl.portal.desktop.gnome\n"
+                "Interfaces=org.freedesktop.impl.portal.FileChooser;\nUseIn=gnome\n")
+
+
+def test_a_backend_for_another_desktop_does_not_count_for_this_one() -> None:
+    from onevox.desktop.portals import backend_for_this_desktop
+
+    shortcuts = "org.freedesktop.portal.GlobalShortcuts"
+    files = [KDE_SHORTCUTS_PORTAL, GNOME_43_PORTAL]
+    assert backend_for_this_desktop(shortcuts, {"XDG_CURRENT_DESKTOP": "KDE"}, files) is True
+    # GNOME 43 with KDE's backend installed: the frontend falls back to it, and it never fires on GNOME
+    assert backend_for_this_desktop(shortcuts, {"XDG_CURRENT_DESKTOP": "ubuntu:GNOME"}, files) is False
+    assert backend_for_this_desktop(shortcuts, {}, files) is None  # no desktop named: cannot tell
+    assert backend_for_this_desktop(shortcuts, {"XDG_CURRENT_DESKTOP": "GNOME"}, []) is None

@@ -65,6 +65,20 @@ def portal_interfaces_from_files(texts: Iterable[str], desktops: Iterable[str]) 
     return tuple(sorted(found))
 
 
+def backend_for_this_desktop(interface: str, environ: Mapping[str, str],
+                             texts: Iterable[str] | None = None) -> bool | None:
+    """Whether an installed portal backend meant for this desktop (XDG_CURRENT_DESKTOP, matched against each
+    `.portal` file's UseIn) implements `interface`; None when that cannot be told (no desktop named, no
+    portal files). The portal frontend exports an interface when any backend has it: xdg-desktop-portal
+    1.16 falls back to a backend meant for another desktop (KDE's, installed on a GNOME machine), which then
+    accepts a shortcut and never fires it there."""
+    desktops = [d for d in environ.get("XDG_CURRENT_DESKTOP", "").split(":") if d]
+    files = read_portal_files() if texts is None else list(texts)
+    if not desktops or not files:
+        return None
+    return interface in portal_interfaces_from_files(files, desktops)
+
+
 def read_portal_files(dirs: Iterable[str] = PORTAL_DIRS) -> list[str]:
     texts = []
     for folder in dirs:

@@ -8,10 +8,12 @@ else None: bind a key in the compositor to `onevox toggle` instead.
 from __future__ import annotations
 
 import logging
+import os
 
 from onevox.config import HotkeyConfig
 from onevox.desktop import detect_session
 from onevox.desktop.keys import Hotkey, parse_hotkey
+from onevox.desktop.portals import backend_for_this_desktop
 from onevox.errors import HotkeyError
 from onevox.hotkey.base import CommandCallback, HotkeyListener, ProblemCallback
 from onevox.hotkey.gesture import HotkeyGesture
@@ -20,6 +22,7 @@ __all__ = ["CommandCallback", "Hotkey", "HotkeyGesture", "HotkeyListener", "Prob
            "check_backends", "create_listener", "parse_hotkey"]
 
 log = logging.getLogger(__name__)
+GLOBAL_SHORTCUTS = "org.freedesktop.portal.GlobalShortcuts"
 
 
 def create_listener(cfg: HotkeyConfig, on_command: CommandCallback,
@@ -99,9 +102,14 @@ def _check_portal() -> int:
     from onevox.hotkey.portal import portal_version
 
     try:
-        return portal_version()
+        version = portal_version()
     except ImportError as exc:  # pragma: no cover - jeepney is a dependency
         raise HotkeyError(f"the jeepney package is not installed: {exc}") from exc
+    if backend_for_this_desktop(GLOBAL_SHORTCUTS, os.environ) is False:
+        desktop = os.environ.get("XDG_CURRENT_DESKTOP", "")
+        raise HotkeyError(f"the portal's GlobalShortcuts comes from a backend made for another desktop than "
+                          f"{desktop}, which would accept the shortcut and never fire it here")
+    return version
 
 
 def _check_evdev(trigger: Hotkey, cancel: Hotkey | None) -> None:
