@@ -48,13 +48,15 @@ def test_release_to_text_german_5s_on_base(benchmark, base_rig, german) -> None:
     events = base_rig.daemon.bus.subscribe()
     try:
         run_workload(benchmark, wl.release_to_text(base_rig, german, "release_to_text_de_5s_base"), rounds=5)
-        languages = []
+        languages, latencies = [], []
         while (event := events.get(timeout=0)) is not None:
             if event.get("event") == "transcribed":
                 languages.append(event["language"])
+            elif event.get("event") == "injected":  # the pipeline's own release -> text, every round
+                latencies.append(event["timings"]["release_to_text"])
     finally:
         events.close()
-    median_ms = statistics.median(benchmark.stats.stats.data) * 1000
+    median_ms = statistics.median(latencies)
     benchmark.extra_info.update(text=base_rig.texts[-1], languages=languages, median_ms=median_ms)
     print(f"\nrelease to text, {german.size / 16000:.1f} s German on base: median {median_ms:.0f} ms; "
           f"{base_rig.texts[-1]!r}; languages {languages}")

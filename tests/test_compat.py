@@ -117,9 +117,9 @@ def test_rescan_without_the_private_names_warns_once_and_goes_on(caplog: pytest.
 
 
 def test_whisper_checks_the_language_against_the_codes() -> None:
-    from onevox.asr.whisper import _check_language
+    from onevox.asr.language import language_policy
 
-    assert _check_language("de", True, "small") == "de"
-    assert _check_language("auto", True, "small") is None
+    assert language_policy("de", [], True, "small").fixed == "de"
+    assert language_policy("auto", [], True, "small").fixed is None
     with pytest.raises(ModelError, match="not a Whisper language code"):
-        _check_language("xx", True, "small")
+        language_policy("xx", [], True, "small")
