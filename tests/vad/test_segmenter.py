@@ -244,3 +244,13 @@ def test_the_shorter_pause_never_exceeds_min_silence() -> None:
     cfg = VadConfig(min_silence_ms=100, speech_pad_ms=0, min_speech_ms=100)
     audio = script((0.9, 7008), (0.0, 128), (0.9, 1024), (0.0, 1024))
     assert len(find_speech(audio, cfg, ScriptedVad())) == 2
+
+
+def test_voiced_end_marks_the_last_frame_at_the_threshold_not_the_hysteresis() -> None:
+    segmenter = SpeechSegmenter(ScriptedVad(), CFG)
+    segmenter.push(script((0.0, 256), (0.9, 512), (0.4, 256)))  # 0.4: under the threshold, above the pause
+    assert segmenter.in_speech  # the hysteresis holds the segment open...
+    assert segmenter.voiced_end == frames(256 + 512)  # ...but the voice was last heard here
+    assert segmenter.open_start == frames(256) - 200 * MS
+    segmenter.reset()
+    assert segmenter.voiced_end == 0 and segmenter.open_start is None

@@ -247,13 +247,13 @@ class Pipeline:
                 self._asr_q.put((d, "release", self._pauses.snapshot()))
             target = d.audio_samples + self.options.post_roll_ms * SAMPLE_RATE // 1000
             deadline = self.clock.monotonic() + self.options.post_roll_ms / 1000 + 0.25  # a stalled device
-            last_speech = released
-            while segmenter.in_speech and d.audio_samples < target and self.clock.monotonic() < deadline \
-                    and not d.cancelled:
+            quiet = self._incremental.options.tail_quiet_s * SAMPLE_RATE
+            # the tail ends once the voice has been quiet a moment, not when the VAD's hysteresis lets go
+            while segmenter.in_speech and segmenter.samples_seen - segmenter.voiced_end < quiet \
+                    and d.audio_samples < target and self.clock.monotonic() < deadline and not d.cancelled:
                 self._consume(d, source.read(self.options.read_timeout_s))
-                if segmenter.in_speech:
-                    last_speech = segmenter.samples_seen
-            d.tail_speech = last_speech - released > self._incremental.options.release_slack_s * SAMPLE_RATE
+            slack = self._incremental.options.release_slack_s * SAMPLE_RATE
+            d.tail_speech = segmenter.voiced_end - released > slack
         source.end()
         while not d.cancelled and (chunk := source.read(0.0)).size:  # after end(): never waits
             self._consume(d, chunk)

@@ -32,6 +32,7 @@ MIN_PASS_S = 0.5  # less unsettled audio than this is not worth a pass
 class IncrementalOptions:
     whole_max_s: float = 3.0  # a final segment this short is decoded whole (as fast, and most exact)
     release_slack_s: float = 0.08  # speech heard this long after the stop still counts as "nothing new"
+    tail_quiet_s: float = 0.08  # after the stop, this long without a voiced frame ends the tail
     rest_context_s: float = 2.0  # settled speech the last decode hears before the unsettled part
 
 

@@ -101,6 +101,7 @@ class SpeechSegmenter:
         self._triggered = False
         self._speech_start = 0
         self._silence_start: int | None = None
+        self._voiced_end = 0  # end of the last frame scored as speech (probability >= threshold)
         self._probs_frame = 0  # frame index of self._probs[0]
         self._probs_len = 0
         if self.detector is not None:
@@ -122,6 +123,12 @@ class SpeechSegmenter:
         if not self._triggered:
             return None
         return max(self._speech_start - self._lim.pad, self._last_end, 0)
+
+    @property
+    def voiced_end(self) -> int:
+        """Where the last frame heard as speech (at or above the threshold) ends. `in_speech` stays true
+        through frames just under it (the hysteresis that keeps a word from being cut); this does not."""
+        return self._window.end if self.detector is None else self._voiced_end
 
     @property
     def samples_seen(self) -> int:
@@ -168,6 +175,8 @@ class SpeechSegmenter:
     def _step(self, start: int, prob: float, out: list[SpeechSegment]) -> None:
         lim = self._lim
         end = start + self._frame
+        if prob >= lim.threshold:
+            self._voiced_end = end
         if not self._triggered:
             if prob >= lim.threshold:
                 self._triggered = True
