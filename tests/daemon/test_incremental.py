@@ -51,8 +51,8 @@ class PositionalRecognizer:
             k += 1
         return out
 
-    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "",
-                         language: str | None = None) -> TimedTranscript:
+    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
+                         fallback: bool = True, timed: bool = True) -> TimedTranscript:
         start, end = self._span(audio)
         self.calls.append(("words", start, end, prompt))
         return TimedTranscript(words=tuple(self._words(start, end)), audio_s=end - start)
@@ -68,8 +68,8 @@ class PositionalRecognizer:
 
 
 def decoder(recognizer: PositionalRecognizer, live: bool = False) -> IncrementalDecoder:
-    def words(d: Dictation, audio: np.ndarray, prompt: str) -> TimedTranscript:
-        return recognizer.transcribe_words(audio, prompt=prompt)
+    def words(d: Dictation, audio: np.ndarray, prompt: str, *, timed: bool = True) -> TimedTranscript:
+        return recognizer.transcribe_words(audio, prompt=prompt, fallback=False, timed=timed)
 
     def text(d: Dictation, audio: np.ndarray, prompt: str) -> str:
         return recognizer.transcribe(audio, prompt=prompt).text
@@ -102,7 +102,7 @@ def test_passes_settle_words_and_the_final_decodes_only_what_follows_them() -> N
     assert text == " ".join(f"w{k}" for k in range(20))
     (kind, start, end, prompt), = recognizer.calls
     # only the rest, heard from rest_context_s (2 s) before the cut, with the words before as context
-    assert kind == "text" and start == pytest.approx(7 * WORD_S) and end == 8.0
+    assert kind == "words" and start == pytest.approx(7 * WORD_S) and end == 8.0
     assert prompt.endswith("w5 w6")
 
 
@@ -138,6 +138,45 @@ def test_the_release_decode_is_redone_when_speech_went_on() -> None:
     assert recognizer.calls[-1] == ("text", 0.0, 2.6, "")
 
 
+class DoubtingRecognizer(PositionalRecognizer):
+    """Doubts every decode it is asked not to fall back on (what the engine does on a hard short window)."""
+
+    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
+                         fallback: bool = True, timed: bool = True) -> TimedTranscript:
+        heard = super().transcribe_words(audio, prompt=prompt, language=language, timed=timed)
+        if fallback or not self.doubt:
+            return heard
+        return TimedTranscript(words=(), audio_s=heard.audio_s, doubt="no words, but maybe speech")
+
+    doubt = False
+
+
+def test_a_doubted_last_decode_takes_the_last_passes_words_when_they_heard_nearly_all() -> None:
+    recognizer = DoubtingRecognizer()
+    inc = decoder(recognizer)
+    d = Dictation(1)
+    for second in range(1, 7):
+        inc.run_pass(d, snap(float(second)))
+    pending = "".join(w.text for w in d.agreement.pending) if d.agreement else ""
+    recognizer.doubt = True
+    recognizer.calls.clear()
+    text = inc.final_text(d, segment(0.0, 6.3))  # the last pass heard up to 6.0 s
+    assert text.endswith(pending.strip()) and pending
+    assert [call[0] for call in recognizer.calls] == ["words"]  # no full-window decode
+
+
+def test_a_doubted_last_decode_far_from_the_last_pass_is_decoded_in_full() -> None:
+    recognizer = DoubtingRecognizer()
+    inc = decoder(recognizer)
+    d = Dictation(1)
+    for second in range(1, 7):
+        inc.run_pass(d, snap(float(second)))
+    recognizer.doubt = True
+    text = inc.final_text(d, segment(0.0, 8.0))
+    assert text == " ".join(f"w{k}" for k in range(20))
+    assert recognizer.calls[-1][0] == "text"
+
+
 def test_live_mode_closes_a_segment_with_its_settled_words_and_the_next_starts_after_it() -> None:
     recognizer = PositionalRecognizer()
     inc = decoder(recognizer, live=True)
@@ -169,10 +208,11 @@ class GatedRecognizer(PositionalRecognizer):
         self.held = threading.Event()
         self.gate = self.held
 
-    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "",
-                         language: str | None = None) -> TimedTranscript:
+    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
+                         fallback: bool = True, timed: bool = True) -> TimedTranscript:
         self.held.wait(10)
-        return super().transcribe_words(audio, prompt=prompt, language=language)
+        return super().transcribe_words(audio, prompt=prompt, language=language, fallback=fallback,
+                                        timed=timed)
 
 
 def test_under_load_passes_are_skipped_not_queued(tmp_path: Path) -> None:

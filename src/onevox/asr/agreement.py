@@ -51,6 +51,7 @@ class Agreement:
     cut_s: float = 0.0  # audio before this is settled: the end of the last committed word
     pending: list[Word] = field(default_factory=list)  # the last decode's words after the committed ones
     origin_s: float = 0.0  # where the first decode began (audio before it is the caller's to decode)
+    heard_s: float = 0.0  # where the audio of the latest decode ended
     _in_buffer: int = 0  # how many committed words lie in the buffer
 
     @property
@@ -65,6 +66,7 @@ class Agreement:
     def update(self, words: Sequence[Word], end_s: float) -> list[Word]:
         """A decode of the audio from `buffer_s` to `end_s`: commits the words it shares with the previous
         decode, and returns them."""
+        self.heard_s = max(self.heard_s, end_s)
         fresh = self._fresh(words)
         agreed = 0
         # the decode's last word never settles: its end is where the decoder stopped listening (the

@@ -55,6 +55,7 @@ class TimedTranscript:
     fallback: bool = False
     language: str = ""  # as in Transcript
     language_prob: float | None = None
+    doubt: str | None = None  # why a short-window decode was not trusted (asked not to fall back)
 
     @property
     def text(self) -> str:
@@ -66,9 +67,11 @@ class WordRecognizer(SpeechRecognizer, Protocol):
     """A recognizer that also says when each word was spoken: what incremental decoding of a segment that
     is still growing needs (it keeps the words two decodes agree on and decodes only the audio after them)."""
 
-    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "",
-                         language: str | None = None) -> TimedTranscript:
-        """Decode up to 30 s of audio in one window, with each word's start and end."""
+    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
+                         fallback: bool = True, timed: bool = True) -> TimedTranscript:
+        """Decode up to 30 s of audio in one window, with each word's start and end (`timed` False: no
+        times). `fallback` False: a decode the recognizer doubts comes back empty with `doubt` set instead
+        of being redone at a higher cost."""
         ...
 
 

@@ -155,15 +155,18 @@ class WhisperEngine:
                           no_speech_prob=progress.no_speech_prob, fallback=progress.fallback,
                           language=chosen.language, language_prob=chosen.probability)
 
-    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "",
-                         language: str | None = None) -> TimedTranscript:
+    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
+                         fallback: bool = True, timed: bool = True) -> TimedTranscript:
         """One window of up to 30 s decoded with each word's time (implements `WordRecognizer`). Unlike
         `transcribe`, a decode that ends early is not continued: the incremental decoder that calls this
-        decodes the rest again on its next pass anyway."""
+        decodes the rest again on its next pass anyway. With `fallback` False a short-window decode in doubt
+        is not redone on the full window (which costs several times as much): it comes back without words,
+        with `doubt` saying why. With `timed` False the words are not aligned (all placed at 0 s)."""
         audio = _as_mono_float32(audio)[:FULL_FRAMES * HOP_LENGTH]
         start = time.perf_counter()
         context = context_text(self._cfg.initial_prompt, self._cfg.vocabulary, prompt)
-        text, done, fallback = self._transcribe_window(audio, context, self._given(language))
+        text, done, used_full, doubt = self._transcribe_window(audio, context, self._given(language),
+                                                               full_if_doubt=fallback)
         audio_s = audio.size / SAMPLE_RATE
         words: tuple[Word, ...] = ()
         if text:
@@ -171,13 +174,18 @@ class WhisperEngine:
             tokenizer = done.tokenizer
             tokens = [t for t in done.decoded.tokens if t < tokenizer.eot]
             frames = min(round(audio_s * SAMPLE_RATE / HOP_LENGTH), FULL_FRAMES)
-            alignment = self._model.align(done.memory, tokenizer.sot_sequence, [tokens], frames)[0]
             texts, word_tokens = tokenizer.split_to_word_tokens(tokens)
-            words = timed_words(texts, word_tokens, token_starts(alignment, len(tokens)), audio_s)
+            if timed:
+                alignment = self._model.align(done.memory, tokenizer.sot_sequence, [tokens], frames)[0]
+                starts = token_starts(alignment, len(tokens))
+            else:
+                starts = np.zeros(len(tokens) + 1)
+            words = timed_words(texts, word_tokens, starts, audio_s)
             done.timings_ms["align"] = (time.perf_counter() - t0) * 1000
         done.timings_ms["total"] = (time.perf_counter() - start) * 1000
-        return TimedTranscript(words=words, audio_s=audio_s, timings_ms=done.timings_ms, fallback=fallback,
-                               language=done.language.language, language_prob=done.language.probability)
+        return TimedTranscript(words=words, audio_s=audio_s, timings_ms=done.timings_ms, fallback=used_full,
+                               language=done.language.language, language_prob=done.language.probability,
+                               doubt=doubt)
 
     def _given(self, language: str | None) -> LanguageChoice | None:
         """The language a call decodes in when it is known before decoding (None: detect it)."""
@@ -198,7 +206,7 @@ class WhisperEngine:
             rest = piece[pos:]
             previous = " ".join([prompt, *progress.texts])
             context = context_text(self._cfg.initial_prompt, self._cfg.vocabulary, previous)
-            text, done, fallback = self._transcribe_window(rest, context, progress.language)
+            text, done, fallback, _doubt = self._transcribe_window(rest, context, progress.language)
             progress.add(text, done, fallback)
             step = round(self._resume_at(done.decoded, text, rest.size / SAMPLE_RATE) * SAMPLE_RATE)
             if step <= 0 or rest.size - step < min_rest:
@@ -213,22 +221,26 @@ class WhisperEngine:
             return decoded.last_s
         return 0.0
 
-    def _transcribe_window(self, audio: np.ndarray, context: str,
-                           language: LanguageChoice | None) -> tuple[str, _Pass, bool]:
-        """One window: the short one first (in auto mode), the full one when the short one is in doubt.
-        A language detected on the short window is kept for the full one (detection never forces 30 s)."""
+    def _transcribe_window(self, audio: np.ndarray, context: str, language: LanguageChoice | None, *,
+                           full_if_doubt: bool = True) -> tuple[str, _Pass, bool, str | None]:
+        """One window: the short one first (in auto mode), the full one when the short one is in doubt
+        (unless `full_if_doubt` is False: then the doubted decode counts as no text, and the doubt is
+        returned). A language detected on the short window is kept for the full one (detection never
+        forces 30 s). Returns the text, the pass, whether the full window was used, and the doubt."""
         short = self._cfg.window == "auto" and not uses_full_window(audio.size, self._opts.window)
         fallback = False
         result = self._decode(audio, context, language, short=short)
         window_s = window_frames(audio.size, self._opts.window) * HOP_LENGTH / SAMPLE_RATE
         doubt = short and short_window_doubt(result.decoded, window_s, self._opts.window)
+        if doubt and not full_if_doubt:
+            return "", result, False, doubt
         if doubt:
             log.debug("short window: %s (%r); decoding the full window", doubt, result.decoded.text[:80])
             full = self._decode(audio, context, result.language, short=False)
             full.timings_ms = {k: full.timings_ms.get(k, 0.0) + v for k, v in result.timings_ms.items()}
             result, fallback = full, True
         text = "" if is_silence(result.decoded, self._opts.silence) else result.decoded.text
-        return text, result, fallback
+        return text, result, fallback, None
 
     def _decode(self, audio: np.ndarray, context: str, language: LanguageChoice | None, *,
                 short: bool) -> _Pass:

@@ -329,13 +329,16 @@ class Pipeline:
         if text and not (self.options.hallucination_filter and is_hallucination(text, d.language)):
             d.texts.append(text)
 
-    def _decode_words(self, d: Dictation, audio: np.ndarray, prompt: str) -> TimedTranscript:
+    def _decode_words(self, d: Dictation, audio: np.ndarray, prompt: str, *,
+                      timed: bool = True) -> TimedTranscript:
+        """Words of `audio`, never redone on the full window: a doubted decode comes back empty (`doubt`)."""
         recognizer = self.stages.recognizer
         assert isinstance(recognizer, WordRecognizer)  # IncrementalDecoder.supports checked it
         with self.stages.metrics.span("inference", dictation=d.id, audio_s=round(audio.size / SAMPLE_RATE, 3),
                                       words=True):
             start = self.clock.perf_ns()
-            transcript = recognizer.transcribe_words(audio, prompt=prompt, language=d.language_hint)
+            transcript = recognizer.transcribe_words(audio, prompt=prompt, language=d.language_hint,
+                                                     fallback=False, timed=timed)
             self._record(d, "inference", (self.clock.perf_ns() - start) / 1e6)
         d.note_language(transcript.text, transcript.language, transcript.language_prob, transcript.audio_s)
         return transcript

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -33,10 +34,18 @@ class IncrementalOptions:
     whole_max_s: float = 3.0  # a final segment this short is decoded whole (as fast, and most exact)
     release_slack_s: float = 0.08  # speech heard this long after the stop still counts as "nothing new"
     tail_quiet_s: float = 0.08  # after the stop, this long without a voiced frame ends the tail
+    pending_covers_s: float = 0.6  # a doubted last decode: the last pass's words stand if it heard this near
     rest_context_s: float = 2.0  # settled speech the last decode hears before the unsettled part
 
 
-Decode = Callable[[Dictation, np.ndarray, str], TimedTranscript]
+class Decode(Protocol):
+    """Words of the audio (`timed`: with their times); a doubted decode comes back empty with `doubt`."""
+
+    def __call__(self, d: Dictation, audio: np.ndarray, prompt: str, *,
+                 timed: bool = True) -> TimedTranscript: ...
+
+
+
 Transcribe = Callable[[Dictation, np.ndarray, str], str]
 
 
@@ -62,6 +71,8 @@ class IncrementalDecoder:
         if audio.size < MIN_PASS_S * SAMPLE_RATE:
             return []
         result = self.decode_words(d, audio, self._prompt(d, agreement.prompt))
+        if result.doubt:  # not worth the full window: the next pass will hear more
+            return []
         return agreement.update(shifted(result.words, agreement.buffer_s), snap.end / SAMPLE_RATE)
 
     def release(self, d: Dictation, snap: Snapshot) -> None:
@@ -121,10 +132,19 @@ class IncrementalDecoder:
             return
         start_s, restated = agreement.rest_start(self.options.rest_context_s)
         start_s = max(start_s, snap.start / SAMPLE_RATE)
-        settled_before = agreement.committed[:len(agreement.committed) - restated]
-        text = self.transcribe(d, self._from(snap, start_s), self._prompt(d, join_words(settled_before)))
-        words = [Word(" " + word, start_s, start_s) for word in text.split()]
-        agreement.finish_rest(words, snap.end / SAMPLE_RATE, restated)
+        end_s = snap.end / SAMPLE_RATE
+        audio = self._from(snap, start_s)
+        prompt = self._prompt(d, join_words(agreement.committed[:len(agreement.committed) - restated]))
+        result = self.decode_words(d, audio, prompt, timed=False)
+        if not result.doubt:
+            words = [Word(w.text, start_s, start_s) for w in result.words]
+            agreement.finish_rest(words, end_s, restated)
+        elif agreement.pending and end_s - agreement.heard_s <= self.options.pending_covers_s:
+            # the last pass heard nearly all of it: its unsettled words beat a decode of the full window
+            agreement.finish(agreement.pending, end_s, from_cut=True)
+        else:
+            text = self.transcribe(d, audio, prompt)
+            agreement.finish_rest([Word(" " + w, start_s, start_s) for w in text.split()], end_s, restated)
 
     def _agreement(self, d: Dictation, start: int) -> Agreement:
         """The open segment's agreement; a new one starts after the last closed segment (the capture keeps
