@@ -45,7 +45,6 @@ class Decode(Protocol):
                  timed: bool = True) -> TimedTranscript: ...
 
 
-
 Transcribe = Callable[[Dictation, np.ndarray, str], str]
 
 
@@ -125,9 +124,9 @@ class IncrementalDecoder:
         return " ".join(part for part in (prefix, agreement.text) if part)
 
     def _settle_rest(self, d: Dictation, agreement: Agreement, snap: Snapshot) -> None:
-        """Settle the words after the settled ones: a plain decode (no word times: this is the decode the user
-        waits for) from a little before the last settled word, with the settled text before that point as
-        its prompt; the settled words it restates are aligned away."""
+        """Settle the words after the settled ones: one decode (no word times, no full-window redo: this is
+        the decode the user waits for) from `rest_context_s` of settled speech before the cut, with the
+        settled text before that point as its prompt; the settled words it restates are aligned away."""
         if snap.end / SAMPLE_RATE - agreement.cut_s < 0.1:
             return
         start_s, restated = agreement.rest_start(self.options.rest_context_s)
