@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from onevox.config import PostProcessingConfig
 from onevox.text.hallucination import collapse_repetitions, is_hallucination, strip_annotations
+from onevox.text.postprocess import postprocess
 
 
 @pytest.mark.parametrize("text", [
@@ -32,6 +34,10 @@ def test_real_speech_is_not(text: str) -> None:
     ("very very good", "very very good"),
     ("so I said so I said", "so I said so I said"),  # a phrase twice is allowed
     ("", ""),
+    ("1.5.0.0.0.0.0.0.0.0.0.0", "1.5.0"),  # a loop with no spaces in it
+    ("我们我们我们我们我们我们", "我们"),
+    ("1.000.000.000 euros", "1.000.000.000 euros"),  # a number, not a loop
+    ("哈哈哈", "哈哈哈"),
 ])
 def test_collapse_repetitions(text: str, expected: str) -> None:
     assert collapse_repetitions(text) == expected
@@ -52,3 +58,20 @@ def test_collapse_handles_long_loops_quickly() -> None:
 ])
 def test_strip_annotations(text: str, expected: str) -> None:
     assert strip_annotations(text) == expected
+
+
+# What Whisper base wrote for a Spanish clip it took for Hindi (detection 0.15, temperature fallback too)
+SPANISH_AS_HINDI = ("1.5" + ".0" * 26 + ".00.00.0.00.00.00.00.000.000.000.0000.00.000000." + "0" * 120)
+
+
+def test_a_letterless_loop_is_dropped_and_words_in_a_loop_are_kept() -> None:
+    assert postprocess(SPANISH_AS_HINDI, PostProcessingConfig(), "hi") == ""
+    looped = "I went home " * 30 + "and slept"
+    assert postprocess(looped, PostProcessingConfig()) == "I went home and slept "
+    number = "My number is 555 0100 0100."
+    assert postprocess(number, PostProcessingConfig()) == number + " "
+
+
+def test_without_the_filter_a_loop_is_typed_as_decoded() -> None:
+    cfg = PostProcessingConfig(hallucination_filter=False)
+    assert postprocess(SPANISH_AS_HINDI, cfg, "hi").strip() == SPANISH_AS_HINDI

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zlib
 
 from onevox.text.languages import base_language, is_cjk
 from onevox.text.phrases import BY_LANGUAGE, CREDIT_SITES, CREDITS, ENGLISH, SOUND_WORDS
@@ -133,9 +134,20 @@ def _collapse_once(tokens: list[str]) -> list[str]:
     return out
 
 
+# Loops with no spaces to split on ("0.0.0.0.0...", "我们我们我们..."): a unit of 2-12 characters five
+# times or more, or one character ten times or more. Fewer is left alone: "1.000.000.000" is a number and
+# "哈哈哈" a laugh.
+_CHARACTER_LOOP = re.compile(r"(.{2,12}?)\1{4,}|(.)\2{9,}")
+
+
+def _collapse_characters(token: str) -> str:
+    return _CHARACTER_LOOP.sub(lambda m: m.group(1) or m.group(2), token)
+
+
 def collapse_repetitions(text: str) -> str:
     """Collapse a phrase repeated back to back into one copy (the first, punctuation as written):
-    "in 1813, in 1813, in 1813" -> "in 1813,". Words are compared ignoring case and punctuation."""
+    "in 1813, in 1813, in 1813" -> "in 1813,". Words are compared ignoring case and punctuation; a run
+    inside one token (no spaces) collapses the same way."""
     tokens: list[str] = []
     for token in text.split():
         if tokens and not _word_key(token):
@@ -143,7 +155,21 @@ def collapse_repetitions(text: str) -> str:
         else:
             tokens.append(token)
     while True:
-        collapsed = _collapse_once(tokens)
+        collapsed = [_collapse_characters(t) for t in _collapse_once(tokens)]
         if collapsed == tokens:
             return " ".join(tokens)
         tokens = collapsed
+
+
+# Whisper's own test of a looping decode: its text compresses better than this (zlib, bytes in / bytes out)
+LOOP_COMPRESSION_RATIO = 2.4
+
+
+def is_letterless_loop(decoded: str, collapsed: str) -> bool:
+    """True for a decode that looped (`decoded` compresses like a loop) and whose collapsed text has no
+    letters left ("1.5.00.00.0.000..."): digits and dots a model wrote for speech it could not follow, not
+    words the user said. A loop around real words keeps its words."""
+    raw = decoded.encode()
+    if len(raw) < 40 or len(raw) / len(zlib.compress(raw)) <= LOOP_COMPRESSION_RATIO:
+        return False
+    return not any(unicodedata.category(c)[0] == "L" for c in collapsed)

@@ -17,7 +17,12 @@ from functools import lru_cache
 
 from onevox.config import PostProcessingConfig
 from onevox.errors import ConfigError
-from onevox.text.hallucination import collapse_repetitions, is_hallucination, strip_annotations
+from onevox.text.hallucination import (
+    collapse_repetitions,
+    is_hallucination,
+    is_letterless_loop,
+    strip_annotations,
+)
 from onevox.text.languages import LanguageRules, is_cjk, rules_for
 
 _NOT_IN_WORD = r"(?<![\w'’-])"  # whole words: "um" but not "uh-huh", "umbrella" or "drum's"
@@ -57,8 +62,8 @@ def postprocess(text: str, cfg: PostProcessingConfig, language: str = "en") -> s
     if rules.fillers is not None:
         text = _remove_fillers(text, rules.fillers, lang)
     if cfg.hallucination_filter:
-        text = collapse_repetitions(text)
-        if is_hallucination(text, language):
+        decoded, text = text, collapse_repetitions(text)
+        if is_hallucination(text, language) or is_letterless_loop(decoded, text):
             return ""
     text = _tidy(text, lang)
     if rules.replacements is not None:
