@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -120,6 +121,10 @@ class DictationRig:
         from onevox.daemon.stages import StageFactory
         from onevox.inject.stdout import StdoutInjector
 
+        # History stays on (writing it first is part of every dictation's cost) but in a folder of its own:
+        # benchmark speech has no place in the user's history.
+        self._scratch = tempfile.TemporaryDirectory(prefix="onevox-bench-")
+        config = config.with_changes("history", path=str(Path(self._scratch.name) / "history.sqlite3"))
         self.source = FileAudioSource(np.zeros(0, dtype=np.float32), SAMPLE_RATE, realtime=True)
         self.sink = _SignalStream()
         factory = StageFactory(source=self.source, injector=StdoutInjector(self.sink), recognizer=recognizer)
@@ -174,6 +179,7 @@ class DictationRig:
     def close(self) -> None:
         self._events.close()
         self.daemon.stop()
+        self._scratch.cleanup()
 
 
 @dataclass(frozen=True)
