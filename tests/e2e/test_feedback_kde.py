@@ -16,7 +16,8 @@ from onevox.desktop.wayland import wayland_globals
 from onevox.feedback.wayland import LAYER_SHELL, LayerShellIndicator, layer_shell_unavailable
 from onevox.inject.paste import PasteInjector
 from tests.support.desktop import wait_until
-from tests.support.kde import HeadlessKWin, missing_programs
+from tests.support.headless import as_client
+from tests.support.kde import HeadlessKWin, kwin_for_tests
 from tests.support.requirements import INSTALL_HINT
 
 pytestmark = [pytest.mark.e2e]
@@ -24,19 +25,14 @@ pytestmark = [pytest.mark.e2e]
 
 @pytest.fixture(scope="module")
 def kwin() -> Iterator[HeadlessKWin]:
-    missing = missing_programs()
-    if missing:
-        pytest.fail(f"not installed: {', '.join(missing)}; {INSTALL_HINT}")
-    with HeadlessKWin.start() as desktop:
+    with kwin_for_tests() as desktop:
         yield desktop
 
 
 def test_a_layer_shell_surface_on_kwin_that_takes_no_keyboard(kwin: HeadlessKWin,
                                                               monkeypatch: pytest.MonkeyPatch,
                                                               caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.delenv("DISPLAY", raising=False)
-    for key, value in kwin.env.items():
-        monkeypatch.setenv(key, value)
+    as_client(kwin, monkeypatch)
     caplog.set_level(logging.DEBUG, logger="onevox.feedback")
     socket = display_socket(kwin.env)
     assert socket is not None

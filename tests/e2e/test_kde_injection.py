@@ -24,28 +24,23 @@ from onevox.errors import InjectionError
 from onevox.inject import create_injector
 from onevox.inject.kwin_fake_input import FakeInput
 from onevox.inject.paste import PasteInjector
-from tests.support.gnome import GtkWindow
-from tests.support.kde import HeadlessKWin, missing_programs
-from tests.support.requirements import INSTALL_HINT
+from tests.support.gtk_window import GtkWindow
+from tests.support.headless import as_client
+from tests.support.kde import HeadlessKWin, kwin_for_tests
 
 pytestmark = [pytest.mark.e2e]
 
 
 @pytest.fixture(scope="module")
 def kwin() -> Iterator[HeadlessKWin]:
-    missing = missing_programs()
-    if missing:
-        pytest.fail(f"not installed: {', '.join(missing)}; {INSTALL_HINT}")
-    with HeadlessKWin.start() as desktop:
+    with kwin_for_tests() as desktop:
         yield desktop
 
 
 @pytest.fixture
 def on_kwin(kwin: HeadlessKWin, monkeypatch: pytest.MonkeyPatch) -> HeadlessKWin:
     """This process (and the wl-copy it runs) as a client of the headless KWin."""
-    monkeypatch.delenv("DISPLAY", raising=False)
-    for key, value in kwin.env.items():
-        monkeypatch.setenv(key, value)
+    as_client(kwin, monkeypatch)
     return kwin
 
 

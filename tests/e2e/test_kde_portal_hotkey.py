@@ -28,8 +28,8 @@ from onevox.hotkey.kglobalaccel import qt_key
 from onevox.hotkey.portal import SESSION_TOKEN, SHORTCUT_ID, PortalHotkeyListener
 from onevox.inject.kwin_fake_input import FakeInput
 from tests.hotkey.recorder import Recorder
-from tests.support.kde import HeadlessKWin, missing_portal_programs, missing_programs
-from tests.support.requirements import INSTALL_HINT
+from tests.support.headless import as_client
+from tests.support.kde import HeadlessKWin, kwin_for_tests
 
 pytestmark = [pytest.mark.e2e]
 
@@ -39,19 +39,13 @@ QT_CTRL_SHIFT_F9 = 0x04000000 | 0x02000000 | 0x01000038  # Qt::CTRL | Qt::SHIFT 
 
 @pytest.fixture(scope="module")
 def kwin() -> Iterator[HeadlessKWin]:
-    missing = missing_programs() + missing_portal_programs()
-    if missing:
-        pytest.fail(f"not installed: {', '.join(missing)}; {INSTALL_HINT}")
-    with HeadlessKWin.start() as desktop:
-        desktop.start_portal()
+    with kwin_for_tests(portal=True) as desktop:
         yield desktop
 
 
 @pytest.fixture
 def on_kwin(kwin: HeadlessKWin, monkeypatch: pytest.MonkeyPatch) -> HeadlessKWin:
-    monkeypatch.delenv("DISPLAY", raising=False)
-    for key, value in kwin.env.items():
-        monkeypatch.setenv(key, value)
+    as_client(kwin, monkeypatch)
     return kwin
 
 

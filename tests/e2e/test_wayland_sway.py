@@ -70,7 +70,9 @@ class Rig:
                                                                         f'method = "{method}"'),
                           encoding="utf-8")
         out = self.daemon.cli("reload").stdout
-        assert "injection" in out, out
+        # the daemon also reloads by itself on the save; whichever came first applied the change
+        applied = [line for line in self.daemon.log().splitlines() if "config reloaded: applied" in line]
+        assert "injection" in out or any("injection.method" in line for line in applied), out
         self.method = method
 
     def dictate(self, clip: Path, toggle_keys: str | None = None) -> str:

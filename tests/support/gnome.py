@@ -21,14 +21,9 @@ Everything started is remembered by PID and stopped in reverse order (never by n
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import subprocess
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 from jeepney import DBusAddress, new_method_call
@@ -36,10 +31,10 @@ from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
 from jeepney.wrappers import unwrap_msg
 
-from tests.support.gtk_window import GTK_ENV, GtkWindow, gtk_target_argv, missing_gtk
+from tests.support.gtk_window import missing_gtk
+from tests.support.headless import HeadlessDesktop
 
 REQUIRED_PROGRAMS = ("mutter", "dbus-daemon")
-START_TIMEOUT_S = 20.0
 SHIFT_L = 0xFFE1
 BUS_NAME = "org.gnome.Mutter.RemoteDesktop"
 
@@ -53,93 +48,24 @@ def missing_programs() -> list[str]:
     return [p for p in REQUIRED_PROGRAMS if shutil.which(p) is None] + missing_gtk()
 
 
-def _wait(check: object, timeout: float, what: str) -> None:
-    assert callable(check)
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise GnomeError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.02)
+class HeadlessGnome(HeadlessDesktop):
+    error = GnomeError
+    prefix = "onevox-gnome-"
+    desktop = "GNOME"
 
-
-class HeadlessGnome:
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self.runtime = root / "run"
-        self.bus_address = f"unix:path={root / 'bus'}"
-        self.wayland_display = f"onevox-{uuid.uuid4().hex[:8]}"
-        self.procs: list[subprocess.Popen[bytes]] = []
-        self.logs: list[Path] = []
+        super().__init__(root)
         self.keeper: DBusConnection | None = None
 
-    @property
-    def env(self) -> dict[str, str]:
-        """What a client of this desktop needs in its environment (and the injector in `environ`)."""
-        return {"DBUS_SESSION_BUS_ADDRESS": self.bus_address, "WAYLAND_DISPLAY": self.wayland_display,
-                "XDG_RUNTIME_DIR": str(self.runtime), "XDG_SESSION_TYPE": "wayland",
-                "XDG_CURRENT_DESKTOP": "GNOME"}
-
-    def child_env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-        env.update(self.env, HOME=str(self.root / "home"), NO_AT_BRIDGE="1")
-        return env
-
-    @classmethod
-    @contextlib.contextmanager
-    def start(cls) -> Iterator[HeadlessGnome]:
-        # a short path: unix socket paths are limited to 108 bytes
-        root = Path(tempfile.mkdtemp(prefix="onevox-gnome-"))
-        gnome = cls(root)
-        try:
-            gnome._start()
-            yield gnome
-        finally:
-            gnome.stop()
-            shutil.rmtree(root, ignore_errors=True)
-
-    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log = self.root / f"{name}.log"
-        self.logs.append(log)
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT)
-        self.procs.append(proc)
-        return proc
-
-    def log_tail(self, lines: int = 15) -> str:
-        parts = []
-        for log in self.logs:
-            with contextlib.suppress(OSError):
-                tail = log.read_text(errors="replace").splitlines()[-lines:]
-                parts.append(f"--- {log.name}\n" + "\n".join(tail))
-        return "\n".join(parts)
-
-    def _start(self) -> None:
-        self.runtime.mkdir(mode=0o700)
-        (self.root / "home").mkdir(mode=0o700)
-        env = self.child_env()
-        self._spawn("dbus", ["dbus-daemon", "--config-file=/usr/share/dbus-1/session.conf", "--nofork",
-                             "--nopidfile", f"--address={self.bus_address}"], env)
-        _wait(lambda: (self.root / "bus").exists(), START_TIMEOUT_S, "the D-Bus session bus")
+    def _start(self, **options: object) -> None:
+        env = self._start_bus()
         mutter = self._spawn("mutter", ["mutter", "--wayland", "--headless", "--no-x11", "--virtual-monitor",
                                         "1280x720", f"--wayland-display={self.wayland_display}"], env)
-        try:
-            _wait(lambda: mutter.poll() is not None or self._service_ready(), START_TIMEOUT_S,
-                  "Mutter's RemoteDesktop service")
-        except GnomeError as exc:
-            raise GnomeError(f"{exc}\n{self.log_tail()}") from exc
-        if mutter.poll() is not None:
-            raise GnomeError(f"mutter exited with {mutter.returncode}\n{self.log_tail()}")
+        self._wait_started(mutter, self._service_ready, "Mutter's RemoteDesktop service")
         self._keep_keyboard()
 
     def _service_ready(self) -> bool:
-        if not (self.runtime / self.wayland_display).exists():
-            return False
-        try:
-            with open_dbus_connection(self.bus_address) as conn:
-                return bool(conn.send_and_get_reply(message_bus.NameHasOwner(BUS_NAME), timeout=2).body[0])
-        except (OSError, TimeoutError):
-            return False
+        return self.has_name(BUS_NAME)
 
     def _keep_keyboard(self) -> None:
         """A RemoteDesktop session held for the desktop's life (its virtual keyboard stays in the seat), and
@@ -154,32 +80,11 @@ class HeadlessGnome:
             unwrap_msg(self.keeper.send_and_get_reply(
                 new_method_call(session, "NotifyKeyboardKeysym", "ub", (SHIFT_L, pressed)), timeout=5))
 
-    def open_target(self, title: str) -> GtkWindow:
-        """A GTK3 window, focused (Mutter focuses a new window), with an empty text file once it is up."""
-        path = self.root / f"{title}.txt"
-        proc = self._spawn(f"window-{title}", gtk_target_argv(title, path), {**self.child_env(), **GTK_ENV})
-        try:
-            _wait(lambda: path.exists() or proc.poll() is not None, START_TIMEOUT_S, f"window {title!r}")
-        except GnomeError as exc:
-            raise GnomeError(f"{exc}\n{self.log_tail()}") from exc
-        if proc.poll() is not None:
-            raise GnomeError(f"the GTK window exited with {proc.returncode}\n{self.log_tail()}")
-        time.sleep(0.3)  # Mutter gives it the focus a moment after it mapped
-        return GtkWindow(title, path, proc)
-
     def stop(self) -> None:
         if self.keeper is not None:
             self.keeper.close()
             self.keeper = None
-        for proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-        self.procs.clear()
+        super().stop()
 
 
 class RemoteDesktopClient:

@@ -9,7 +9,8 @@ tests/support/gtk_window.py starts it and reads it back).
 ctrl+shift+v does (as tests/support/target_window.py does on X11).
 
 The file is written whole (write a temporary file, then rename) so a reader never sees half a text; it is
-created empty once the window is mapped, which tells the test the window is up. Deliberately standalone:
+created empty once the window is mapped, which tells the test the window is up; FILE.focused exists while
+the window has the keyboard focus. Deliberately standalone:
 only the standard library and gi, no onevox, no pytest.
 """
 
@@ -67,6 +68,17 @@ def main() -> int:
     window.add(view)
     window.connect("destroy", Gtk.main_quit)
     window.connect("map-event", lambda *_: save(buffer))
+    focused = args.out + ".focused"  # exists while the window has the keyboard focus
+
+    def on_focus(_window: Gtk.Window, event: Gdk.EventFocus) -> bool:
+        if event.in_:
+            open(focused, "w").close()
+        elif os.path.exists(focused):
+            os.unlink(focused)
+        return False
+
+    window.connect("focus-in-event", on_focus)
+    window.connect("focus-out-event", on_focus)
     window.show_all()
     view.grab_focus()
     Gtk.main()
