@@ -12,7 +12,6 @@ import contextlib
 import json
 import logging
 import os
-import queue
 import shutil
 import subprocess
 import threading
@@ -20,8 +19,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from onevox.feedback.base import Event
-from onevox.feedback.view import IndicatorModel, IndicatorView
+from onevox.feedback.indicator import QueuedIndicator
+from onevox.feedback.view import IndicatorView
 
 log = logging.getLogger(__name__)
 
@@ -59,26 +58,18 @@ def layer_shell_unavailable(environ: Mapping[str, str], globals_: tuple[str, ...
     return None
 
 
-class LayerShellIndicator:
+class LayerShellIndicator(QueuedIndicator):
+    """The indicator as a layer-shell surface, drawn by a GTK helper process (layer_shell_window.py)."""
+
     name = "indicator-layer-shell"
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        super().__init__()
         self.environ = dict(os.environ if environ is None else environ)
-        self.model = IndicatorModel()
         self.shown: list[str] = []  # the helper's answers, newest last (tests, debugging)
-        self._queue: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
         self._proc: subprocess.Popen[bytes] | None = None
         self._answered = threading.Event()  # the window said "ready", or exited first
         self._ready = False
-        self._thread = threading.Thread(target=self._run, name="onevox-indicator", daemon=True)
-
-    @property
-    def view(self) -> IndicatorView:
-        return self.model.view
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
 
     def start(self) -> None:
         """Start the thread, which starts the window: the daemon does not wait for GTK (events that arrive
@@ -106,14 +97,8 @@ class LayerShellIndicator:
         log.info("recording indicator: a layer-shell surface on %s", self.environ.get("WAYLAND_DISPLAY"))
         return True
 
-    def handle(self, event: Event) -> None:
-        if self._thread.is_alive():
-            self._queue.put(event)
-
     def close(self) -> None:
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join(3.0)
+        super().close()
         self._end()
 
     def _run(self) -> None:
@@ -121,19 +106,8 @@ class LayerShellIndicator:
             return
         while True:
             hide_at = self.model.hide_at
-            timeout = None if hide_at is None else max(0.0, hide_at - time.monotonic())
-            changed = False
-            try:
-                event = self._queue.get(timeout=timeout)
-                while True:
-                    if event is None:
-                        return
-                    changed |= self.model.apply(event, time.monotonic())
-                    event = self._queue.get_nowait()
-            except queue.Empty:
-                pass
-            changed |= self.model.tick(time.monotonic())
-            if changed and not self._send(self.model.view):
+            changed = self._next_changes(None if hide_at is None else max(0.0, hide_at - time.monotonic()))
+            if changed is None or (changed and not self._send(self.model.view)):
                 return
 
     def _send(self, view: IndicatorView) -> bool:

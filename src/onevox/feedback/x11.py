@@ -11,13 +11,12 @@ screen reader) reads it from outside: `xprop -id WID _NET_WM_NAME _ONEVOX_STATE`
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from typing import Any
 
-from onevox.feedback.base import Event
-from onevox.feedback.view import IndicatorModel, IndicatorView
+from onevox.feedback.indicator import QueuedIndicator
+from onevox.feedback.view import IndicatorView
 
 log = logging.getLogger(__name__)
 
@@ -43,52 +42,32 @@ def place(monitors: list[Monitor], screen: tuple[int, int], width: int) -> tuple
     return x + max((w - width) // 2, 0), y + h - HEIGHT - MARGIN
 
 
-class X11Indicator:
-    """The indicator window; `view` is what it shows now (for status and tests)."""
+class X11Indicator(QueuedIndicator):
+    """The indicator window on an X display (XWayland too)."""
 
     name = "indicator-x11"
 
     def __init__(self, display_name: str | None = None) -> None:
+        super().__init__()
         self.display_name = display_name
-        self.model = IndicatorModel()
         self.window_id = 0  # the X window id once created (0: not yet, or the display could not be opened)
-        self._queue: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="onevox-indicator", daemon=True)
         self._opened = threading.Event()
         self._x: _Window | None = None
-
-    @property
-    def view(self) -> IndicatorView:
-        return self.model.view
-
-    @property
-    def running(self) -> bool:
-        """Its thread runs (False: not started, closed, or the display could not be opened or went away)."""
-        return self._thread.is_alive()
 
     def start(self) -> None:
         self._thread.start()
         self._opened.wait(5.0)  # the window exists before the first dictation (never blocks longer)
-
-    def handle(self, event: Event) -> None:
-        if self._thread.is_alive():
-            self._queue.put(event)
-
-    def close(self) -> None:
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join(3.0)
 
     def _run(self) -> None:
         try:
             self._x = _Window(self.display_name)
         except Exception as exc:  # no display, refused, Xlib missing
             log.warning("no recording indicator: cannot open X display %s (%s)", self.display_name, exc)
-            return
-        finally:
             self._opened.set()
+            return
         self.window_id = self._x.window.id
         log.info("recording indicator on X display %s (window 0x%x)", self.display_name, self.window_id)
+        self._opened.set()
         try:
             self._loop(self._x)
         except Exception as exc:  # the X server went away: the daemon carries on without the indicator
@@ -106,17 +85,9 @@ class X11Indicator:
                 timeout = POLL_S
             else:
                 timeout = max(0.0, min(POLL_S, hide_at - time.monotonic()))
-            changed = False
-            try:
-                event = self._queue.get(timeout=timeout)
-                while True:  # everything queued, then one redraw
-                    if event is None:
-                        return
-                    changed |= self.model.apply(event, time.monotonic())
-                    event = self._queue.get_nowait()
-            except queue.Empty:
-                pass
-            changed |= self.model.tick(time.monotonic())
+            changed = self._next_changes(timeout)
+            if changed is None:
+                return
             if changed:
                 x.show(self.model.view)
             x.pump()
