@@ -25,7 +25,7 @@ from onevox.asr.base import TimedTranscript, WordRecognizer
 from onevox.audio import SAMPLE_RATE
 from onevox.clock import SYSTEM_CLOCK, Clock
 from onevox.config import PostProcessingConfig
-from onevox.daemon.delivery import Delivery
+from onevox.daemon.delivery import BuildInjector, Delivery
 from onevox.daemon.early import EarlyDecode, PauseWatcher
 from onevox.daemon.incremental import IncrementalDecoder, IncrementalOptions
 from onevox.daemon.options import PipelineListener, PipelineOptions
@@ -52,7 +52,8 @@ class Pipeline:
     """Owns the three worker threads; `begin(d)` queues a dictation for capture."""
 
     def __init__(self, stages: Stages, options: PipelineOptions, text_cfg: PostProcessingConfig,
-                 listener: PipelineListener, clock: Clock = SYSTEM_CLOCK) -> None:
+                 listener: PipelineListener, clock: Clock = SYSTEM_CLOCK,
+                 build_injector: BuildInjector | None = None) -> None:
         self.stages = stages
         self.options = options
         self.text_cfg = text_cfg
@@ -65,7 +66,7 @@ class Pipeline:
         self._decoding: Dictation | None = None  # the dictation the ASR worker has begun and not ended
         self._deferred_load: Callable[[], None] | None = None  # a model load waiting for it to end
         self._pauses = _pause_watcher(options)
-        self._delivery = Delivery(stages, listener, clock, self._record, self._report)
+        self._delivery = Delivery(stages, listener, clock, self._record, self._report, build_injector)
         self._incremental = IncrementalDecoder(self._decode_words, self._decode, IncrementalOptions(),
                                                options.live)
         workers = ((self._capture_q, self._capture, _CAPTURE, True),
@@ -165,6 +166,8 @@ class Pipeline:
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(max(deadline - time.monotonic(), 0.0))
+        if not self._threads[-1].is_alive():  # else the delivery worker may still be typing with them
+            self._delivery.close()
 
     def _serve(self, jobs: queue.SimpleQueue[Any], handle: Any, stage: str, fatal: bool) -> None:
         """A worker thread: handles each job of a dictation still wanted; a failure is reported (fatal: the

@@ -1,8 +1,8 @@
 """Turn Whisper's raw text into what gets typed: pure functions driven by [post_processing].
 
 Order matters and is fixed: annotations out, punctuation (when off), fillers out, loops collapsed and
-silence phrases dropped, then the user's replacements, capitalisation and the trailing space. Run twice,
-the result does not change (replacements aside: they may insert anything).
+silence phrases dropped, then the user's replacements, the final full stop (when off), capitalisation and
+the trailing space. Run twice, the result does not change (replacements aside: they may insert anything).
 
 The dictation's language chooses the built-in fillers and silence phrases, whether the first letter is
 capitalised and whether spaces are added (none in Chinese or Japanese); see languages.py.
@@ -30,6 +30,7 @@ _COMMA_BEFORE_STOP = re.compile(r"[,，、]\s*([.!?…。！？])")
 _LEADING_PUNCT = re.compile(r"^[\s,.;:!?…，。、；：！？]+")
 _TRAILING_COMMA = re.compile(r"[\s,;:，、；：]+$")
 _EMPTY_PAIR = re.compile(r"¿\s*\?|¡\s*!")  # Spanish "¿eh?" once the filler is gone
+_FINAL_PERIOD = re.compile(r"(?<!\.)[.。]$")  # one full stop at the very end, not an ellipsis
 _SENTENCE_END = re.compile(r"(?:^|[.!?…。！？])\s*$")
 # Words of the old default `fillers`: a config written by `onevox config init` before fillers were chosen
 # per language holds this list, and means "the built-in list", not "English fillers in every language".
@@ -63,6 +64,8 @@ def postprocess(text: str, cfg: PostProcessingConfig, language: str = "en") -> s
     text = _tidy(text, lang)
     if rules.replacements is not None:
         text = _replace(text, rules.replacements, rules.values)
+    if not cfg.final_period:
+        text = _FINAL_PERIOD.sub("", text)
     if cfg.capitalize and lang.capitalize:
         text = capitalize_first(text)
     if cfg.trailing_space and text and not text[-1].isspace() and lang.spaced and not is_cjk(text[-1]):
