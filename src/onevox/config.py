@@ -93,7 +93,8 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class PostProcessingConfig:
-    capitalize: bool = _opt(True, "capitalise the first letter of each dictation")
+    capitalize: bool = _opt(True, "capitalise the first letter of each dictation (false: lower-case it, as "
+                            "a terminal wants; 'I', 'NASA' and German text keep their capitals)")
     punctuation: bool = _opt(True, "keep the model's punctuation (false strips it)")
     remove_fillers: bool = _opt(False, "drop filler words such as 'um' and 'uh'")
     fillers: list[str] = _opt(None, "filler words removed when remove_fillers is on, in every language "

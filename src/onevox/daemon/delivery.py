@@ -29,20 +29,18 @@ log = logging.getLogger(__name__)
 
 Record = Callable[["Dictation", str, float], None]
 Report = Callable[..., None]
-BuildInjector = Callable[[InjectionConfig], "Injector"]
 
 
 class Delivery:
     """Runs on the delivery worker only."""
 
     def __init__(self, stages: Stages, listener: PipelineListener, clock: Clock, record: Record,
-                 report: Report, build_injector: BuildInjector | None = None) -> None:
+                 report: Report) -> None:
         self.stages = stages
         self.listener = listener
         self.clock = clock
         self._record = record
         self._report = report
-        self._build_injector = build_injector or _create_injector
         # the injectors of profiles with their own [injection] settings, by profile, built on first use
         self._profile_injectors: dict[str, tuple[InjectionConfig, Injector]] = {}
 
@@ -116,7 +114,7 @@ class Delivery:
             return cached[1]
         if cached is not None:
             cached[1].close()
-        injector = self._build_injector(d.injection)
+        injector = (self.stages.make_injector or _create_injector)(d.injection)
         self._profile_injectors[d.profile] = (d.injection, injector)
         return injector
 

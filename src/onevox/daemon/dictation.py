@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from onevox.asr.base import TimedTranscript, WordRecognizer
+from onevox.asr.base import PromptedRecognizer, TimedTranscript, WordRecognizer
 from onevox.audio import SAMPLE_RATE
 from onevox.clock import SYSTEM_CLOCK, Clock
 from onevox.config import PostProcessingConfig
-from onevox.daemon.delivery import BuildInjector, Delivery
+from onevox.daemon.delivery import Delivery
 from onevox.daemon.early import EarlyDecode, PauseWatcher
 from onevox.daemon.incremental import IncrementalDecoder, IncrementalOptions
 from onevox.daemon.options import PipelineListener, PipelineOptions
@@ -52,8 +52,7 @@ class Pipeline:
     """Owns the three worker threads; `begin(d)` queues a dictation for capture."""
 
     def __init__(self, stages: Stages, options: PipelineOptions, text_cfg: PostProcessingConfig,
-                 listener: PipelineListener, clock: Clock = SYSTEM_CLOCK,
-                 build_injector: BuildInjector | None = None) -> None:
+                 listener: PipelineListener, clock: Clock = SYSTEM_CLOCK) -> None:
         self.stages = stages
         self.options = options
         self.text_cfg = text_cfg
@@ -66,7 +65,7 @@ class Pipeline:
         self._decoding: Dictation | None = None  # the dictation the ASR worker has begun and not ended
         self._deferred_load: Callable[[], None] | None = None  # a model load waiting for it to end
         self._pauses = _pause_watcher(options)
-        self._delivery = Delivery(stages, listener, clock, self._record, self._report, build_injector)
+        self._delivery = Delivery(stages, listener, clock, self._record, self._report)
         self._incremental = IncrementalDecoder(self._decode_words, self._decode, IncrementalOptions(),
                                                options.live)
         workers = ((self._capture_q, self._capture, _CAPTURE, True),
@@ -281,6 +280,7 @@ class Pipeline:
         if d is not self._decoding:  # the first job of a dictation (the one before may have been cancelled)
             self._decoding = d
             self._run_deferred_load()
+            self._use_context(d)
         if kind == "end":
             self._deliver_q.put((d,))
             self._decoding = None
@@ -299,6 +299,15 @@ class Pipeline:
             self._incremental.release(d, payload)
         else:
             self._add_segment(d, *payload)
+
+    def _use_context(self, d: Dictation) -> None:
+        """The dictation's profile may bring its own initial prompt and vocabulary; else the configured."""
+        recognizer = self.stages.recognizer
+        if isinstance(recognizer, PromptedRecognizer):
+            if d.config is None:
+                recognizer.use_context()
+            else:
+                recognizer.use_context(d.config.model.initial_prompt, d.config.model.vocabulary)
 
     def _run_deferred_load(self) -> None:
         load, self._deferred_load = self._deferred_load, None

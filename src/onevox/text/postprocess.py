@@ -68,6 +68,8 @@ def postprocess(text: str, cfg: PostProcessingConfig, language: str = "en") -> s
         text = _FINAL_PERIOD.sub("", text)
     if cfg.capitalize and lang.capitalize:
         text = capitalize_first(text)
+    elif not cfg.capitalize and lang.lower_first:
+        text = lowercase_first(text)
     if cfg.trailing_space and text and not text[-1].isspace() and lang.spaced and not is_cjk(text[-1]):
         text += " "
     return text
@@ -118,6 +120,20 @@ def capitalize_first(text: str) -> str:
         if c.isalnum():
             return text
     return text
+
+
+def lowercase_first(text: str) -> str:
+    """Lower-case the first word's first letter (a terminal command), unless the word is written another way
+    than capital-then-small letters: "I", "I'm", "NASA" and "iPhone" stay as they are."""
+    match = re.search(r"[^\W\d_][\w'’-]*", text)
+    if match is None or text[:match.start()].strip(" \"'“‘(¿¡"):
+        return text
+    word = match.group(0)
+    letters = [c for c in word[1:] if c.isalpha()]
+    if not word[0].isupper() or not letters or not all(c.islower() for c in letters) or "'" in word[:2] \
+            or "’" in word[:2]:
+        return text
+    return text[:match.start()] + word[0].lower() + text[match.start() + 1:]
 
 
 def _tidy(text: str, lang: LanguageRules) -> str:
