@@ -191,3 +191,29 @@ def test_chooser_looks_the_window_up_only_when_there_are_profiles() -> None:
     assert choice.config.model.initial_prompt == "Python code."
     reader.found = None
     assert chooser.choose(cfg).config is cfg
+
+
+@pytest.mark.parametrize(("env", "status", "summary", "reason"), [
+    ({"DISPLAY": ":0"}, "ok", "terminal, vim, editor: the focused window comes from X11 (_NET_ACTIVE_WINDOW, "
+     "else the input focus)", None),
+    ({"WAYLAND_DISPLAY": "wayland-1", "SWAYSOCK": "/run/sway.sock"}, "ok",
+     "terminal, vim, editor: the focused window comes from sway's IPC (SWAYSOCK)", None),
+    ({"WAYLAND_DISPLAY": "wayland-1", "DISPLAY": ":0", "XDG_CURRENT_DESKTOP": "GNOME"}, "missing",
+     "terminal, vim, editor: matched against X11 (XWayland) windows only",
+     "GNOME on Wayland does not tell applications which window has the focus: profiles match only X11 "
+     "(XWayland) windows here"),
+])
+def test_doctor_says_where_the_focused_window_comes_from(env: dict[str, str], status: str, summary: str,
+                                                         reason: str | None) -> None:
+    from onevox.cli import doctor_cmd
+    from onevox.desktop import Desktop
+    from tests.cli.test_doctor import probes
+
+    fake = probes(Desktop("x11", "other"))
+    fake.environ = lambda: env
+    report = doctor_cmd.diagnose(parse_config(TERMINAL), fake)
+    assert (report["profiles"]["status"], report["profiles"]["summary"], report["profiles"]["reason"]) == (
+        status, summary, reason)
+    assert report["profiles"]["essential"] is False
+    assert doctor_cmd.diagnose(Config(), fake)["profiles"]["summary"] == "none configured ([profiles.NAME])"
+    assert f"profiles      {'ok' if status == 'ok' else 'no'}: {summary}" in doctor_cmd.render(report)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from onevox.config import Config, InjectionConfig, ProfileConfig
@@ -55,6 +55,18 @@ def apply_profile(config: Config, profile: ProfileConfig) -> Config:
     for section, values in profile.overrides.items():
         config = config.with_changes(section, **values)
     return config
+
+
+def focus_source(env: Mapping[str, str]) -> tuple[str, str | None]:
+    """Where the focused window is learnt in this session, and why it cannot be (None: it can)."""
+    blind = focus_blind_reason(env)
+    if env.get("SWAYSOCK"):
+        return "sway's IPC (SWAYSOCK)", None
+    if env.get("HYPRLAND_INSTANCE_SIGNATURE"):
+        return "Hyprland's socket", None
+    if blind is None and env.get("DISPLAY"):
+        return "X11 (_NET_ACTIVE_WINDOW, else the input focus)", None
+    return "nowhere", blind or "no graphical session (no DISPLAY or WAYLAND_DISPLAY)"
 
 
 class ProfileChooser:
