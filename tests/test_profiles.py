@@ -3,13 +3,18 @@ file order), and the config one dictation runs with."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from onevox.config import Config, InjectionConfig, PostProcessingConfig, ProfileConfig, parse_config, to_toml
 from onevox.desktop.focus import FocusedWindow
 from onevox.errors import ConfigError
 from onevox.profiles import ProfileChooser, apply_profile, find_profile, matches
 from onevox.text.postprocess import postprocess
+from tests.fuzz.test_config_fuzz import toml_value
 
 TERMINAL = """
 [injection]
@@ -63,7 +68,9 @@ def test_profiles_round_trip_through_config_show() -> None:
 
 @pytest.mark.parametrize(("text", "message"), [
     ("profiles = 3", "c.toml: profiles: must be [profiles.NAME] tables"),
-    ("[profiles]\nterm = 1", "c.toml: profiles.term: must be a [profiles.NAME] table"),
+    ("[profiles]\nterm = 1", "c.toml: profiles.term: must be a [profiles.NAME] table with a name"),
+    ('[profiles." "]\nmatch_class = ["k"]',
+     "c.toml: profiles. : must be a [profiles.NAME] table with a name"),
     ("[profiles.term]\nenabled = true",
      "c.toml: profiles.term: needs match_class or match_title (which windows it is for)"),
     ("[profiles.term]\nmatch_class = \"kitty\"",
@@ -217,3 +224,24 @@ def test_doctor_says_where_the_focused_window_comes_from(env: dict[str, str], st
     assert report["profiles"]["essential"] is False
     assert doctor_cmd.diagnose(Config(), fake)["profiles"]["summary"] == "none configured ([profiles.NAME])"
     assert f"profiles      {'ok' if status == 'ok' else 'no'}: {summary}" in doctor_cmd.render(report)
+
+
+_keys = st.sampled_from(["match_class", "match_title", "enabled", "injection", "post_processing", "model",
+                         "audio", "commands", "x"]) | st.text(max_size=6)
+_scalars = st.booleans() | st.integers(-5, 5) | st.text(max_size=12) | st.sampled_from(["(", "[a-", "kitty"])
+_values = st.recursive(_scalars, lambda kids: st.lists(kids, max_size=3)
+                       | st.dictionaries(st.sampled_from(["method", "capitalize", "live", "name", "x"])
+                                         | st.text(max_size=6), kids, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), st.dictionaries(_keys, _values, max_size=4) | _scalars,
+                       max_size=3))
+def test_any_profiles_table_gives_a_config_or_one_line_naming_the_file(profiles: dict[str, Any]) -> None:
+    text = f"profiles = {toml_value(profiles)}"
+    try:
+        cfg = parse_config(text, "c.toml")
+    except ConfigError as exc:
+        assert str(exc).startswith("c.toml: ") and "\n" not in str(exc), str(exc)
+        return
+    assert parse_config(to_toml(cfg), "c.toml") == cfg

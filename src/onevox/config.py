@@ -281,8 +281,8 @@ def _build_profiles(value: Any, source: str) -> tuple[ProfileConfig, ...]:
     profiles = []
     for name, table in value.items():
         where = f"profiles.{name}"
-        if not isinstance(table, dict):
-            raise ConfigError(source, where, "must be a [profiles.NAME] table")
+        if not isinstance(table, dict) or not name.strip():
+            raise ConfigError(source, where, "must be a [profiles.NAME] table with a name")
         kwargs: dict[str, Any] = {"name": name, "overrides": {}}
         for key, item in table.items():
             if key in PROFILE_MATCH:
