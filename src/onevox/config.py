@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import tomllib
 import typing
 from dataclasses import dataclass, field, fields
@@ -92,7 +93,8 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class PostProcessingConfig:
-    capitalize: bool = _opt(True, "capitalise the first letter of each dictation")
+    capitalize: bool = _opt(True, "capitalise the first letter of each dictation (false: lower-case it, as "
+                            "a terminal wants; 'I', 'NASA' and German text keep their capitals)")
     punctuation: bool = _opt(True, "keep the model's punctuation (false strips it)")
     remove_fillers: bool = _opt(False, "drop filler words such as 'um' and 'uh'")
     fillers: list[str] = _opt(None, "filler words removed when remove_fillers is on, in every language "
@@ -102,6 +104,7 @@ class PostProcessingConfig:
                                         factory=dict)
     hallucination_filter: bool = _opt(True, "drop repetition loops and phrases Whisper invents in silence")
     trailing_space: bool = _opt(True, "add a space after each dictation so the next one follows on")
+    final_period: bool = _opt(True, "keep the full stop the model puts at the end (false drops it)")
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,18 @@ class FeedbackConfig:
 
 
 @dataclass(frozen=True)
+class ProfileConfig:
+    """[profiles.NAME]: what changes for one dictation in the windows it matches (onevox.profiles)."""
+
+    name: str
+    match_class: list[str] = _opt(None, "WM_CLASS instance or class, or Wayland app_id (case-insensitive)",
+                                  factory=list)
+    match_title: str = _opt("", "regular expression searched in the window title ('' = any title)")
+    enabled: bool = _opt(True, "false: no dictation in these windows (the text is kept in the history)")
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # section -> key -> checked value
+
+
+@dataclass(frozen=True)
 class Config:
     hotkey: HotkeyConfig = field(default_factory=HotkeyConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
@@ -157,6 +172,7 @@ class Config:
     history: HistoryConfig = field(default_factory=HistoryConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
+    profiles: tuple[ProfileConfig, ...] = ()  # [profiles.NAME], in file order
     source: str = field(default="", compare=False)  # the file this came from ('' = defaults only)
 
     def with_changes(self, section: str, **changes: Any) -> Config:
@@ -225,8 +241,11 @@ def parse_config(raw: bytes | str, source: str = "<config>") -> Config:
         raise ConfigError(source, "", "not valid TOML: arrays or tables nested too deeply") from None
     sections: dict[str, Any] = {}
     for name, value in data.items():
+        if name == "profiles":
+            sections[name] = _build_profiles(value, source)
+            continue
         if name not in SECTIONS:
-            raise ConfigError(source, name, f"unknown section; allowed: {', '.join(SECTIONS)}")
+            raise ConfigError(source, name, f"unknown section; allowed: {', '.join([*SECTIONS, 'profiles'])}")
         if not isinstance(value, dict):
             raise ConfigError(source, name, "must be a [section] table")
         sections[name] = _build_section(SECTIONS[name], value, source, name)
@@ -243,6 +262,59 @@ def _build_section(cls: type, values: dict[str, Any], source: str, section: str)
             raise ConfigError(source, dotted, f"unknown key; allowed: {', '.join(known)}")
         kwargs[key] = _check_value(value, hints[key], known[key].metadata, source, dotted)
     return cls(**kwargs)
+
+
+# What a profile may change: the keys read for each dictation. None: every key of the section but those in
+# PROFILE_FIXED, which are read once when the daemon starts. Other sections (audio, vad, ...) serve every
+# window alike.
+PROFILE_SECTIONS: dict[str, tuple[str, ...] | None] = {
+    "injection": None, "post_processing": None, "commands": None, "model": ("initial_prompt", "vocabulary")}
+PROFILE_FIXED = ("injection.live", "post_processing.hallucination_filter")
+PROFILE_MATCH = ("match_class", "match_title", "enabled")
+
+
+def _build_profiles(value: Any, source: str) -> tuple[ProfileConfig, ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(source, "profiles", "must be [profiles.NAME] tables")
+    hints, known = typing.get_type_hints(ProfileConfig), {f.name: f for f in fields(ProfileConfig)}
+    sections = [s for s in PROFILE_SECTIONS if s in SECTIONS]
+    profiles = []
+    for name, table in value.items():
+        where = f"profiles.{name}"
+        if not isinstance(table, dict) or not name.strip():
+            raise ConfigError(source, where, "must be a [profiles.NAME] table with a name")
+        kwargs: dict[str, Any] = {"name": name, "overrides": {}}
+        for key, item in table.items():
+            if key in PROFILE_MATCH:
+                kwargs[key] = _check_value(item, hints[key], known[key].metadata, source, f"{where}.{key}")
+            elif key in sections:
+                kwargs["overrides"][key] = _profile_section(key, item, source, f"{where}.{key}")
+            else:
+                raise ConfigError(source, f"{where}.{key}", f"unknown key; allowed: "
+                                  f"{', '.join(PROFILE_MATCH)} and the sections {', '.join(sections)}")
+        if not kwargs.get("match_class") and not kwargs.get("match_title"):
+            raise ConfigError(source, where, "needs match_class or match_title (which windows it is for)")
+        if kwargs.get("match_title"):
+            try:
+                re.compile(kwargs["match_title"])
+            except re.error as exc:
+                raise ConfigError(source, f"{where}.match_title", f"not a valid regular expression: {exc}") \
+                    from None
+        profiles.append(ProfileConfig(**kwargs))
+    return tuple(profiles)
+
+
+def _profile_section(section: str, values: Any, source: str, where: str) -> dict[str, Any]:
+    if not isinstance(values, dict):
+        raise ConfigError(source, where, "must be a table")
+    allowed = PROFILE_SECTIONS[section] or [f.name for f in fields(SECTIONS[section])
+                                            if f"{section}.{f.name}" not in PROFILE_FIXED]
+    for key in values:
+        if key not in allowed and key in {f.name for f in fields(SECTIONS[section])}:
+            raise ConfigError(source, f"{where}.{key}",
+                              f"cannot differ per window; allowed: {', '.join(allowed)}")
+    checked = _build_section(SECTIONS[section], values, source, where)
+    return {key: getattr(checked, key) for key in values}
 
 
 def _check_value(value: Any, hint: Any, meta: Any, source: str, key: str) -> Any:
@@ -324,17 +396,22 @@ def to_toml(config: Config, *, with_docs: bool = True) -> str:
                 if f.metadata.get("choices"):
                     doc += f" ({' | '.join(f.metadata['choices'])})"
                 lines.append(f"# {doc}")
-            value = getattr(section, f.name)
-            if isinstance(value, dict):
-                inline = ", ".join(f"{toml_string(k)} = {toml_string(v)}" for k, v in value.items())
-                lines.append(f"{f.name} = {{ {inline} }}" if inline else f"{f.name} = {{}}")
-            else:
-                lines.append(f"{f.name} = {_toml_value(value)}")
+            lines.append(f"{f.name} = {_toml_value(getattr(section, f.name))}")
         lines.append("")
+    for profile in config.profiles:
+        name = profile.name if re.fullmatch(r"[A-Za-z0-9_-]+", profile.name) else toml_string(profile.name)
+        lines += [f"[profiles.{name}]", *(f"{k} = {_toml_value(getattr(profile, k))}" for k in PROFILE_MATCH)]
+        lines.append("")
+        for section, values in profile.overrides.items():
+            lines += [f"[profiles.{name}.{section}]", *(f"{k} = {_toml_value(v)}" for k, v in values.items())]
+            lines.append("")
     return "\n".join(lines)
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, dict):
+        inline = ", ".join(f"{toml_string(k)} = {toml_string(v)}" for k, v in value.items())
+        return f"{{ {inline} }}" if inline else "{}"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):

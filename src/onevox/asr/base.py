@@ -63,6 +63,15 @@ class TimedTranscript:
 
 
 @runtime_checkable
+class PromptedRecognizer(Protocol):
+    """A recognizer primed with an initial prompt and vocabulary that a dictation may change (a profile)."""
+
+    def use_context(self, initial_prompt: str | None = None, vocabulary: Sequence[str] | None = None) -> None:
+        """The prompt and vocabulary the following decodes use; None: the configured ones."""
+        ...
+
+
+@runtime_checkable
 class WordRecognizer(SpeechRecognizer, Protocol):
     """A recognizer that also says when each word was spoken: what incremental decoding of a segment that
     is still growing needs (it keeps the words two decodes agree on and decodes only the audio after them)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,6 +116,7 @@ class WhisperEngine:
                  options: EngineOptions | None = None) -> None:
         self.model_name = model_name
         self._cfg = cfg
+        self._context: tuple[str, list[str]] = (cfg.initial_prompt, cfg.vocabulary)
         self._model = _load_model(Path(model_path), cfg)
         self._opts = options or (MULTILINGUAL_OPTIONS if self._model.is_multilingual else EngineOptions())
         self._hf_tokenizer = _load_tokenizer(Path(model_path))
@@ -125,6 +127,11 @@ class WhisperEngine:
         self._silence_memory: np.ndarray | None = None
         self._memory: np.ndarray | None = None  # the decoder's input for short windows (see _encode_short)
         self._memory_dirty = 0  # encoder frames of _memory that hold audio rather than silence
+
+    def use_context(self, initial_prompt: str | None = None, vocabulary: Sequence[str] | None = None) -> None:
+        """Implements `PromptedRecognizer`: the prompt and vocabulary of the following decodes."""
+        self._context = (self._cfg.initial_prompt if initial_prompt is None else initial_prompt,
+                         self._cfg.vocabulary if vocabulary is None else list(vocabulary))
 
     @property
     def multilingual(self) -> bool:
@@ -164,7 +171,7 @@ class WhisperEngine:
         with `doubt` saying why. With `timed` False the words are not aligned (all placed at 0 s)."""
         audio = _as_mono_float32(audio)[:FULL_FRAMES * HOP_LENGTH]
         start = time.perf_counter()
-        context = context_text(self._cfg.initial_prompt, self._cfg.vocabulary, prompt)
+        context = context_text(*self._context, prompt)
         text, done, used_full, doubt = self._transcribe_window(audio, context, self._given(language),
                                                                full_if_doubt=fallback)
         audio_s = audio.size / SAMPLE_RATE
@@ -205,7 +212,7 @@ class WhisperEngine:
         for _ in range(self._opts.max_passes):
             rest = piece[pos:]
             previous = " ".join([prompt, *progress.texts])
-            context = context_text(self._cfg.initial_prompt, self._cfg.vocabulary, previous)
+            context = context_text(*self._context, previous)
             text, done, fallback, _doubt = self._transcribe_window(rest, context, progress.language)
             progress.add(text, done, fallback)
             step = round(self._resume_at(done.decoded, text, rest.size / SAMPLE_RATE) * SAMPLE_RATE)

@@ -151,11 +151,21 @@ def format_status(status: dict[str, Any]) -> str:
         ("memory", _memory(status)),
         ("feedback", ", ".join(status.get("feedback") or ()) or None),
         ("dictations", status.get("dictations")),
+        ("profile", _profile(status)),
         ("last error", status.get("last_error")),
     ]
     lines += [f"{name + ':':<12}{value}" for name, value in rows if value not in (None, "")]
     lines += _latency_table(status.get("latencies"))
     return "\n".join(lines)
+
+
+def _profile(status: dict[str, Any]) -> str | None:
+    """The profile the last dictation used, among the configured ones: "terminal (of terminal, editor)"."""
+    names, last = status.get("profiles"), status.get("last_profile")
+    if not names or not isinstance(names, list):
+        return str(last) if last else None
+    used = last or ("none matched" if status.get("dictations") or status.get("dictation") else "-")
+    return f"{used} (of {', '.join(map(str, names))})"
 
 
 def _languages(status: dict[str, Any]) -> str | None:

@@ -381,6 +381,20 @@ def check_feedback(cfg: FeedbackConfig, probes: Probes) -> Check:
                  essential=False, reason=note, fix=fix, details={"indicator": None})
 
 
+def check_profiles(cfg: Config, probes: Probes) -> Check:
+    """Whether per-application profiles can see the focused window here (never essential)."""
+    from onevox.profiles import focus_source
+
+    names = ", ".join(p.name for p in cfg.profiles)
+    if not names:
+        return Check("off", "none configured ([profiles.NAME])", essential=False)
+    source, blind = focus_source(probes.environ())
+    if blind:
+        return Check("missing", f"{names}: matched against X11 (XWayland) windows only", essential=False,
+                     reason=blind)
+    return Check("ok", f"{names}: the focused window comes from {source}", essential=False)
+
+
 def diagnose(cfg: Config, probes: Probes) -> dict[str, Any]:
     """The whole report as one JSON-ready object; "ok" says whether dictation can work end to end."""
     desktop = probes.desktop()
@@ -391,6 +405,7 @@ def diagnose(cfg: Config, probes: Probes) -> dict[str, Any]:
         "model": check_model(cfg.model.name, probes),
         "daemon": check_daemon(cfg.socket_path(), probes),
         "feedback": check_feedback(cfg.feedback, probes),
+        "profiles": check_profiles(cfg, probes),
     }
     missing = [name for name, check in checks.items() if check.blocking]
     return {"ok": not missing, "missing": missing, "desktop": desktop.as_dict(),
@@ -418,7 +433,7 @@ def _desktop_line(d: dict[str, Any]) -> str:
 def render(report: dict[str, Any]) -> str:
     marks = {"ok": "ok", "missing": "MISSING", "setup": "TO DO", "off": "off"}
     lines = [f"{'desktop':<12}  {_desktop_line(report['desktop'])}"]
-    for name in ("hotkey", "injection", "microphone", "model", "daemon", "feedback"):
+    for name in ("hotkey", "injection", "microphone", "model", "daemon", "feedback", "profiles"):
         check = report[name]
         status = marks[check["status"]]
         if check["status"] == "missing" and not check["essential"]:

@@ -28,6 +28,7 @@ from onevox.daemon.stages import Stages
 from onevox.daemon.state import AudioEvent, Outcome, State
 from onevox.errors import IpcError
 from onevox.ipc.protocol import UNAVAILABLE
+from onevox.profiles import ProfileChooser
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,9 @@ class Controller:
 
     def __init__(self, config: Config, stages: Stages, bus: EventBus | None = None,
                  options: PipelineOptions | None = None, *, clock: Clock = SYSTEM_CLOCK,
-                 diagnostics: Diagnostics | None = None) -> None:
+                 diagnostics: Diagnostics | None = None, profiles: ProfileChooser | None = None) -> None:
+        self.config = config  # the config in force (a reload replaces it): profiles apply to it
+        self.profiles = profiles or ProfileChooser()
         self.stages = stages
         self.bus = bus or EventBus()
         self.clock = clock
@@ -58,6 +61,7 @@ class Controller:
         self._fault = ""  # why no dictation can run at all (e.g. the model is missing); "" when none
         self._no_audio = ""  # why the microphone cannot be used right now; "" while it can
         self._state_listeners: list[StateListener] = []
+        self._last_profile = ""  # the profile the newest dictation runs with ("": none matched)
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 
@@ -87,6 +91,7 @@ class Controller:
             self._current = None
         if self._opened:
             self.pipeline.close(timeout)
+        self.profiles.close()
 
     def drain(self, timeout: float) -> bool:
         """Before stopping: refuse new dictations, end a recording as if the key were released, and wait
@@ -119,6 +124,10 @@ class Controller:
     def wait_for_shutdown(self, timeout: float | None = None) -> bool:
         return self._shutdown.wait(timeout)
 
+    def set_config(self, config: Config) -> None:
+        """A reloaded config: the next dictation's profile is chosen from it."""
+        self.config = config
+
     def add_state_listener(self, listener: StateListener) -> None:
         """`listener(state)` is called, under the controller's lock, on every change: keep it short."""
         with self._lock:
@@ -136,6 +145,9 @@ class Controller:
         return self._state
 
     def start(self) -> dict[str, Any]:
+        # the window the user is in as they start, looked up without the lock (a repeated key press while
+        # recording skips it)
+        choice = None if self._state is State.RECORDING else self.profiles.choose(self.config)
         with self._lock:
             if self._fault:
                 raise IpcError(self._fault, code=UNAVAILABLE)
@@ -148,12 +160,23 @@ class Controller:
                         "message": "already recording"}
             d = Dictation(self._next_id, self.clock)
             self._next_id += 1
+            if choice is None:  # the recording ended meanwhile
+                choice = self.profiles.choose(self.config)
+            if choice.profile:
+                d.profile, d.config, d.enabled = choice.profile, choice.config, choice.enabled
+                d.injection = choice.injection
+            self._last_profile = d.profile
             self._current = d
             self._inflight[d.id] = d
             self._set_state(State.RECORDING)
-            self.bus.publish("recording_started", dictation=d.id)
+            self.bus.publish("recording_started", dictation=d.id, profile=d.profile)
         self.pipeline.begin(d)
-        return {"started": True, "state": State.RECORDING, "dictation": d.id, "message": f"dictation {d.id}"}
+        message = f"dictation {d.id}"
+        if not d.enabled:
+            message += f" (profile {d.profile} turns dictation off in this window: history only)"
+            log.info("%s", message)
+        return {"started": True, "state": State.RECORDING, "dictation": d.id, "profile": d.profile,
+                "message": message}
 
     def stop(self, reason: str = "command") -> dict[str, Any]:
         with self._lock:
@@ -220,7 +243,8 @@ class Controller:
         with self._lock:
             current = self._current
             return {"state": self._state, "ready": self._ready, "dictation": current.id if current else None,
-                    "in_flight": len(self._inflight), "fault": self._fault}
+                    "in_flight": len(self._inflight), "fault": self._fault,
+                    "last_profile": self._last_profile, "profiles": [p.name for p in self.config.profiles]}
 
     # -- reports from the audio source and the pipeline (other threads) -----------------------------------
 
@@ -268,8 +292,13 @@ class Controller:
                                       "timings": dict(d.timings), "empty": empty, "language": d.language,
                                       "language_prob": None if d.language_prob is None
                                       else round(d.language_prob, 3)}
+            if d.profile:
+                fields["profile"] = d.profile
             if empty:
                 fields["note"] = "no speech recognised: nothing injected"
+            elif not d.enabled:
+                fields["note"] = (f"profile {d.profile} turns dictation off in this window: kept in the "
+                                  "history, nothing injected")
             if d.recording_path:
                 fields["recording"] = d.recording_path
             self.bus.publish("transcribed", **fields)
@@ -281,7 +310,7 @@ class Controller:
                 return
             if d.outcome is Outcome.INJECTED:
                 self.bus.publish("injected", dictation=d.id, method=d.method, history_id=d.history_id,
-                                 timings=dict(d.timings))
+                                 profile=d.profile, timings=dict(d.timings))
             if d is self._current:
                 self._current = None
                 if d.outcome is Outcome.EMPTY and d.errors:  # nothing came out because something failed

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from onevox.asr.memory import release_free_memory
 from onevox.clock import Clock
-from onevox.config import PostProcessingConfig
+from onevox.config import InjectionConfig, PostProcessingConfig
 from onevox.daemon.live import live_rest
 from onevox.daemon.recording import save_recording
 from onevox.daemon.stages import Stages
@@ -23,6 +23,7 @@ from onevox.text.postprocess import join_segments, postprocess
 if TYPE_CHECKING:
     from onevox.daemon.options import PipelineListener, PipelineOptions
     from onevox.daemon.record import Dictation
+    from onevox.inject.base import Injector
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,13 @@ class Delivery:
         self.clock = clock
         self._record = record
         self._report = report
+        # the injectors of profiles with their own [injection] settings, by profile, built on first use
+        self._profile_injectors: dict[str, tuple[InjectionConfig, Injector]] = {}
 
     def final(self, d: Dictation, text_cfg: PostProcessingConfig, options: PipelineOptions) -> None:
         """Everything is decoded: post-process, write history, inject, mark the history entry."""
+        if d.config is not None:  # a profile's settings
+            text_cfg = d.config.post_processing
         start = self.clock.perf_ns()
         d.raw_text = join_segments(d.texts)
         d.text = postprocess(d.raw_text, text_cfg, d.language)
@@ -56,6 +61,11 @@ class Delivery:
             return
         self.listener.on_transcribed(d)
         self._add_history(d)
+        if not d.enabled:
+            d.outcome = Outcome.DISABLED
+            self._mark_history(d, "not_injected", f"profile {d.profile} turns dictation off in that window")
+            self.listener.on_done(d)
+            return
         if not d.begin_injection():
             d.outcome = Outcome.CANCELLED
             self._mark_history(d, "not_injected", "cancelled before injection")
@@ -66,14 +76,16 @@ class Delivery:
 
     def live(self, d: Dictation, raw: str, text_cfg: PostProcessingConfig) -> None:
         """Live mode: the words settled so far go into the window while the user is still speaking."""
-        if d.cancelled or d.injecting:
+        if d.cancelled or d.injecting or not d.enabled:
             return
+        if d.config is not None:
+            text_cfg = d.config.post_processing
         delta = live_rest(d.live_text, postprocess(raw, text_cfg, d.language).rstrip())
         if not delta.strip():
             return
         try:
             with self.stages.metrics.span("injection", dictation=d.id, chars=len(delta), live=True):
-                self.stages.injector.inject(delta)
+                self.injector_for(d).inject(delta)
         except Exception as exc:  # the final delivery types everything that is missing
             self._report(d, "injection", exc, fatal=False)
             return
@@ -93,9 +105,34 @@ class Delivery:
             self._report(d, "history", exc, fatal=False)
         self._record(d, "history", (self.clock.perf_ns() - start) / 1e6)
 
+    def injector_for(self, d: Dictation) -> Injector:
+        """The daemon's injector, or the one of the dictation's profile (rebuilt when its settings change)."""
+        if d.injection is None:
+            return self.stages.injector
+        cached = self._profile_injectors.get(d.profile)
+        if cached is not None and cached[0] == d.injection:
+            return cached[1]
+        if cached is not None:
+            cached[1].close()
+        injector = (self.stages.make_injector or _create_injector)(d.injection)
+        self._profile_injectors[d.profile] = (d.injection, injector)
+        return injector
+
+    def close(self) -> None:
+        """Close the profiles' injectors (the daemon's own is closed by its owner)."""
+        for _cfg, injector in self._profile_injectors.values():
+            injector.close()
+        self._profile_injectors.clear()
+
     def _inject(self, d: Dictation) -> None:
-        injector = self.stages.injector
         start = self.clock.perf_ns()
+        try:
+            injector = self.injector_for(d)
+        except OnevoxError as exc:  # a profile's paste keys that cannot be parsed
+            d.outcome = Outcome.FAILED
+            self._mark_history(d, "failed", str(exc))
+            self._report(d, "injection", exc, fatal=True)
+            return
         text = live_rest(d.live_text, d.text) if d.live_text else d.text
         try:
             with self.stages.metrics.span("injection", dictation=d.id, chars=len(text)):
@@ -138,6 +175,11 @@ class Delivery:
             self._report(d, "recording", exc, fatal=False)
         d.chunks = []
 
+
+def _create_injector(cfg: InjectionConfig) -> Injector:
+    from onevox.inject import create_injector
+
+    return create_injector(cfg)
 
 
 def _rounded(probability: float | None) -> float | None:

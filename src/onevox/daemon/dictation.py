@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from onevox.asr.base import TimedTranscript, WordRecognizer
+from onevox.asr.base import PromptedRecognizer, TimedTranscript, WordRecognizer
 from onevox.audio import SAMPLE_RATE
 from onevox.clock import SYSTEM_CLOCK, Clock
 from onevox.config import PostProcessingConfig
@@ -165,6 +165,8 @@ class Pipeline:
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(max(deadline - time.monotonic(), 0.0))
+        if not self._threads[-1].is_alive():  # else the delivery worker may still be typing with them
+            self._delivery.close()
 
     def _serve(self, jobs: queue.SimpleQueue[Any], handle: Any, stage: str, fatal: bool) -> None:
         """A worker thread: handles each job of a dictation still wanted; a failure is reported (fatal: the
@@ -278,6 +280,7 @@ class Pipeline:
         if d is not self._decoding:  # the first job of a dictation (the one before may have been cancelled)
             self._decoding = d
             self._run_deferred_load()
+            self._use_context(d)
         if kind == "end":
             self._deliver_q.put((d,))
             self._decoding = None
@@ -296,6 +299,15 @@ class Pipeline:
             self._incremental.release(d, payload)
         else:
             self._add_segment(d, *payload)
+
+    def _use_context(self, d: Dictation) -> None:
+        """The dictation's profile may bring its own initial prompt and vocabulary; else the configured."""
+        recognizer = self.stages.recognizer
+        if isinstance(recognizer, PromptedRecognizer):
+            if d.config is None:
+                recognizer.use_context()
+            else:
+                recognizer.use_context(d.config.model.initial_prompt, d.config.model.vocabulary)
 
     def _run_deferred_load(self) -> None:
         load, self._deferred_load = self._deferred_load, None

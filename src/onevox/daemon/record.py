@@ -13,6 +13,7 @@ from onevox.daemon.state import Outcome
 
 if TYPE_CHECKING:
     from onevox.asr.agreement import Agreement
+    from onevox.config import Config, InjectionConfig
 
 _MAX_PROMPT_CHARS = 1200  # more than the model can take as context; bounds tokenising a long dictation
 # A detected language is kept for the rest of the dictation once it comes from a decode with text and at
@@ -62,6 +63,12 @@ class Dictation:
         self.language = ""
         self.language_prob: float | None = None  # None: the language was given, not detected
         self.language_fixed = False
+        # the per-application profile matched when it started ("": none) and what it changes: the config
+        # this dictation runs with (None: the daemon's), whether it may type at all
+        self.profile = ""
+        self.config: Config | None = None
+        self.injection: InjectionConfig | None = None  # a profile's own injection settings
+        self.enabled = True
 
     @property
     def stopping(self) -> bool:

@@ -41,6 +41,8 @@ def changed_keys(old: Config, new: Config) -> list[str]:
             continue
         changed += [f"{section.name}.{key.name}" for key in fields(before)
                     if getattr(before, key.name) != getattr(after, key.name)]
+    if old.profiles != new.profiles:  # read at each dictation's start: nothing to rebuild
+        changed.append("profiles")
     return changed
 
 

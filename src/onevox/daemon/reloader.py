@@ -63,6 +63,7 @@ class Reloader:
             restart = tuple(restart_needed(changed))
             # what runs keeps its old value for a key that needs a restart: the next reload still names it
             self.config = _keep(new, self.config, restart)
+            self.controller.set_config(self.config)
             report = ReloadReport(reloaded=True, message=_message(changed, restart + not_applied),
                                   changed=tuple(changed), restart_needed=restart, not_applied=not_applied,
                                   model_reloading=retry_model)

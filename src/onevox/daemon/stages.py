@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from onevox.config import Config, ModelConfig
+from onevox.config import Config, InjectionConfig, ModelConfig
 from onevox.errors import ModelError
 from onevox.metrics import Metrics
 
@@ -52,6 +52,8 @@ class Stages:
     injector: Injector
     history: History | None
     metrics: Metrics = field(default_factory=Metrics)
+    # builds a profile's injector from its [injection] settings (None: create_injector, as for the daemon's)
+    make_injector: Callable[[InjectionConfig], Injector] | None = None
 
 
 class StageFactory:

@@ -23,6 +23,7 @@ class Outcome(StrEnum):
     EMPTY = "empty"  # nothing was recognised, nothing injected
     FAILED = "failed"  # injection failed; the text is in the history
     CANCELLED = "cancelled"  # dropped before injection
+    DISABLED = "disabled"  # a profile turns dictation off in the window: the text is only in the history
 
 
 class AudioEvent(StrEnum):

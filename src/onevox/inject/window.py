@@ -4,22 +4,18 @@ tree, since Wayland itself tells no client which window has the focus."""
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import struct
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from onevox.desktop.focus import SWAY_GET_TREE, sway_focused_node, sway_request
 
 if TYPE_CHECKING:
     from Xlib.display import Display
     from Xlib.xobject.drawable import Window
 
 MAX_PARENTS = 16  # walking up from a focused child window to the one that carries WM_CLASS
-SWAY_IPC_MAGIC = b"i3-ipc"
-SWAY_GET_TREE = 4
 SWAY_TIMEOUT_S = 0.5
-SWAY_MAX_REPLY = 64 * 1024 * 1024
 
 
 def focused_window_class(display: Display) -> str:
@@ -88,10 +84,10 @@ def sway_focused_app(env: Mapping[str, str] | None = None, timeout: float = SWAY
     if not path:
         return ""
     try:
-        tree = _sway_request(path, SWAY_GET_TREE, timeout)
+        tree = sway_request(path, SWAY_GET_TREE, timeout)
     except (OSError, ValueError):
         return ""
-    node = _focused_node(tree) if isinstance(tree, dict) else None
+    node = sway_focused_node(tree) if isinstance(tree, dict) else None
     if node is None:
         return ""
     app_id = node.get("app_id")
@@ -102,37 +98,3 @@ def sway_focused_app(env: Mapping[str, str] | None = None, timeout: float = SWAY
         names = [props.get("instance"), props.get("class")]
         return " ".join(n for n in names if isinstance(n, str) and n)
     return ""
-
-
-def _sway_request(path: str, kind: int, timeout: float) -> Any:
-    """One i3/sway IPC message (magic, length, type, payload; native byte order) and its decoded reply."""
-    header = struct.Struct("=6sII")
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        sock.connect(path)
-        sock.sendall(header.pack(SWAY_IPC_MAGIC, 0, kind))
-        magic, length, _kind = header.unpack(_recv_exactly(sock, header.size))
-        if magic != SWAY_IPC_MAGIC or length > SWAY_MAX_REPLY:
-            raise ValueError("not an i3/sway IPC reply")
-        return json.loads(_recv_exactly(sock, length))
-
-
-def _recv_exactly(sock: socket.socket, size: int) -> bytes:
-    data = bytearray()
-    while len(data) < size:
-        chunk = sock.recv(min(size - len(data), 1 << 20))
-        if not chunk:
-            raise ValueError("the compositor closed the IPC connection")
-        data += chunk
-    return bytes(data)
-
-
-def _focused_node(node: dict[str, Any]) -> dict[str, Any] | None:
-    if node.get("focused"):
-        return node
-    for child in [*node.get("nodes", []), *node.get("floating_nodes", [])]:
-        if isinstance(child, dict):
-            found = _focused_node(child)
-            if found is not None:
-                return found
-    return None

@@ -21,6 +21,7 @@ class LanguageRules:
     capitalize: bool = True  # the script has capital letters (False: Chinese, Japanese)
     spaced: bool = True  # words are separated by spaces (False: no space is ever inserted)
     keep_space_before: str = ""  # punctuation a space may stand before (French typography: ; : ! ?)
+    lower_first: bool = True  # capitalize = false may lower-case a first word (not German: nouns keep theirs)
 
 
 # Filler lists hold only sounds that are never words of the language: Spanish "este" and "pues", German
@@ -28,7 +29,8 @@ class LanguageRules:
 # English "er" is German "he" and Spanish "em" is Portuguese "in": each list is used for its language only.
 _RULES = {
     "en": LanguageRules("en", ("um", "uh", "erm", "er", "ah", "hmm", "mm")),
-    "de": LanguageRules("de", ("äh", "ähm", "öh", "öhm", "ehm", "hm", "hmm")),  # not "mhm": it means yes
+    # not "mhm": it means yes
+    "de": LanguageRules("de", ("äh", "ähm", "öh", "öhm", "ehm", "hm", "hmm"), lower_first=False),
     # A space before ; : ! ? is French typography (Whisper writes "Ça va ?"): kept as written, never added.
     "fr": LanguageRules("fr", ("euh", "heu", "euhm", "hum", "hmm", "bah"), keep_space_before=";:!?"),
     "es": LanguageRules("es", ("eh", "em", "ehm", "emm", "mmm", "hmm")),
@@ -37,7 +39,7 @@ _RULES = {
     "ja": LanguageRules("ja", ("えっと", "えーと", "あのー"), capitalize=False, spaced=False),
 }
 # Any language, or not known yet: only sounds that are no word in the languages above.
-GENERIC = LanguageRules("", ("um", "uh", "erm", "hmm", "mm", "äh", "ähm", "euh"))
+GENERIC = LanguageRules("", ("um", "uh", "erm", "hmm", "mm", "äh", "ähm", "euh"), lower_first=False)
 
 KNOWN_LANGUAGES = tuple(_RULES)  # the languages with rules of their own
 

@@ -1,8 +1,8 @@
 """Turn Whisper's raw text into what gets typed: pure functions driven by [post_processing].
 
 Order matters and is fixed: annotations out, punctuation (when off), fillers out, loops collapsed and
-silence phrases dropped, then the user's replacements, capitalisation and the trailing space. Run twice,
-the result does not change (replacements aside: they may insert anything).
+silence phrases dropped, then the user's replacements, the final full stop (when off), capitalisation and
+the trailing space. Run twice, the result does not change (replacements aside: they may insert anything).
 
 The dictation's language chooses the built-in fillers and silence phrases, whether the first letter is
 capitalised and whether spaces are added (none in Chinese or Japanese); see languages.py.
@@ -35,6 +35,7 @@ _COMMA_BEFORE_STOP = re.compile(r"[,，、]\s*([.!?…。！？])")
 _LEADING_PUNCT = re.compile(r"^[\s,.;:!?…，。、；：！？]+")
 _TRAILING_COMMA = re.compile(r"[\s,;:，、；：]+$")
 _EMPTY_PAIR = re.compile(r"¿\s*\?|¡\s*!")  # Spanish "¿eh?" once the filler is gone
+_FINAL_PERIOD = re.compile(r"(?<!\.)[.。]$")  # one full stop at the very end, not an ellipsis
 _SENTENCE_END = re.compile(r"(?:^|[.!?…。！？])\s*$")
 # Words of the old default `fillers`: a config written by `onevox config init` before fillers were chosen
 # per language holds this list, and means "the built-in list", not "English fillers in every language".
@@ -68,8 +69,12 @@ def postprocess(text: str, cfg: PostProcessingConfig, language: str = "en") -> s
     text = _tidy(text, lang)
     if rules.replacements is not None:
         text = _replace(text, rules.replacements, rules.values)
+    if not cfg.final_period:
+        text = _FINAL_PERIOD.sub("", text)
     if cfg.capitalize and lang.capitalize:
         text = capitalize_first(text)
+    elif not cfg.capitalize and lang.lower_first:
+        text = lowercase_first(text)
     if cfg.trailing_space and text and not text[-1].isspace() and lang.spaced and not is_cjk(text[-1]):
         text += " "
     return text
@@ -120,6 +125,20 @@ def capitalize_first(text: str) -> str:
         if c.isalnum():
             return text
     return text
+
+
+def lowercase_first(text: str) -> str:
+    """Lower-case the first word's first letter (a terminal command), unless the word is written another way
+    than capital-then-small letters: "I", "I'm", "NASA" and "iPhone" stay as they are."""
+    match = re.search(r"[^\W\d_][\w'’-]*", text)
+    if match is None or text[:match.start()].strip(" \"'“‘(¿¡"):
+        return text
+    word = match.group(0)
+    letters = [c for c in word[1:] if c.isalpha()]
+    if not word[0].isupper() or not letters or not all(c.islower() for c in letters) or "'" in word[:2] \
+            or "’" in word[:2]:
+        return text
+    return text[:match.start()] + word[0].lower() + text[match.start() + 1:]
 
 
 def _tidy(text: str, lang: LanguageRules) -> str:
