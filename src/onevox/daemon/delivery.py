@@ -49,6 +49,9 @@ class Delivery:
         self._record(d, "postprocess", (self.clock.perf_ns() - start) / 1e6)
         if options.save_recordings:
             self._save_recording(d, options.recordings_dir)
+        if options.save_failed and (failed := [e for e in d.errors if e.startswith("inference: ")]):
+            self._decode_failed(d, failed[0], options)
+            return
         if not d.text.strip():
             d.outcome = Outcome.EMPTY
             self.listener.on_transcribed(d)
@@ -78,6 +81,19 @@ class Delivery:
             self._report(d, "injection", exc, fatal=False)
             return
         d.live_text += delta
+
+    def _decode_failed(self, d: Dictation, error: str, options: PipelineOptions) -> None:
+        """A decode failed and nothing stood in for it: nothing is typed (text with a hole in it would be
+        worse), the audio is written to disk and the history entry says where, with what was decoded."""
+        if not options.save_recordings:
+            self._save_recording(d, options.recordings_dir)
+        kept = (f"; the audio is saved: onevox transcribe {d.recording_path}" if d.recording_path
+                else "; the audio could not be saved")
+        message = f"{error.removeprefix('inference: ')}{kept}"
+        d.outcome = Outcome.FAILED
+        self._add_history(d)
+        self._mark_history(d, "failed", message)
+        self._report(d, "inference", OnevoxError(message), fatal=True)
 
     def _add_history(self, d: Dictation) -> None:
         history = self.stages.history

@@ -218,7 +218,7 @@ class Pipeline:
         if chunk.size == 0:
             return
         d.audio_samples += chunk.size
-        if self.options.save_recordings:
+        if self.options.save_recordings or self.options.save_failed:
             d.chunks.append(chunk.copy())
         start = self.clock.perf_ns()
         segmenter = self.stages.segmenter
