@@ -73,4 +73,5 @@ def test_a_failed_server_with_the_local_fallback_still_types_the_text(tmp_path: 
             close(h)
     assert event["text"].startswith("From the local model")
     assert status["state"] == "idle" and status["remote"]["local_fallbacks"] >= 1
+    assert h.history is not None and h.history.last().model == "fake-model"  # who decoded it, not the server
     assert "HTTP 503" in status["remote"]["last_remote_error"]

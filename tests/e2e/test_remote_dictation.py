@@ -72,6 +72,7 @@ def test_remote_dictation_and_the_server_dying_mid_session(tmp_path: Path, speec
 
             remote, _ = run.dictate()
             assert clip_errors(reference, remote["text"]).wer <= MAX_WER, remote["text"]
+            assert remote["model"] == f"whisper-1 at {server.url}"
             status = daemon.status()["remote"]
             assert status["remote_decodes"] >= 1 and status["local_fallbacks"] == 0
             sent = status["remote_decodes"]
@@ -79,6 +80,7 @@ def test_remote_dictation_and_the_server_dying_mid_session(tmp_path: Path, speec
             server.pause()  # hung: takes the request, never answers
             hung, hung_s = run.dictate()
             assert clip_errors(reference, hung["text"]).wer <= MAX_WER, hung["text"]
+            assert hung["model"] == "tiny.en"  # the history says who decoded it
             status = daemon.status()["remote"]
             assert status["local_fallbacks"] >= 1 and status["remote_decodes"] == sent
             assert f"no answer within {TIMEOUT_S:g} s" in status["last_remote_error"]

@@ -100,8 +100,9 @@ class Delivery:
         if history is None:
             return
         start = self.clock.perf_ns()
-        entry = HistoryEntry(text=d.text, raw_text=d.raw_text, audio_s=round(d.audio_s, 3),
-                             model=self.stages.recognizer.model_name, timings=dict(d.timings),
+        model = " + ".join(d.models) or self.stages.recognizer.model_name  # a fallback's model shows
+        entry = HistoryEntry(text=d.text, raw_text=d.raw_text, audio_s=round(d.audio_s, 3), model=model,
+                             timings=dict(d.timings),
                              language=d.language, language_prob=_rounded(d.language_prob))
         try:
             d.history_id = history.add(entry)

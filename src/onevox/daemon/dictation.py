@@ -352,6 +352,8 @@ class Pipeline:
             context = d.prompt() if prompt is None else prompt
             transcript = self.stages.recognizer.transcribe(audio, prompt=context, language=d.language_hint)
             self._record(d, "inference", (self.clock.perf_ns() - start) / 1e6)
+        if transcript.model not in d.models:
+            d.models.append(transcript.model)
         d.note_language(transcript.text, transcript.language, transcript.language_prob, transcript.audio_s)
         return transcript.text.strip()
 
