@@ -11,7 +11,8 @@ transcription) and `fallback = "local"`, the local model decodes the same audio 
 for `retry_after_s` before the server is tried again: a dead server costs one timeout, not one per segment
 or per dictation. The local model is loaded and warmed at start like the local backend's, so the first
 fallback does not add a model load to the timeout, right when the user is waiting. With `fallback = "none"`
-the decode fails with one line naming the server and why (the pipeline reports it; history keeps an entry).
+the decode fails with one line naming the server and why; the pipeline then types nothing and keeps the
+audio on disk and a failed history entry (daemon/delivery.py).
 """
 
 from __future__ import annotations
@@ -113,8 +114,7 @@ class RemoteEngine:
         assert self.local is not None
         with self._lock:
             self._fallbacks += 1
-        # the local model's own configured language when the server was asked to detect it
-        return self.local.transcribe(audio, prompt=prompt, language=language)
+        return self.local.transcribe(audio, prompt=prompt, language=language)  # None: its own detection
 
 
 def build_remote(cfg: ModelConfig, local: SpeechRecognizer | None,
