@@ -15,7 +15,7 @@ from tests.support.whisper_server import WhisperServer
 
 pytestmark = pytest.mark.model
 
-TIMEOUT_S = 3.0
+TIMEOUT_S = 5.0
 
 
 @pytest.fixture(scope="module")

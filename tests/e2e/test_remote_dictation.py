@@ -22,7 +22,7 @@ from tests.support.whisper_server import WhisperServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
-TIMEOUT_S = 4.0  # [model] timeout_s
+TIMEOUT_S = 5.0  # [model] timeout_s
 RETRY_AFTER_S = 12.0  # [model] retry_after_s
 CLIP = "arctic-a0024"
 MAX_WER = 0.2

@@ -11,6 +11,7 @@ bundled tiny.en folder on a free loopback port as a child process.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import signal
 import socket
@@ -56,12 +57,18 @@ class WhisperServer:
         if importlib.util.find_spec("faster_whisper_server") is None:
             pytest.fail(f"faster-whisper-server is not installed; {INSTALL_HINT}")
         self.root.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "OMP_NUM_THREADS": "1"}  # the test machine's cores are shared with the daemon
+        # greedy int8 decoding as onevox's own defaults (the server's are beam search 5), on two threads: the
+        # test machine's cores are shared with the daemon
+        config = self.root / "fws.yaml"
+        config.write_text(json.dumps({"models": [{
+            "name": "whisper-1", "path": str(self.model),
+            "model_options": {"device": "cpu", "compute_type": "int8", "cpu_threads": 2},
+            "transcribe_options": {"beam_size": 1}}]}))  # JSON is YAML
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "faster_whisper_server", str(self.model), "--host", "127.0.0.1",
-                 "--port", str(self.port), "--log-level", "info"],
-                stdout=log, stderr=log, env=env, start_new_session=True)
+                [sys.executable, "-m", "faster_whisper_server", "--config", str(config),
+                 "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "info"],
+                stdout=log, stderr=log, start_new_session=True)
         deadline = time.monotonic() + READY_TIMEOUT_S
         while not self._healthy():
             if self.proc.poll() is not None or time.monotonic() > deadline:
