@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=""
 if [ "${1:-}" = "--quick" ]; then quick=1; shift; fi
-if [ -z "$quick" ] || [ ! -x .venv/bin/mypy ]; then bash scripts/setup.sh --test; fi
+if [ -z "$quick" ] || [ ! -x .venv/bin/mypy ] || [ ! -x .venv/bin/faster-whisper-server ]; then bash scripts/setup.sh --test; fi
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/mypy  # strict over src/onevox ([tool.mypy] in pyproject.toml)
 set +e

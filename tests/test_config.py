@@ -175,8 +175,10 @@ def test_choice_lists_the_allowed_values() -> None:
 ])
 def test_every_choice_key_accepts_its_choices_and_nothing_else(section: str, key: str) -> None:
     choices = next(f for f in dataclasses.fields(SECTIONS[section]) if f.name == key).metadata["choices"]
+    needs = {"model.backend": "url = 'http://127.0.0.1:8000/v1'"}.get(f"{section}.{key}", "")  # cross-key
     for choice in choices:
-        assert getattr(getattr(parse_config(f"[{section}]\n{key} = '{choice}'"), section), key) == choice
+        parsed = parse_config(f"[{section}]\n{key} = '{choice}'\n{needs}")
+        assert getattr(getattr(parsed, section), key) == choice
     assert _error(f"[{section}]\n{key} = 'not-a-choice'").key == f"{section}.{key}"
 
 
@@ -346,10 +348,18 @@ def _value_strategy(hint: Any, meta: Any) -> st.SearchStrategy[Any]:
     return st.dictionaries(_SAFE_TEXT.filter(str.strip), _SAFE_TEXT, max_size=4)
 
 
+# keys whose valid values depend on others (ModelConfig.problem): drawn from values that can fit together
+_CROSS_KEYS = {"url": st.sampled_from(["", "http://127.0.0.1:8000/v1", "https://api.example.com/v1"]),
+               "api_key_env": st.sampled_from(["", "OPENAI_API_KEY"]),
+               "api_key_file": st.sampled_from(["", "~/k"])}
+
+
 def _section_strategy(cls: type) -> st.SearchStrategy[Any]:
     hints = typing.get_type_hints(cls)
-    values = {f.name: _value_strategy(hints[f.name], f.metadata) for f in dataclasses.fields(cls)}
-    return st.builds(cls, **values)
+    values = {f.name: _CROSS_KEYS.get(f.name) if cls is ModelConfig and f.name in _CROSS_KEYS
+              else _value_strategy(hints[f.name], f.metadata) for f in dataclasses.fields(cls)}
+    fits = lambda section: getattr(section, "problem", lambda: None)() is None  # noqa: E731
+    return st.builds(cls, **values).filter(fits)
 
 
 _CONFIGS = st.builds(Config, **{name: _section_strategy(cls) for name, cls in SECTIONS.items()})

@@ -89,6 +89,29 @@ class ModelConfig:
     vocabulary: list[str] = _opt(None, "words the model should prefer (names, jargon)", factory=list)
     window: str = _opt("auto", "encoder window: sized to the audio (fast) or always 30 s (reference)",
                        choices=("auto", "full"))
+    # a remote engine: the dictation's audio leaves this machine for `url` (status and doctor say so); the
+    # API key is read from the environment or a file, so this file never holds a secret
+    backend: str = _opt("local", "where speech is decoded: the local model, or an OpenAI-compatible server "
+                        "at url", choices=("local", "openai"))
+    url: str = _opt("", "with backend = \"openai\": the server's base URL, e.g. http://host:8000/v1")
+    remote_model: str = _opt("whisper-1", "model name sent to the server")
+    api_key_env: str = _opt("", "environment variable holding the server's API key ('' = none)")
+    api_key_file: str = _opt("", "file holding the server's API key ('' = none)")
+    timeout_s: float = _opt(10.0, "longest wait for the server's answer to one decode", lo=0.5, hi=600.0)
+    fallback: str = _opt("local", "when the server fails: decode with the local model (kept loaded), or "
+                         "fail the dictation", choices=("local", "none"))
+    retry_after_s: float = _opt(30.0, "after a failure the local model answers this long before the "
+                                "server is tried again", lo=0.0, hi=3600.0)
+
+    def problem(self) -> tuple[str, str] | None:
+        """(key, reason) when keys that are each valid do not fit together."""
+        if self.backend == "openai" and not self.url:
+            return "url", 'required when backend = "openai"'
+        if self.url and not self.url.startswith(("http://", "https://")):
+            return "url", f"must start with http:// or https://, got {_brief(self.url)}"
+        if self.api_key_env and self.api_key_file:
+            return "api_key_file", "set api_key_env or api_key_file, not both"
+        return None
 
 
 @dataclass(frozen=True)
@@ -261,7 +284,10 @@ def _build_section(cls: type, values: dict[str, Any], source: str, section: str)
         if key not in known:
             raise ConfigError(source, dotted, f"unknown key; allowed: {', '.join(known)}")
         kwargs[key] = _check_value(value, hints[key], known[key].metadata, source, dotted)
-    return cls(**kwargs)
+    built = cls(**kwargs)
+    if (problem := getattr(built, "problem", lambda: None)()) is not None:
+        raise ConfigError(source, f"{section}.{problem[0]}", problem[1])
+    return built
 
 
 # What a profile may change: the keys read for each dictation. None: every key of the section but those in

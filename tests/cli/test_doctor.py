@@ -368,3 +368,16 @@ def test_feedback_says_where_the_indicator_is_and_why_there_is_none(monkeypatch:
         '[feedback]\nsounds = false\nindicator = "off"\n')
     _, report = as_json(monkeypatch, fake)
     assert report["feedback"]["status"] == "off" and report["feedback"]["summary"].startswith("sounds off")
+
+
+def test_doctor_says_where_the_audio_goes(monkeypatch: pytest.MonkeyPatch, isolated_xdg: Path) -> None:
+    fake = probes(Desktop("x11", "other", tools=frozenset({"xdotool", "xclip"})), hotkey=[("x11", None)])
+    assert "audio         ok: stays on this machine (local model)" in run(monkeypatch, fake).output
+    config = isolated_xdg / "onevox.toml"
+    config.write_text('[model]\nbackend = "openai"\nurl = "http://gpu-box:8000/v1"\nfallback = "none"\n')
+    output = run(monkeypatch, fake, "--config", str(config)).output
+    assert "audio         ok: audio is sent to http://gpu-box:8000/v1 (model whisper-1); warning: plain " \
+           "http to another host" in output
+    assert "when the server fails: none" in output
+    _, report = as_json(monkeypatch, fake, "--config", str(config))
+    assert report["audio"]["sent_to"] == "http://gpu-box:8000/v1"

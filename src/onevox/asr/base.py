@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -81,6 +81,17 @@ class WordRecognizer(SpeechRecognizer, Protocol):
         """Decode up to 30 s of audio in one window, with each word's start and end (`timed` False: no
         times). `fallback` False: a decode the recognizer doubts comes back empty with `doubt` set instead
         of being redone at a higher cost."""
+        ...
+
+
+@runtime_checkable
+class RemoteRecognizer(SpeechRecognizer, Protocol):
+    """A recognizer that sends the audio to a server: status tells the user where it goes."""
+
+    url: str
+
+    def status(self) -> dict[str, Any]:
+        """Where the audio goes, and how the server has been doing (JSON-ready)."""
         ...
 
 

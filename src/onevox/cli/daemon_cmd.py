@@ -145,6 +145,7 @@ def format_status(status: dict[str, Any]) -> str:
         ("state", status.get("state")),
         ("fault", status.get("fault")),
         ("model", _describe(status.get("model"))),
+        ("audio", _remote(status.get("remote"))),
         ("language", _languages(status)),
         ("device", _describe(status.get("device"))),
         ("uptime", _duration(status.get("uptime_s"))),
@@ -166,6 +167,22 @@ def _profile(status: dict[str, Any]) -> str | None:
         return str(last) if last else None
     used = last or ("none matched" if status.get("dictations") or status.get("dictation") else "-")
     return f"{used} (of {', '.join(map(str, names))})"
+
+
+def _remote(remote: Any) -> str:
+    """Where the daemon sends dictated audio: said plainly, since onevox otherwise keeps it on the machine."""
+    if not isinstance(remote, dict):
+        return ""
+    line = f"sent to {remote.get('audio_sent_to')}"
+    if not remote.get("encrypted_or_local"):
+        line += " (plain http: not encrypted)"
+    line += f"; fallback: {remote.get('fallback') or 'none'}"
+    line += f"; {remote.get('remote_decodes', 0)} decoded there, {remote.get('local_fallbacks', 0)} here"
+    if remote.get("retry_remote_in_s"):
+        line += f"; server retried in {remote['retry_remote_in_s']:g} s"
+    if remote.get("last_remote_error"):
+        line += f"\n{'':<12}last failure: {remote['last_remote_error']}"
+    return line
 
 
 def _languages(status: dict[str, Any]) -> str | None:

@@ -395,6 +395,18 @@ def check_profiles(cfg: Config, probes: Probes) -> Check:
     return Check("ok", f"{names}: the focused window comes from {source}", essential=False)
 
 
+def check_audio_destination(cfg: Config) -> Check:
+    """Where dictated audio goes: this machine, or the server `[model] backend = "openai"` names."""
+    from onevox.asr.privacy import privacy_line
+
+    line = privacy_line(cfg.model)
+    if line is None:
+        return Check("ok", "stays on this machine (local model)", essential=False, details={"sent_to": None})
+    fallback = "the local model" if cfg.model.fallback == "local" else "none"
+    return Check("ok", line, essential=False, reason=f"when the server fails: {fallback}",
+                 details={"sent_to": cfg.model.url})
+
+
 def diagnose(cfg: Config, probes: Probes) -> dict[str, Any]:
     """The whole report as one JSON-ready object; "ok" says whether dictation can work end to end."""
     desktop = probes.desktop()
@@ -406,6 +418,7 @@ def diagnose(cfg: Config, probes: Probes) -> dict[str, Any]:
         "daemon": check_daemon(cfg.socket_path(), probes),
         "feedback": check_feedback(cfg.feedback, probes),
         "profiles": check_profiles(cfg, probes),
+        "audio": check_audio_destination(cfg),
     }
     missing = [name for name, check in checks.items() if check.blocking]
     return {"ok": not missing, "missing": missing, "desktop": desktop.as_dict(),
@@ -433,7 +446,7 @@ def _desktop_line(d: dict[str, Any]) -> str:
 def render(report: dict[str, Any]) -> str:
     marks = {"ok": "ok", "missing": "MISSING", "setup": "TO DO", "off": "off"}
     lines = [f"{'desktop':<12}  {_desktop_line(report['desktop'])}"]
-    for name in ("hotkey", "injection", "microphone", "model", "daemon", "feedback", "profiles"):
+    for name in ("hotkey", "injection", "microphone", "model", "daemon", "feedback", "profiles", "audio"):
         check = report[name]
         status = marks[check["status"]]
         if check["status"] == "missing" and not check["essential"]:
@@ -445,7 +458,7 @@ def render(report: dict[str, Any]) -> str:
                              + (f": {m['reason']}" if m["reason"] else ""))
                 if m["fix"]:
                     lines.append(f"{'':<14}  {'':<11}  fix: {m['fix']}")
-        elif check["reason"] and (check["status"] != "ok" or name == "microphone"):
+        elif check["reason"] and (check["status"] != "ok" or name in ("microphone", "audio")):
             lines.append(f"{'':<14}  {check['reason']}")
         if check["fix"]:
             first, *rest = check["fix"].split("\n")

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from onevox.asr.privacy import privacy_line
 from onevox.clock import SYSTEM_CLOCK, Clock
 from onevox.config import Config
 from onevox.daemon.commands import CommandTable
@@ -135,6 +136,8 @@ class Daemon:
             log.warning("injection.live is on, but with a push-to-talk key words are typed only at release "
                         "(a held key owns the keyboard): set hotkey.mode = \"toggle\" to see them as you "
                         "speak")
+        if (privacy := privacy_line(config.model)) is not None:
+            log.warning(privacy)
         log.info("onevox ready: model %s, audio %s, injection %s, hotkey %s", recognizer.model_name,
                  stages.source.device_name, stages.injector.name, self.diagnostics.hotkey_backend)
 

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from onevox.asr.base import RemoteRecognizer
 from onevox.daemon.controller import Controller
 from onevox.daemon.diagnostics import Diagnostics, ReloadReport
 from onevox.errors import IpcError, OnevoxError
@@ -75,4 +76,6 @@ class CommandTable:
                 "model": stages.recognizer.model_name, "language": controller.pipeline.options.language,
                 "device": stages.source.device_name,
                 "injector": stages.injector.name, "history": stages.history is not None,
-                "latencies": stages.metrics.summary()}
+                "latencies": stages.metrics.summary(),
+                **({"remote": stages.recognizer.status()} if isinstance(stages.recognizer, RemoteRecognizer)
+                   else {})}

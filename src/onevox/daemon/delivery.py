@@ -54,6 +54,9 @@ class Delivery:
         self._record(d, "postprocess", (self.clock.perf_ns() - start) / 1e6)
         if options.save_recordings:
             self._save_recording(d, options.recordings_dir)
+        if options.save_failed and (failed := [e for e in d.errors if e.startswith("inference: ")]):
+            self._decode_failed(d, failed[0], options)
+            return
         if not d.text.strip():
             d.outcome = Outcome.EMPTY
             self.listener.on_transcribed(d)
@@ -91,13 +94,27 @@ class Delivery:
             return
         d.live_text += delta
 
+    def _decode_failed(self, d: Dictation, error: str, options: PipelineOptions) -> None:
+        """A decode failed and nothing stood in for it: nothing is typed (text with a hole in it would be
+        worse), the audio is written to disk and the history entry says where, with what was decoded."""
+        if not options.save_recordings:
+            self._save_recording(d, options.recordings_dir)
+        kept = (f"; the audio is saved: onevox transcribe {d.recording_path}" if d.recording_path
+                else "; the audio could not be saved")
+        message = f"{error.removeprefix('inference: ')}{kept}"
+        d.outcome = Outcome.FAILED
+        self._add_history(d)
+        self._mark_history(d, "failed", message)
+        self._report(d, "inference", OnevoxError(message), fatal=True)
+
     def _add_history(self, d: Dictation) -> None:
         history = self.stages.history
         if history is None:
             return
         start = self.clock.perf_ns()
-        entry = HistoryEntry(text=d.text, raw_text=d.raw_text, audio_s=round(d.audio_s, 3),
-                             model=self.stages.recognizer.model_name, timings=dict(d.timings),
+        model = " + ".join(d.models) or self.stages.recognizer.model_name  # a fallback's model shows
+        entry = HistoryEntry(text=d.text, raw_text=d.raw_text, audio_s=round(d.audio_s, 3), model=model,
+                             timings=dict(d.timings),
                              language=d.language, language_prob=_rounded(d.language_prob))
         try:
             d.history_id = history.add(entry)

@@ -220,7 +220,7 @@ class Pipeline:
         if chunk.size == 0:
             return
         d.audio_samples += chunk.size
-        if self.options.save_recordings:
+        if self.options.save_recordings or self.options.save_failed:
             d.chunks.append(chunk.copy())
         start = self.clock.perf_ns()
         segmenter = self.stages.segmenter
@@ -364,6 +364,8 @@ class Pipeline:
             context = d.prompt() if prompt is None else prompt
             transcript = self.stages.recognizer.transcribe(audio, prompt=context, language=d.language_hint)
             self._record(d, "inference", (self.clock.perf_ns() - start) / 1e6)
+        if transcript.model not in d.models:
+            d.models.append(transcript.model)
         d.note_language(transcript.text, transcript.language, transcript.language_prob, transcript.audio_s)
         return transcript.text.strip()
 

@@ -18,6 +18,8 @@ class PipelineOptions:
     post_roll_ms: int = 300  # tail read after the stop command, only while speech is still going on
     max_dictation_s: float = 600.0  # a dictation is stopped automatically after this much audio
     save_recordings: bool = False  # write each dictation's audio as WAV under recordings_dir
+    save_failed: bool = False  # keep the audio in memory and write it when a decode fails (a remote server
+    # with no local fallback: the user can transcribe it again later)
     recordings_dir: Path | None = None  # None: <XDG data>/onevox/recordings
     hallucination_filter: bool = True  # drop segments that are only a phrase Whisper invents in silence
     read_timeout_s: float = 0.01  # longest a capture read waits; bounds how late a stop is noticed
@@ -32,9 +34,16 @@ class PipelineOptions:
         return cls(pre_roll_ms=config.audio.pre_roll_ms, post_roll_ms=config.audio.post_roll_ms,
                    max_dictation_s=float(config.audio.max_dictation_s),
                    save_recordings=config.audio.save_recordings, min_speech_ms=config.vad.min_speech_ms,
+                   save_failed=config.model.backend == "openai" and config.model.fallback == "none",
                    hallucination_filter=config.post_processing.hallucination_filter,
-                   early_decode_ms=config.vad.early_decode_ms, pass_interval_ms=config.vad.pass_interval_ms,
+                   early_decode_ms=early_decode_ms(config), pass_interval_ms=config.vad.pass_interval_ms,
                    live=live_typing(config), language=config.model.language)
+
+
+def early_decode_ms(config: Config) -> int:
+    """No early decodes with a remote engine: one thrown away when speech resumes would have sent the same
+    audio to the server twice (see asr/remote.py for what is sent)."""
+    return 0 if config.model.backend == "openai" else config.vad.early_decode_ms
 
 
 def live_typing(config: Config) -> bool:

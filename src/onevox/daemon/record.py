@@ -50,6 +50,8 @@ class Dictation:
         self.history_id = 0
         self.recording_path = ""
         self.errors: list[str] = []  # failures that did not end the dictation (a segment, the history)
+        self.models: list[str] = []  # the models that decoded its segments, once each (a remote engine's
+        # local fallback shows here)
         # incremental decoding (ASR worker only): the open segment's settled words, the text decoded at the
         # stop command and where its audio ended, and whether speech went on after the stop
         self.agreement: Agreement | None = None

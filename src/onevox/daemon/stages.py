@@ -147,6 +147,11 @@ class MissingModel:
 
 
 def _load_whisper(config: ModelConfig) -> SpeechRecognizer:
+    """The local model, or the remote engine with the local model as its fallback (see asr/remote.py)."""
     from onevox.asr.whisper import load_recognizer
 
-    return load_recognizer(config)
+    if config.backend != "openai":
+        return load_recognizer(config)
+    from onevox.asr.remote import build_remote
+
+    return build_remote(config, load_recognizer(config) if config.fallback == "local" else None)
