@@ -87,7 +87,8 @@ def test_json_shape(recorder, speech_dir):
     result = FileTranscriber(Config(), recognizer=recorder).transcribe_file(speech_dir / "ps-goforward.wav")
     data = json.loads(json.dumps(result.to_json()))
     assert set(data) == {"file", "text", "audio_s", "latency_ms", "segments", "model", "language",
-                         "language_prob"}
+                         "language_prob", "cues"}
+    assert data["cues"] == []  # only timed transcriptions have cues
     assert data["segments"][0]["text"] == "segment 1."
     assert set(data["segments"][0]) == {"start", "end", "text", "fallback"}
 
