@@ -36,8 +36,9 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, queue: int, to
     the configured model, for other machines' onevox (backend "openai") or any OpenAI client."""
     missing = [name for name in SERVE_PACKAGES if importlib.util.find_spec(name) is None]
     if missing:
-        raise click.ClickException("`onevox serve` needs the serve extra (missing: "
-                                   f"{', '.join(missing)}): pip install 'onevox[serve]'")
+        click.echo(f"onevox: `onevox serve` needs the serve extra (missing: {', '.join(missing)}): "
+                   "pip install 'onevox[serve]'", err=True)
+        ctx.exit(1)
     from onevox.serve.options import TOKEN_ENV, ServeOptions
     from onevox.serve.server import serve as run_server
 
@@ -46,7 +47,8 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, queue: int, to
         try:
             token = Path(token_file).read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
-            raise click.ClickException(f"{token_file}: cannot read the token: {exc}") from exc
+            click.echo(f"onevox: {token_file}: cannot read the token: {exc}", err=True)
+            ctx.exit(1)
     config = get_config(ctx, sub_config_path)
     if model:
         config = config.with_changes("model", name=model)
