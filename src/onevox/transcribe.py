@@ -134,8 +134,8 @@ class FileTranscriber:
             if transcript.text:  # later spans keep the earlier text as context and its language
                 context = f"{context} {transcript.text}".strip()
                 language = language or transcript.language or None
-            if options.progress:
-                options.progress(hi / audio.size)
+            if options.progress:  # the last span's end is the end of the file (the rest is silence)
+                options.progress(1.0 if hi == spans[-1][1] else hi / audio.size)
         latency_ms = (time.perf_counter() - start) * 1000
         segments = tuple(SegmentText(lo / SAMPLE_RATE, hi / SAMPLE_RATE, t.text, t.fallback)
                          for (lo, hi), t in zip(spans, transcripts, strict=True))
