@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from onevox.asr.base import SpeechRecognizer, Transcript, WordRecognizer
+from onevox.asr.segments import transcribe_segments
 from onevox.asr.timed import transcribe_timed
 from onevox.audio import SAMPLE_RATE
 from onevox.audio.files import load_audio
@@ -122,20 +123,20 @@ class FileTranscriber:
                 options.progress(1.0)
             return _Run("", 0.0, (), None, ())
         start = time.perf_counter()
-        transcripts: list[Transcript] = []
         cues: list[Cue] = []
-        context = options.prompt.strip()
-        language = options.language
-        for lo, hi in spans:
-            transcript, span_cues = self._decode(audio[lo:hi], lo / SAMPLE_RATE, context, language,
-                                                 options.timed)
-            transcripts.append(transcript)
+        done: list[tuple[int, int]] = []
+
+        def decode(piece: np.ndarray, context: str, language: str | None) -> Transcript:
+            lo, hi = spans[len(done)]
+            done.append((lo, hi))
+            transcript, span_cues = self._decode(piece, lo / SAMPLE_RATE, context, language, options.timed)
             cues.extend(span_cues)
-            if transcript.text:  # later spans keep the earlier text as context and its language
-                context = f"{context} {transcript.text}".strip()
-                language = language or transcript.language or None
             if options.progress:  # the last span's end is the end of the file (the rest is silence)
                 options.progress(1.0 if hi == spans[-1][1] else hi / audio.size)
+            return transcript
+
+        transcripts = transcribe_segments(self.recognizer, (audio[lo:hi] for lo, hi in spans),
+                                          prompt=options.prompt, language=options.language, decode=decode)
         latency_ms = (time.perf_counter() - start) * 1000
         segments = tuple(SegmentText(lo / SAMPLE_RATE, hi / SAMPLE_RATE, t.text, t.fallback)
                          for (lo, hi), t in zip(spans, transcripts, strict=True))
