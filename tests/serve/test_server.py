@@ -28,7 +28,7 @@ FORMATS = ("json", "text", "verbose_json", "srt", "vtt")
 def server(tmp_path_factory):
     """Listening beyond loopback (so a token is required), with small limits the tests can reach."""
     root = tmp_path_factory.mktemp("serve")
-    limits = ("--max-upload-mb", "2", "--max-audio-s", "30")
+    limits = ("--max-upload-mb", "2", "--max-audio-s", "30", "--upload-timeout-s", "2")
     with ServeProcess(root, *limits, token=TOKEN, host="0.0.0.0") as proc:
         yield proc
 
@@ -191,6 +191,23 @@ def test_garbage_audio_is_400_with_one_line(server, client, tmp_path, speech_dir
     assert status == 400 and "multipart form field 'file'" in body
     status, body, _ = post(server, speech_dir / "ps-goforward.wav", "model=gpt-4o-transcribe")
     assert status == 404 and json.loads(body)["error"]["code"] == "model_not_found"
+
+
+def test_an_upload_that_stalls_gets_408_and_frees_its_place(server, speech_dir):
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as conn:
+        conn.sendall(b"POST /v1/audio/transcriptions HTTP/1.1\r\nHost: x\r\n"
+                     b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
+                     b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n"
+                     b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n\r\nRIFF")
+        answer = ""
+        while not answer.endswith("}"):  # the headers and the body may come in separate reads
+            chunk = conn.recv(65536).decode()
+            assert chunk, answer
+            answer += chunk
+    assert answer.startswith("HTTP/1.1 408 ") and "upload not received within 2 s" in answer
+    assert json.loads(curl(server, f"{server.base}/health", token=None)[1])["waiting"] == 0
 
 
 def test_overload_gets_answers_or_429_and_the_server_lives(tmp_path, speech_dir):

@@ -26,12 +26,15 @@ SERVE_PACKAGES = ("starlette", "uvicorn", "multipart")  # python-multipart insta
 @click.option("--max-upload-mb", type=click.FloatRange(0.001, 1024), default=25.0, show_default=True)
 @click.option("--max-audio-s", type=click.FloatRange(1, 4 * 3600), default=1800.0, show_default=True,
               help="Longest audio accepted, in seconds.")
+@click.option("--upload-timeout-s", type=click.FloatRange(0.1, 3600), default=120.0, show_default=True,
+              help="An upload not fully arrived by then gets 408 (its queue place is freed).")
 @click.option("--model", "model", metavar="NAME_OR_PATH", default=None,
               help="Model name from `onevox models list`, or a CTranslate2 Whisper folder.")
 @config_option
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int, queue: int, token_file: str | None,
-          max_upload_mb: float, max_audio_s: float, model: str | None, sub_config_path: str | None) -> None:
+          max_upload_mb: float, max_audio_s: float, upload_timeout_s: float, model: str | None,
+          sub_config_path: str | None) -> None:
     """Serve OpenAI's transcription API (POST /v1/audio/transcriptions, GET /v1/models, GET /health) with
     the configured model, for other machines' onevox (backend "openai") or any OpenAI client."""
     missing = [name for name in SERVE_PACKAGES if importlib.util.find_spec(name) is None]
@@ -53,5 +56,6 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, queue: int, to
     if model:
         config = config.with_changes("model", name=model)
     options = ServeOptions(host=host, port=port, workers=workers, queue=queue, token=token,
-                           max_upload_mb=max_upload_mb, max_audio_s=max_audio_s)
+                           max_upload_mb=max_upload_mb, max_audio_s=max_audio_s,
+                           upload_timeout_s=upload_timeout_s)
     run_server(config, options, announce=lambda line: click.echo(line))

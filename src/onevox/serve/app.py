@@ -8,7 +8,9 @@ form (its body counted against the size limit), the fields, then the decode on a
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import logging
 import math
 from collections.abc import Sequence
 
@@ -33,8 +35,11 @@ from onevox.serve.upload import (
 )
 from onevox.transcribe import FileOptions, FileTranscriber
 
+log = logging.getLogger(__name__)
+
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "invalid_request_error",
-               413: "invalid_request_error", 429: "rate_limit_exceeded", 500: "server_error"}
+               408: "invalid_request_error", 413: "invalid_request_error", 429: "rate_limit_exceeded",
+               500: "server_error"}
 
 
 def error(status: int, message: str, *, param: str | None = None, code: str | None = None,
@@ -93,22 +98,36 @@ def create_app(pool: WorkerPool[FileTranscriber], options: ServeOptions, models:
         except Busy as busy:
             return error(429, str(busy), code="server_busy", headers={"Retry-After": str(busy.retry_after_s)})
         try:
-            body = Request(request.scope, limited(request.receive, max_body))
-            async with body.form(max_files=1, max_fields=20) as form:
+            form = await read_form(Request(request.scope, limited(request.receive, max_body)))
+            try:
                 upload, file_options, fmt = read_fields(form, options, models)
                 result = await slot.run(lambda transcriber: transcribe_upload(
                     transcriber, upload, file_options, options.max_audio_s))
+            finally:
+                await form.close()
         except BodyTooLarge:
             return too_large()
         except FieldError as exc:
             return error(exc.status, str(exc), param=exc.param, code=exc.code)
-        except UploadRejected as exc:
-            return error(exc.status, str(exc), param=exc.param)
+        except UploadRejected as exc:  # after a stalled upload the connection cannot be reused
+            return error(exc.status, str(exc), param=exc.param,
+                         headers={"Connection": "close"} if exc.status == 408 else None)
         except HTTPException as exc:  # a malformed multipart body
             return error(exc.status_code, f"cannot read the form: {exc.detail}")
+        except Exception as exc:  # a bug: the client still gets an answer in the usual shape
+            log.exception("transcription failed")
+            return error(500, f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())}"[:300])
         finally:
             slot.release()
         return Response(render(result, fmt), media_type=MEDIA_TYPES[fmt])
+
+    async def read_form(body: Request) -> FormData:
+        """The form, read within the upload time limit (a slow sender must not hold its slot for ever)."""
+        try:
+            async with asyncio.timeout(options.upload_timeout_s):
+                return await body.form(max_files=1, max_fields=20)
+        except TimeoutError as exc:
+            raise UploadRejected(408, f"upload not received within {options.upload_timeout_s:g} s") from exc
 
     return Starlette(routes=[
         Route("/health", health, methods=["GET"]),

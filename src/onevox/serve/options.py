@@ -27,6 +27,7 @@ class ServeOptions:
     max_upload_mb: float = 25.0  # OpenAI's own limit on an upload
     max_audio_s: float = 1800.0  # decoded audio longer than this is refused
     max_prompt_chars: int = 2000
+    upload_timeout_s: float = 120.0  # a request whose form has not arrived by then gets 408 and its slot back
 
     @property
     def max_upload_bytes(self) -> int:
