@@ -25,15 +25,16 @@ MEDIA_TYPES = {
 }
 
 
-def render(result: FileResult, fmt: str) -> str:
+def render(result: FileResult, fmt: str, *, words: bool = False) -> str:
     """`result` in format `fmt` (one of SERVER_FORMATS, or "txt"). JSON is OpenAI's `{"text": ...}`;
-    `onevox transcribe --format json` writes `FileResult.to_json()` instead (see `render_file`)."""
+    `onevox transcribe --format json` writes `FileResult.to_json()` instead (see `render_file`).
+    `words`: verbose_json also lists each word's time (OpenAI's timestamp_granularities=["word"])."""
     if fmt in ("text", "txt"):
         return result.text + "\n"
     if fmt == "json":
         return json.dumps({"text": result.text}, ensure_ascii=False)
     if fmt == "verbose_json":
-        return json.dumps(verbose_json(result), ensure_ascii=False)
+        return json.dumps(verbose_json(result, words=words), ensure_ascii=False)
     if fmt == "srt":
         return to_srt(result.cues)
     if fmt == "vtt":
@@ -48,9 +49,10 @@ def render_file(result: FileResult, fmt: str) -> str:
     return render(result, fmt)
 
 
-def verbose_json(result: FileResult) -> dict[str, object]:
-    """OpenAI's verbose_json: the text, the language, the duration and the timed segments (our cues)."""
-    return {
+def verbose_json(result: FileResult, *, words: bool = False) -> dict[str, object]:
+    """OpenAI's verbose_json: the text, the language, the duration and the timed segments (our cues);
+    with `words`, the timed words too."""
+    out: dict[str, object] = {
         "task": "transcribe",
         "language": result.language,
         "duration": round(result.audio_s, 3),
@@ -58,3 +60,6 @@ def verbose_json(result: FileResult) -> dict[str, object]:
         "segments": [{"id": i, "start": c.start_s, "end": c.end_s, "text": c.text}
                      for i, c in enumerate(result.cues)],
     }
+    if words:
+        out["words"] = [{"word": w.text, "start": w.start_s, "end": w.end_s} for w in result.words]
+    return out

@@ -50,6 +50,7 @@ class FileResult:
     language: str = ""  # the language it was decoded in (detected from its first speech, or configured)
     language_prob: float | None = None  # the detection's probability; None when the language was given
     cues: tuple[Cue, ...] = ()  # the text in timed pieces (subtitle cues); only when asked for (`timed`)
+    words: tuple[Cue, ...] = ()  # each word as the model wrote it, timed (`timed`, and a word-timing model)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -104,7 +105,8 @@ class FileTranscriber:
         return FileResult(file=file, text=run.text, audio_s=audio.size / SAMPLE_RATE,
                           latency_ms=run.latency_ms, segments=run.segments, model=self.recognizer.model_name,
                           language=language.language if language else "",
-                          language_prob=language.language_prob if language else None, cues=run.cues)
+                          language_prob=language.language_prob if language else None, cues=run.cues,
+                          words=run.words)
 
     def transcribe_audio(self, audio: np.ndarray) -> tuple[str, float]:
         """(post-processed text, model milliseconds) for 16 kHz mono float32 audio."""
@@ -121,16 +123,19 @@ class FileTranscriber:
         if not spans:
             if options.progress:
                 options.progress(1.0)
-            return _Run("", 0.0, (), None, ())
+            return _Run("", 0.0, (), None, (), ())
         start = time.perf_counter()
         cues: list[Cue] = []
+        words: list[Cue] = []
         done: list[tuple[int, int]] = []
 
         def decode(piece: np.ndarray, context: str, language: str | None) -> Transcript:
             lo, hi = spans[len(done)]
             done.append((lo, hi))
-            transcript, span_cues = self._decode(piece, lo / SAMPLE_RATE, context, language, options.timed)
+            transcript, span_cues, span_words = self._decode(piece, lo / SAMPLE_RATE, context, language,
+                                                             options.timed)
             cues.extend(span_cues)
+            words.extend(span_words)
             if options.progress:  # the last span's end is the end of the file (the rest is silence)
                 options.progress(1.0 if hi == spans[-1][1] else hi / audio.size)
             return transcript
@@ -144,7 +149,7 @@ class FileTranscriber:
         spoken = chosen.language or self.config.model.language
         texts = [postprocess(t.text, self._post, spoken) for t in transcripts]
         return _Run(join_segments([t for t in texts if t]), latency_ms, segments, chosen,
-                    self._post_cues(cues, spoken))
+                    self._post_cues(cues, spoken), tuple(words))
 
     def _post_cues(self, cues: list[Cue], language: str) -> tuple[Cue, ...]:
         """Cues post-processed like the text, capitalised only where a sentence starts (a cue may start
@@ -159,9 +164,9 @@ class FileTranscriber:
         return tuple(out)
 
     def _decode(self, audio: np.ndarray, offset_s: float, prompt: str, language: str | None,
-                timed: bool) -> tuple[Transcript, list[Cue]]:
-        """One span: its transcript, and its cues (timed from the words when the recognizer times them,
-        else the whole span as one cue)."""
+                timed: bool) -> tuple[Transcript, list[Cue], list[Cue]]:
+        """One span: its transcript, its cues (timed from the words when the recognizer times them, else
+        the whole span as one cue) and its timed words (none when the recognizer does not time them)."""
         if timed and isinstance(self.recognizer, WordRecognizer):
             words = transcribe_timed(self.recognizer, audio, prompt=prompt, language=language)
             transcript = Transcript(text=words.text, audio_s=words.audio_s, model=self.recognizer.model_name,
@@ -169,10 +174,12 @@ class FileTranscriber:
                                     language=words.language, language_prob=words.language_prob)
             cues = [Cue(round(c.start_s + offset_s, 3), round(c.end_s + offset_s, 3), c.text)
                     for c in group_words(words.words)]
-            return transcript, cues
+            timed_words = [Cue(round(w.start_s + offset_s, 3), round(w.end_s + offset_s, 3), w.text.strip())
+                           for w in words.words]
+            return transcript, cues, timed_words
         transcript = self.recognizer.transcribe(audio, prompt=prompt, language=language)
         end_s = offset_s + audio.size / SAMPLE_RATE
-        return transcript, [Cue(offset_s, end_s, transcript.text)] if timed and transcript.text else []
+        return transcript, [Cue(offset_s, end_s, transcript.text)] if timed and transcript.text else [], []
 
 
 @dataclass(frozen=True)
@@ -182,6 +189,7 @@ class _Run:
     segments: tuple[SegmentText, ...]
     language: Transcript | None  # the transcript whose language the file was decoded in
     cues: tuple[Cue, ...]
+    words: tuple[Cue, ...]
 
 
 def merge_spans(segments: list[SpeechSegment], max_span: int, max_gap: int) -> list[tuple[int, int]]:

@@ -100,6 +100,18 @@ def test_openai_client_every_format(client, speech_dir):
     check_cues(vtt_cues(transcribe(client, jfk, "vtt")), (0.3, 10.7), JFK_TEXT)
 
 
+def test_word_timestamps_as_openai_gives_them(client, speech_dir):
+    verbose = transcribe(client, speech_dir / "jfk-inaugural.wav", "verbose_json",
+                         timestamp_granularities=["word", "segment"])
+    words = verbose.words
+    assert " ".join(w.word for w in words) == JFK_TEXT
+    assert all(a.start <= a.end <= b.start + 0.001 for a, b in itertools.pairwise(words))
+    assert words[0].start < 0.6 and words[-1].end > 10.0
+    assert [s.text for s in verbose.segments] and all(s.start < s.end for s in verbose.segments)
+    with pytest.raises(openai.BadRequestError, match="needs response_format verbose_json"):
+        transcribe(client, speech_dir / "ps-goforward.wav", "json", timestamp_granularities=["word"])
+
+
 def test_curl_every_format(server, speech_dir):
     clip = speech_dir / "ls-61-70968-0000.wav"  # 4.9 s, speech from about 0.1 s to the end
     expected = ("He began a confused complaint against the wizard, who had vanished behind the curtain "

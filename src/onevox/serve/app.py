@@ -100,7 +100,7 @@ def create_app(pool: WorkerPool[FileTranscriber], options: ServeOptions, models:
         try:
             form = await read_form(Request(request.scope, limited(request.receive, max_body)))
             try:
-                upload, file_options, fmt = read_fields(form, options, models)
+                upload, file_options, fmt, words = read_fields(form, options, models)
                 result = await slot.run(lambda transcriber: transcribe_upload(
                     transcriber, upload, file_options, options.max_audio_s))
             finally:
@@ -119,7 +119,7 @@ def create_app(pool: WorkerPool[FileTranscriber], options: ServeOptions, models:
             return error(500, f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())}"[:300])
         finally:
             slot.release()
-        return Response(render(result, fmt), media_type=MEDIA_TYPES[fmt])
+        return Response(render(result, fmt, words=words), media_type=MEDIA_TYPES[fmt])
 
     async def read_form(body: Request) -> FormData:
         """The form, read within the upload time limit (a slow sender must not hold its slot for ever)."""
@@ -137,8 +137,9 @@ def create_app(pool: WorkerPool[FileTranscriber], options: ServeOptions, models:
 
 
 def read_fields(form: FormData, options: ServeOptions,
-                models: Sequence[str]) -> tuple[Upload, FileOptions, str]:
-    """The upload, how to transcribe it and the response format; FieldError for the first bad field."""
+                models: Sequence[str]) -> tuple[Upload, FileOptions, str, bool]:
+    """The upload, how to transcribe it, the response format and whether to list timed words; FieldError
+    for the first bad field."""
     file = form.get("file")
     if not isinstance(file, UploadFile):
         raise FieldError("file", "no audio file: send it as the multipart form field 'file'")
@@ -165,8 +166,15 @@ def read_fields(form: FormData, options: ServeOptions,
             value = math.nan
         if not 0.0 <= value <= 1.0:
             raise FieldError("temperature", f"temperature {temperature!r} is not a number from 0 to 1")
+    granularities = {str(value).strip() for value in form.getlist("timestamp_granularities[]")}
+    if granularities - {"word", "segment"}:
+        raise FieldError("timestamp_granularities", "timestamp_granularities[] takes word and segment")
+    if granularities and fmt != "verbose_json":
+        raise FieldError("timestamp_granularities", "timestamp_granularities[] needs response_format "
+                         "verbose_json")
     upload = Upload(file.file, file.filename or "")
-    return upload, FileOptions(timed=fmt in TIMED_FORMATS, prompt=prompt, language=language), fmt
+    timed = FileOptions(timed=fmt in TIMED_FORMATS, prompt=prompt, language=language)
+    return upload, timed, fmt, "word" in granularities
 
 
 def _text(form: FormData, name: str) -> str:
