@@ -225,10 +225,11 @@ def test_an_upload_that_stalls_gets_408_and_frees_its_place(server, speech_dir):
 def test_overload_gets_answers_or_429_and_the_server_lives(tmp_path, speech_dir):
     """One worker, a queue of one: of many requests at once, each gets 200 or 429 (with Retry-After)."""
     clip = speech_dir / "ps-goforward.wav"
+    busy_clip = speech_dir / "jfk-inaugural.wav"  # long enough to decode that the requests pile up
     with ServeProcess(tmp_path, "--workers", "1", "--queue", "1") as server:
         url = f"{server.url}/audio/transcriptions"
-        procs = [subprocess.Popen(["curl", "-sS", "-o", "/dev/null", "-D", "-", "-F", f"file=@{clip}", url],
-                                  stdout=subprocess.PIPE, text=True) for _ in range(12)]
+        command = ["curl", "-sS", "-o", "/dev/null", "-D", "-", "-F", f"file=@{busy_clip}", url]
+        procs = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(16)]
         heads = [p.communicate(timeout=120)[0] for p in procs]
         statuses = [int(head.split()[1]) for head in heads]
         assert set(statuses) <= {200, 429} and statuses.count(200) >= 2 and statuses.count(429) >= 1, statuses
