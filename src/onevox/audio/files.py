@@ -31,6 +31,10 @@ MAX_SECONDS = 4 * 3600.0  # a dictation tool has no business decoding more than 
 _BLOCK_FRAMES = 1 << 18  # frames read per block
 
 
+class AudioTooLong(AudioError):
+    """The audio runs past the length allowed (`max_seconds`)."""
+
+
 class _NotForSoundfile(Exception):
     """libsndfile does not recognise the format: PyAV gets a try."""
 
@@ -94,7 +98,7 @@ class _Mono16k:
     def add(self, block: np.ndarray) -> None:
         self.frames_in += block.shape[0]
         if self.frames_in > self.max_seconds * self.rate:
-            raise AudioError(_too_long(self.file, self.frames_in / self.rate, self.max_seconds))
+            raise AudioTooLong(_too_long(self.file, self.frames_in / self.rate, self.max_seconds))
         mono = block.mean(axis=1, dtype=np.float32) if block.shape[1] > 1 else block[:, 0]
         mono = np.ascontiguousarray(mono, dtype=np.float32)
         self._put(self._stream.resample_chunk(mono) if self._stream else mono)
@@ -170,7 +174,7 @@ def _check_header(file: Path, channels: int, rate: int, frames: int, max_seconds
     if rate <= 0:
         raise AudioError(f"{file}: invalid sample rate {rate}")
     if frames > 0 and frames / rate > max_seconds:
-        raise AudioError(_too_long(file, frames / rate, max_seconds))
+        raise AudioTooLong(_too_long(file, frames / rate, max_seconds))
 
 
 def _check_wav_length(file: Path, handle: sf.SoundFile) -> None:
@@ -225,7 +229,7 @@ def _load_with_av(file: Path, max_seconds: float) -> np.ndarray:
         if stream.codec_context.channels <= 0:
             raise AudioError(f"{file}: has no audio channels")
         if container.duration and container.duration / 1_000_000 > max_seconds:
-            raise AudioError(_too_long(file, container.duration / 1_000_000, max_seconds))
+            raise AudioTooLong(_too_long(file, container.duration / 1_000_000, max_seconds))
         return _decode_av(file, container, stream, max_seconds)
 
 

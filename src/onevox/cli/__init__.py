@@ -28,6 +28,7 @@ _COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "onevox.cli.devices_cmd": ("devices",),
     "onevox.cli.bench_cmd": ("bench",),
     "onevox.cli.doctor_cmd": ("doctor",),
+    "onevox.cli.serve_cmd": ("serve",),
 }
 
 
