@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,6 +126,7 @@ class WhisperEngine:
         self._silence_memory: np.ndarray | None = None
         self._memory: np.ndarray | None = None  # the decoder's input for short windows (see _encode_short)
         self._memory_dirty = 0  # encoder frames of _memory that hold audio rather than silence
+        self._vocabulary = list(cfg.vocabulary)  # the configured words, then the learned ones
 
     @property
     def multilingual(self) -> bool:
@@ -138,6 +140,12 @@ class WhisperEngine:
         noise = np.random.default_rng(0).normal(0.0, 1e-3, SAMPLE_RATE).astype(np.float32)
         self.transcribe(noise)
         release_free_memory()
+
+    def set_learned_words(self, words: Sequence[str]) -> None:
+        """Words learned from corrections, primed after the configured vocabulary (implements
+        `VocabularyRecognizer`). Replaced whole: a decode on another thread reads one list or the other."""
+        configured = {word.casefold() for word in self._cfg.vocabulary}
+        self._vocabulary = [*self._cfg.vocabulary, *(w for w in words if w.casefold() not in configured)]
 
     def transcribe(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None) -> Transcript:
         """Decode 16 kHz mono float32 audio. Audio over 30 s is decoded in pieces of up to 30 s cut at quiet
@@ -164,7 +172,7 @@ class WhisperEngine:
         with `doubt` saying why. With `timed` False the words are not aligned (all placed at 0 s)."""
         audio = _as_mono_float32(audio)[:FULL_FRAMES * HOP_LENGTH]
         start = time.perf_counter()
-        context = context_text(self._cfg.initial_prompt, self._cfg.vocabulary, prompt)
+        context = context_text(self._cfg.initial_prompt, self._vocabulary, prompt)
         text, done, used_full, doubt = self._transcribe_window(audio, context, self._given(language),
                                                                full_if_doubt=fallback)
         audio_s = audio.size / SAMPLE_RATE
@@ -205,7 +213,7 @@ class WhisperEngine:
         for _ in range(self._opts.max_passes):
             rest = piece[pos:]
             previous = " ".join([prompt, *progress.texts])
-            context = context_text(self._cfg.initial_prompt, self._cfg.vocabulary, previous)
+            context = context_text(self._cfg.initial_prompt, self._vocabulary, previous)
             text, done, fallback, _doubt = self._transcribe_window(rest, context, progress.language)
             progress.add(text, done, fallback)
             step = round(self._resume_at(done.decoded, text, rest.size / SAMPLE_RATE) * SAMPLE_RATE)

@@ -45,7 +45,7 @@ class Delivery:
         """Everything is decoded: post-process, write history, inject, mark the history entry."""
         start = self.clock.perf_ns()
         d.raw_text = join_segments(d.texts)
-        d.text = postprocess(d.raw_text, text_cfg, d.language)
+        d.text = postprocess(d.raw_text, self._learned(text_cfg), d.language)
         self._record(d, "postprocess", (self.clock.perf_ns() - start) / 1e6)
         if options.save_recordings:
             self._save_recording(d, options.recordings_dir)
@@ -68,7 +68,7 @@ class Delivery:
         """Live mode: the words settled so far go into the window while the user is still speaking."""
         if d.cancelled or d.injecting:
             return
-        delta = live_rest(d.live_text, postprocess(raw, text_cfg, d.language).rstrip())
+        delta = live_rest(d.live_text, postprocess(raw, self._learned(text_cfg), d.language).rstrip())
         if not delta.strip():
             return
         try:
@@ -78,6 +78,10 @@ class Delivery:
             self._report(d, "injection", exc, fatal=False)
             return
         d.live_text += delta
+
+    def _learned(self, text_cfg: PostProcessingConfig) -> PostProcessingConfig:
+        vocabulary = self.stages.vocabulary
+        return text_cfg if vocabulary is None else vocabulary.text_config(text_cfg)
 
     def _add_history(self, d: Dictation) -> None:
         history = self.stages.history

@@ -278,6 +278,8 @@ class Pipeline:
         if d is not self._decoding:  # the first job of a dictation (the one before may have been cancelled)
             self._decoding = d
             self._run_deferred_load()
+            if self.stages.vocabulary is not None:  # spellings learned since the last dictation
+                self.stages.vocabulary.prime(self.stages.recognizer)
         if kind == "end":
             self._deliver_q.put((d,))
             self._decoding = None

@@ -1,0 +1,205 @@
+"""The learned vocabulary's own SQLite file, beside the history database (whose schema is left alone).
+
+Two tables: `corrections`, one per corrected history entry (the text onevox typed and the text the user
+says was right, copied, so a correction still teaches after its history entry is pruned), and `rules`, one
+row per substitution ever derived (its id is what `onevox vocabulary forget|accept` name). How many
+corrections show a rule is counted from the corrections each time the rules are read, so correcting an
+entry again replaces what its earlier correction taught. A rule's row is never deleted: a forgotten rule
+keeps its row and so is never learned again from the same corrections.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from onevox import paths
+from onevox.config import VocabularyConfig
+from onevox.errors import OnevoxError
+from onevox.text.learned import Rule, derive_rules
+
+BUSY_TIMEOUT_MS = 5000
+ACCEPTED = "accepted"
+FORGOTTEN = "forgotten"
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS corrections (history_id INTEGER PRIMARY KEY, original TEXT NOT NULL, "
+    "corrected TEXT NOT NULL, created_at REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS rules (id INTEGER PRIMARY KEY AUTOINCREMENT, wrong TEXT NOT NULL, "
+    "right TEXT NOT NULL, decision TEXT NOT NULL DEFAULT '' "
+    "CHECK (decision IN ('', 'accepted', 'forgotten')), created_at REAL NOT NULL, UNIQUE (wrong, right))",
+)
+
+
+class VocabularyError(OnevoxError):
+    """A correction or a rule that cannot be recorded or found."""
+
+
+@dataclass(frozen=True)
+class Correction:
+    history_id: int
+    original: str  # the text onevox typed
+    corrected: str  # what the user says was right
+    created_at: float
+
+
+@dataclass(frozen=True)
+class LearnedRule:
+    id: int
+    wrong: str  # the phrase as the model writes it (lower case)
+    right: str  # the user's spelling
+    support: int  # how many corrections show this substitution
+    state: str  # "active" (applied), "proposed" (not yet), "off" ([vocabulary] learn = "off"), "forgotten"
+    decision: str = ""  # "accepted" or "forgotten" when the user decided, else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Learned:
+    """What the daemon applies: substitutions for post-processing and spellings for the decoder."""
+
+    replacements: dict[str, str] = field(default_factory=dict)  # wrong phrase -> right phrase
+    words: tuple[str, ...] = ()  # right spellings, most supported first, at most `prompt_words`
+
+
+def store_path(history_path: Path) -> Path:
+    """The vocabulary file that goes with a history database: beside it, so that corrections of its entries
+    and what they taught stay together."""
+    return history_path.with_name("vocabulary.sqlite3")
+
+
+class VocabularyStore:
+    """A thread-safe handle on the vocabulary file (one connection, serialised by a lock)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        _prepare_file(self.path)
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise VocabularyError(f"cannot open vocabulary database {self.path}: {exc}") from exc
+        with self._guard("open"), self._conn:
+            if self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+                self._conn.execute("PRAGMA journal_mode = DELETE")
+            for statement in _SCHEMA:
+                self._conn.execute(statement)
+        self._version = self._data_version()
+
+    def add_correction(self, history_id: int, original: str, corrected: str) -> list[Rule]:
+        """Record (or replace) the correction of one history entry; returns the rules it shows."""
+        rules = derive_rules(original, corrected)
+        now = time.time()
+        with self._guard("save a correction to"), self._conn:
+            self._conn.execute("INSERT OR REPLACE INTO corrections (history_id, original, corrected, "
+                               "created_at) VALUES (?, ?, ?, ?)", (history_id, original, corrected, now))
+            self._conn.executemany("INSERT OR IGNORE INTO rules (wrong, right, created_at) VALUES (?, ?, ?)",
+                                   [(rule.wrong, rule.right, now) for rule in rules])
+        return rules
+
+    def correction(self, history_id: int) -> Correction | None:
+        with self._guard("read"):
+            row = self._conn.execute("SELECT history_id, original, corrected, created_at FROM corrections "
+                                     "WHERE history_id = ?", (history_id,)).fetchone()
+        return None if row is None else Correction(*row)
+
+    def corrections(self) -> list[Correction]:
+        with self._guard("read"):
+            rows = self._conn.execute("SELECT history_id, original, corrected, created_at FROM corrections "
+                                      "ORDER BY history_id").fetchall()
+        return [Correction(*row) for row in rows]
+
+    def rules(self, cfg: VocabularyConfig, *, everything: bool = False) -> list[LearnedRule]:
+        """Every rule some correction shows, or the user decided about (with `everything`: also those no
+        correction shows any more), with its state under `cfg`; most supported first."""
+        support: Counter[tuple[str, str]] = Counter()
+        for correction in self.corrections():
+            support.update((rule.wrong, rule.right) for rule in derive_rules(correction.original,
+                                                                             correction.corrected))
+        with self._guard("read"):
+            rows = self._conn.execute("SELECT id, wrong, right, decision FROM rules").fetchall()
+        found = [(int(rule_id), wrong, right, support[(wrong, right)], decision)
+                 for rule_id, wrong, right, decision in rows]
+        found = [row for row in found if everything or row[3] > 0 or row[4]]
+        found.sort(key=lambda row: (row[4] == ACCEPTED, row[3], row[0]), reverse=True)
+        taken: set[str] = set()  # a wrong phrase has one right side: the accepted or most supported one
+        out = []
+        for rule_id, wrong, right, count, decision in found:
+            state = _state(cfg, count, decision)
+            if state == "active":
+                if wrong in taken:
+                    state = "proposed"
+                taken.add(wrong)
+            out.append(LearnedRule(rule_id, wrong, right, count, state, decision))
+        return out
+
+    def decide(self, rule_id: int, decision: str) -> tuple[str, str]:
+        """Mark a rule accepted or forgotten and return its (wrong, right); VocabularyError when there is no
+        such rule."""
+        with self._guard("update"), self._conn:
+            row = self._conn.execute("SELECT wrong, right FROM rules WHERE id = ?", (rule_id,)).fetchone()
+            if row is None:
+                raise VocabularyError(f"no learned rule {rule_id} (see `onevox vocabulary list`)")
+            self._conn.execute("UPDATE rules SET decision = ? WHERE id = ?", (decision, rule_id))
+        return str(row[0]), str(row[1])
+
+    def changed(self) -> bool:
+        """True when another process wrote to the file since the last call (a cheap check: no file read)."""
+        version = self._data_version()
+        changed, self._version = version != self._version, version
+        return changed
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def _data_version(self) -> int:
+        with self._guard("read"):
+            return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
+    @contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        with self._lock:
+            try:
+                yield
+            except sqlite3.Error as exc:
+                raise VocabularyError(f"cannot {action} vocabulary database {self.path}: {exc}") from exc
+
+
+def learned(rules: list[LearnedRule], cfg: VocabularyConfig) -> Learned:
+    """The active rules as what the daemon applies."""
+    active = [rule for rule in rules if rule.state == "active"]
+    words: list[str] = []
+    for rule in active:
+        if rule.right not in words and len(words) < cfg.prompt_words:
+            words.append(rule.right)
+    return Learned({rule.wrong: rule.right for rule in active}, tuple(words))
+
+
+def _state(cfg: VocabularyConfig, support: int, decision: str) -> str:
+    if decision == FORGOTTEN:
+        return FORGOTTEN
+    if cfg.learn == "off":
+        return "off"
+    if decision == ACCEPTED or (cfg.learn == "apply" and support >= cfg.min_count):
+        return "active"
+    return "proposed"
+
+
+def _prepare_file(path: Path) -> None:
+    """The folder (0700) and the file (0600) made before SQLite does, so they are private from the start."""
+    try:
+        if not path.parent.exists() or path.parent == paths.data_dir():
+            paths.ensure_private_dir(path.parent)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    except OSError as exc:
+        raise VocabularyError(f"cannot create vocabulary database {path}: {exc.strerror or exc}") from exc
