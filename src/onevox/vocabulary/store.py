@@ -176,12 +176,18 @@ class VocabularyStore:
 
 
 def learned(rules: list[LearnedRule], cfg: VocabularyConfig) -> Learned:
-    """The active rules as what the daemon applies."""
+    """What the daemon applies: the active rules' substitutions; and as spellings for the decoder, the right
+    side of every active rule and every spelling corrections introduced `min_count` times in all, whatever
+    the model had heard instead ("Cubanites", then "Cuba neat": the user wants "Kubernetes" both times)."""
     active = [rule for rule in rules if rule.state == "active"]
-    words: list[str] = []
-    for rule in active:
-        if rule.right not in words and len(words) < cfg.prompt_words:
-            words.append(rule.right)
+    spelling: Counter[str] = Counter()
+    for rule in rules:
+        if rule.state in ("active", "proposed"):
+            spelling[rule.right] += rule.support
+    wanted = [rule.right for rule in active]
+    if cfg.learn == "apply":
+        wanted += [right for right, count in spelling.most_common() if count >= cfg.min_count]
+    words = list(dict.fromkeys(wanted))[:cfg.prompt_words]
     return Learned({rule.wrong: rule.right for rule in active}, tuple(words))
 
 
