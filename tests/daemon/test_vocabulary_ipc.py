@@ -100,3 +100,26 @@ def test_without_history_correct_is_unavailable(tmp_path: Path) -> None:
         assert err.value.code == "unavailable"
     finally:
         r.daemon.stop()
+
+
+def test_a_reload_of_vocabulary_keys_applies_at_once(tmp_path: Path) -> None:
+    r = Running(tmp_path)
+    path = tmp_path / "onevox.toml"
+    body = (f'[hotkey]\nbackend = "none"\n[vad]\nbackend = "off"\n'
+            f'[history]\npath = "{tmp_path}/history.sqlite3"\n[daemon]\nsocket = "{r.config.socket_path()}"\n'
+            '[vocabulary]\nmin_count = {}\n')
+    path.write_text(body.format(3))
+    r.daemon = Daemon(r.config.with_changes("vocabulary", min_count=3), factory=r.daemon.factory,
+                      clock=r.clock, config_path=path)
+    r.daemon.start()
+    try:
+        for entry in (1, 2):
+            r.dictate()
+            r.client.request("correct", entry=entry, text="Kubernetes is down" if entry == 2 else
+                             "We deploy to Kubernetes")
+        r.dictate()
+        path.write_text(body.format(2))
+        assert "vocabulary.min_count" in r.client.request("reload")["message"]
+        assert r.dictate() == "Kubernetes runs the cluster "
+    finally:
+        r.daemon.stop()
