@@ -179,3 +179,19 @@ def test_a_spelling_corrected_often_enough_primes_the_decoder_whatever_was_heard
     assert result.words == ("Kubernetes",)  # but the spelling twice
     propose = VocabularyConfig(learn="propose", min_count=2)
     assert learned(store.rules(propose), propose).words == ()
+
+
+def test_an_id_beyond_sqlite_integers_is_just_unknown(history: History, store: VocabularyStore) -> None:
+    for entry_id in (0, -1, 2**70):
+        with pytest.raises(VocabularyError, match=f"^no history entry {entry_id}$"):
+            record_correction(history, store, entry_id, "text", VocabularyConfig())
+
+
+def test_a_store_that_cannot_be_read_does_not_fail_the_dictation(store: VocabularyStore, history: History,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    live = LearnedVocabulary(store, VocabularyConfig(min_count=1))
+    live.correct(history, history.add(HistoryEntry(text=WRONG)), RIGHT)
+    store.close()  # every later read fails
+    live.prime(object())  # type: ignore[arg-type]
+    assert live.current.replacements == {"cooper netties": "Kubernetes"}
+    assert "learned vocabulary not re-read" in caplog.text

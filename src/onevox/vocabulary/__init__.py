@@ -13,6 +13,7 @@ process, such as the CLI, changed it), the delivery worker adds its substitution
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,9 @@ from onevox.vocabulary.store import Learned, LearnedRule, VocabularyError, Vocab
 if TYPE_CHECKING:
     from onevox.asr.base import SpeechRecognizer
     from onevox.history import History
+
+log = logging.getLogger(__name__)
+MAX_ENTRY_ID = 2**63 - 1  # SQLite's largest integer
 
 __all__ = ["CorrectionResult", "LearnedVocabulary", "VocabularyError", "record_correction"]
 
@@ -47,7 +51,7 @@ def record_correction(history: History, store: VocabularyStore, entry_id: int, t
     corrected = text.strip()
     if not corrected:
         raise VocabularyError("the corrected text is empty: give the words the dictation should have had")
-    entry = history.get(entry_id)
+    entry = history.get(entry_id) if 0 < entry_id <= MAX_ENTRY_ID else None
     if entry is None:
         raise VocabularyError(f"no history entry {entry_id}")
     original = entry.text.strip()
@@ -91,7 +95,11 @@ class LearnedVocabulary:
         model the learned spellings (a recognizer that takes no vocabulary is left alone)."""
         from onevox.asr.base import VocabularyRecognizer
 
-        current = self.refresh() if self.store.changed() else self.current
+        try:
+            current = self.refresh() if self.store.changed() else self.current
+        except VocabularyError as exc:  # a dictation never fails for it: what was learned so far still holds
+            log.warning("learned vocabulary not re-read: %s", exc)
+            current = self.current
         if isinstance(recognizer, VocabularyRecognizer):
             recognizer.set_learned_words(current.words)
 
