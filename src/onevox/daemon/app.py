@@ -108,9 +108,10 @@ class Daemon:
         config, factory = self.config, self.factory
         recognizer, model_problem = self._load_model(config)
         source = factory.source(config, self._on_audio_event)
+        history = self._open_history(config)
         stages = Stages(source=source, segmenter=factory.segmenter(config), recognizer=recognizer,
-                        injector=factory.injector(config), history=self._open_history(config),
-                        metrics=self.metrics, vocabulary=self._open_vocabulary(config))
+                        injector=factory.injector(config), history=history, metrics=self.metrics,
+                        vocabulary=self._open_vocabulary(config, history))
         controller = Controller(config, stages, self.bus, self._options, clock=self.clock,
                                 diagnostics=self.diagnostics)
         self._controller = controller
@@ -206,7 +207,9 @@ class Daemon:
                             "history as interrupted (`onevox history list`)", interrupted)
         return history
 
-    def _open_vocabulary(self, config: Config) -> LearnedVocabulary | None:
+    def _open_vocabulary(self, config: Config, history: History | None) -> LearnedVocabulary | None:
+        if config.history.enabled and history is None:  # its folder failed: the history's error says why
+            return None
         try:
             return self.factory.vocabulary(config)
         except OnevoxError as exc:  # dictation still works; nothing learned is applied
