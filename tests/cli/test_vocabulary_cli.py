@@ -78,3 +78,19 @@ def test_a_rewrite_teaches_nothing_but_is_recorded(db: Path) -> None:
     result = run("history", "correct", "3", "Please page the on-call engineer instead.")
     assert "Nothing word-level to learn" in result.output
     assert "Please page the on-call engineer instead." in run("history", "show", "3").output
+
+
+def test_deleting_history_deletes_the_corrections_words_but_not_what_they_taught(db: Path) -> None:
+    run("history", "correct", "1", "We deploy to Kubernetes every day.")
+    run("history", "correct", "2", "Kubernetes is down again.")
+    def stored() -> bytes:
+        return b"".join(path.read_bytes() for path in db.parent.glob("vocabulary.sqlite3*"))
+
+    assert b"every day" in stored()
+    run("history", "delete", "1")
+    assert b"every day" not in stored() and b"down again" in stored()
+    rules = json.loads(run("vocabulary", "list", "--json").output)
+    assert [(r["wrong"], r["support"], r["state"]) for r in rules] == [("cooper netties", 2, "active")]
+    assert run("history", "clear", "--yes").exit_code == 0
+    assert b"down again" not in stored()
+    assert json.loads(run("vocabulary", "list", "--json").output)[0]["support"] == 2

@@ -18,7 +18,7 @@ import click
 
 from onevox.cli.common import config_option as _untyped_config_option
 from onevox.cli.common import get_config
-from onevox.cli.vocabulary_cmd import correct, correction_of, show_correction
+from onevox.cli.vocabulary_cmd import correct, correction_of, drop_correction_texts, show_correction
 from onevox.config import Config
 from onevox.errors import OnevoxError
 from onevox.history import EXPORT_FORMATS, History, HistoryEntry, HistoryError
@@ -182,6 +182,7 @@ def delete_cmd(ctx: click.Context, entry_id: int, sub_config_path: str | None) -
         deleted = store.delete(entry_id) if store else False
     if not deleted:
         raise HistoryError(f"no dictation with id {entry_id} in the history (see `onevox history list`)")
+    drop_correction_texts(get_config(ctx, sub_config_path), entry_id)
     click.echo(f"Deleted dictation {entry_id}.")
 
 
@@ -198,6 +199,7 @@ def clear_cmd(ctx: click.Context, yes: bool, sub_config_path: str | None) -> Non
         if not yes:
             click.confirm(f"Delete all {store.count()} dictation(s) in {path}?", abort=True)
         count = store.clear()
+    drop_correction_texts(get_config(ctx, sub_config_path), None)
     click.echo(f"Deleted {count} dictation(s).")
 
 

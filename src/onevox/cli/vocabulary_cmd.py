@@ -131,6 +131,13 @@ def correction_of(config: Config, entry_id: int) -> Correction | None:
         return store.correction(entry_id) if store else None
 
 
+def drop_correction_texts(config: Config, entry_id: int | None) -> None:
+    """A deleted history entry (None: all) takes its correction's words with it; what they taught stays."""
+    with open_store(config, create=False) as store:
+        if store is not None:
+            store.drop_texts(entry_id)
+
+
 def show_correction(result: dict[str, Any]) -> None:
     click.echo(f"Recorded the correction of history entry {result['history_id']}.")
     rules = result.get("rules") or []

@@ -1,11 +1,11 @@
 """The learned vocabulary's own SQLite file, beside the history database (whose schema is left alone).
 
-Two tables: `corrections`, one per corrected history entry (the text onevox typed and the text the user
-says was right, copied, so a correction still teaches after its history entry is pruned), and `rules`, one
-row per substitution ever derived (its id is what `onevox vocabulary forget|accept` name). How many
-corrections show a rule is counted from the corrections each time the rules are read, so correcting an
-entry again replaces what its earlier correction taught. A rule's row is never deleted: a forgotten rule
-keeps its row and so is never learned again from the same corrections.
+Three tables: `corrections`, one per corrected history entry (the text onevox typed and the text the user
+says was right: what `onevox history show` prints; deleted with the history entry), `rules`, one row per
+substitution ever derived (its id is what `onevox vocabulary forget|accept` name), and `evidence`, which
+correction showed which rule: a rule's support is its number of evidence rows, so correcting an entry again
+replaces what its earlier correction taught, and what was learned outlives the words it was learned from.
+A rule's row is never deleted: a forgotten rule keeps its row and so is never learned again.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rules (id INTEGER PRIMARY KEY AUTOINCREMENT, wrong TEXT NOT NULL, "
     "right TEXT NOT NULL, decision TEXT NOT NULL DEFAULT '' "
     "CHECK (decision IN ('', 'accepted', 'forgotten')), created_at REAL NOT NULL, UNIQUE (wrong, right))",
+    # which correction showed which rule: kept when a correction's text is deleted with its history entry
+    "CREATE TABLE IF NOT EXISTS evidence (history_id INTEGER NOT NULL, rule_id INTEGER NOT NULL "
+    "REFERENCES rules (id), PRIMARY KEY (history_id, rule_id))",
 )
 
 
@@ -91,6 +94,7 @@ class VocabularyStore:
         with self._guard("open"), self._conn:
             if self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
                 self._conn.execute("PRAGMA journal_mode = DELETE")
+            self._conn.execute("PRAGMA secure_delete = ON")  # a deleted correction's words are overwritten
             for statement in _SCHEMA:
                 self._conn.execute(statement)
         self._version = self._data_version()
@@ -100,11 +104,27 @@ class VocabularyStore:
         rules = derive_rules(original, corrected)
         now = time.time()
         with self._guard("save a correction to"), self._conn:
-            self._conn.execute("INSERT OR REPLACE INTO corrections (history_id, original, corrected, "
-                               "created_at) VALUES (?, ?, ?, ?)", (history_id, original, corrected, now))
-            self._conn.executemany("INSERT OR IGNORE INTO rules (wrong, right, created_at) VALUES (?, ?, ?)",
-                                   [(rule.wrong, rule.right, now) for rule in rules])
+            conn = self._conn
+            conn.execute("INSERT OR REPLACE INTO corrections (history_id, original, corrected, created_at) "
+                         "VALUES (?, ?, ?, ?)", (history_id, original, corrected, now))
+            conn.execute("DELETE FROM evidence WHERE history_id = ?", (history_id,))
+            for rule in rules:
+                conn.execute("INSERT OR IGNORE INTO rules (wrong, right, created_at) VALUES (?, ?, ?)",
+                             (rule.wrong, rule.right, now))
+                conn.execute("INSERT OR IGNORE INTO evidence (history_id, rule_id) SELECT ?, id FROM rules "
+                             "WHERE wrong = ? AND right = ?", (history_id, rule.wrong, rule.right))
         return rules
+
+    def drop_texts(self, history_id: int | None = None) -> int:
+        """Delete the text of one correction (None: of all), as its history entry is deleted; what it taught
+        stays (`forget` is for that). Returns how many were deleted."""
+        where, params = ("WHERE history_id = ?", (history_id,)) if history_id is not None else ("", ())
+        with self._guard("delete corrections from"):
+            with self._conn:
+                count = self._conn.execute(f"DELETE FROM corrections {where}", params).rowcount
+            # the old pages stay in the write-ahead log until a checkpoint; busy (a reader): the next one
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return int(count)
 
     def correction(self, history_id: int) -> Correction | None:
         with self._guard("read"):
@@ -121,14 +141,12 @@ class VocabularyStore:
     def rules(self, cfg: VocabularyConfig, *, everything: bool = False) -> list[LearnedRule]:
         """Every rule some correction shows, or the user decided about (with `everything`: also those no
         correction shows any more), with its state under `cfg`; most supported first."""
-        support: Counter[tuple[str, str]] = Counter()
-        for correction in self.corrections():
-            support.update((rule.wrong, rule.right) for rule in derive_rules(correction.original,
-                                                                             correction.corrected))
         with self._guard("read"):
-            rows = self._conn.execute("SELECT id, wrong, right, decision FROM rules").fetchall()
-        found = [(int(rule_id), wrong, right, support[(wrong, right)], decision)
-                 for rule_id, wrong, right, decision in rows]
+            rows = self._conn.execute(
+                "SELECT rules.id, wrong, right, COUNT(evidence.rule_id), decision FROM rules "
+                "LEFT JOIN evidence ON evidence.rule_id = rules.id GROUP BY rules.id").fetchall()
+        found = [(int(rule_id), wrong, right, int(count), decision) for rule_id, wrong, right, count, decision
+                 in rows]
         found = [row for row in found if everything or row[3] > 0 or row[4]]
         found.sort(key=lambda row: (row[4] == ACCEPTED, row[3], row[0]), reverse=True)
         taken: set[str] = set()  # a wrong phrase has one right side: the accepted or most supported one
