@@ -38,6 +38,9 @@ def test_correct_records_and_learns_and_show_displays_it(db: Path) -> None:
     shown = run("history", "show", "1").output
     assert WRONG in shown and "corrected (" in shown and "We deploy to Kubernetes every day." in shown
     assert "corrected" not in run("history", "show", "3").output
+    assert json.loads(run("history", "show", "1", "--json").output)["corrected"] == (
+        "We deploy to Kubernetes every day.")
+    assert "corrected" not in json.loads(run("history", "show", "3", "--json").output)
     assert (db.parent / "vocabulary.sqlite3").exists()
 
 

@@ -103,8 +103,10 @@ def show_cmd(ctx: click.Context, entry_id: int, as_json: bool, sub_config_path: 
         entry = store.get(entry_id) if store else None
     if entry is None:
         raise HistoryError(f"no dictation with id {entry_id} in the history (see `onevox history list`)")
+    fixed = correction_of(get_config(ctx, sub_config_path), entry_id)
     if as_json:
-        click.echo(json.dumps(entry.to_dict(), ensure_ascii=False))
+        corrected = {"corrected": fixed.corrected} if fixed is not None else {}
+        click.echo(json.dumps({**entry.to_dict(), **corrected}, ensure_ascii=False))
         return
     click.echo(f"id:       {entry.id}\ncreated:  {_when(entry)}\nstatus:   {_status(entry)}\n"
                f"audio:    {entry.audio_s:.2f} s\nmodel:    {entry.model}")
@@ -113,7 +115,6 @@ def show_cmd(ctx: click.Context, entry_id: int, as_json: bool, sub_config_path: 
     if entry.raw_text and entry.raw_text != entry.text:
         click.echo(f"raw:      {entry.raw_text}")
     click.echo(f"\n{entry.text}")
-    fixed = correction_of(get_config(ctx, sub_config_path), entry_id)
     if fixed is not None:
         click.echo(f"\ncorrected ({_when_ts(fixed.created_at)}):\n{fixed.corrected}")
 
