@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onevox.config import Config, InjectionConfig, PostProcessingConfig, ProfileConfig, parse_config, to_toml
+from onevox.config import (
+    SECTIONS,
+    Config,
+    InjectionConfig,
+    PostProcessingConfig,
+    ProfileConfig,
+    parse_config,
+    to_toml,
+)
 from onevox.desktop.focus import FocusedWindow
 from onevox.errors import ConfigError
 from onevox.profiles import ProfileChooser, apply_profile, find_profile, matches
@@ -103,8 +111,7 @@ def test_profiles_round_trip_through_config_show() -> None:
      "('profiles', 'term') twice (at line 3, column 15)"),
     ("[profiles.term]\nmatch_class = [\"k\"]\nmodel = 1", "c.toml: profiles.term.model: must be a table"),
     ("[profile.term]\nmatch_class = [\"k\"]",
-     "c.toml: profile: unknown section; allowed: hotkey, audio, vad, model, post_processing, injection, "
-     "history, daemon, feedback, profiles"),
+     f"c.toml: profile: unknown section; allowed: {', '.join([*SECTIONS, 'profiles'])}"),
 ])
 def test_bad_profiles_name_file_key_and_reason(text: str, message: str) -> None:
     assert _error(text) == message

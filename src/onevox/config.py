@@ -185,6 +185,15 @@ class ProfileConfig:
 
 
 @dataclass(frozen=True)
+class VocabularyConfig:
+    learn: str = _opt("apply", "what `onevox history correct` teaches: apply the word fixes it shows, only "
+                      "propose them (`onevox vocabulary accept`), or nothing",
+                      choices=("apply", "propose", "off"))
+    min_count: int = _opt(2, "corrections that must show the same fix before it is applied", lo=1, hi=1000)
+    prompt_words: int = _opt(20, "learned spellings added to the model's vocabulary (0 = none)", lo=0, hi=200)
+
+
+@dataclass(frozen=True)
 class Config:
     hotkey: HotkeyConfig = field(default_factory=HotkeyConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
@@ -195,6 +204,7 @@ class Config:
     history: HistoryConfig = field(default_factory=HistoryConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
+    vocabulary: VocabularyConfig = field(default_factory=VocabularyConfig)
     profiles: tuple[ProfileConfig, ...] = ()  # [profiles.NAME], in file order
     source: str = field(default="", compare=False)  # the file this came from ('' = defaults only)
 
@@ -219,6 +229,7 @@ SECTIONS: dict[str, type] = {
     "history": HistoryConfig,
     "daemon": DaemonConfig,
     "feedback": FeedbackConfig,
+    "vocabulary": VocabularyConfig,
 }
 
 

@@ -193,7 +193,8 @@ def test_the_prompt_and_vocabulary_go_ahead_of_the_earlier_words_and_a_profile_s
         remote.use_context("Shell commands.", ["kubectl"])  # a profile's
         remote.transcribe(AUDIO)
         remote.use_context()  # back to the configured ones
+        remote.set_learned_words(["GitHub", "kubernetes"])  # from corrections: after the vocabulary, once
         remote.transcribe(AUDIO)
     prompts = [sent.form.get("prompt") for sent in fake.received]
     assert prompts == ["Meeting notes. Kubernetes, onevox. Earlier words.", "Shell commands. kubectl.",
-                       "Meeting notes. Kubernetes, onevox."]
+                       "Meeting notes. Kubernetes, onevox, GitHub."]

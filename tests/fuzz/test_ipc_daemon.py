@@ -61,10 +61,19 @@ def daemon() -> Iterator[Daemon]:
             yield d
 
 
+def real_controller_answer(request: proto.Request) -> str:
+    """The real daemon's answer: its `cancel` answers (nothing to cancel is not an error), where the IPC
+    suite's FakeController raises; `correct` needs an integer "entry" and a string "text", and this daemon's
+    history has no entries to correct; every other command is answered "ok"."""
+    if request.cmd == proto.Command.CORRECT:
+        entry, text = request.args.get("entry"), request.args.get("text")
+        valid = isinstance(entry, int) and not isinstance(entry, bool) and isinstance(text, str)
+        return proto.FAILED if valid else proto.BAD_REQUEST
+    return "ok"
+
+
 def real_controller_replies(payload: bytes) -> list[tuple[int | None, str]]:
-    """The protocol's prediction, for the real controller: its `cancel` answers (nothing to cancel is not an
-    error), where the IPC suite's FakeController raises; every other command is answered "ok"."""
-    return [(rid, "ok" if code == proto.FAILED else code) for rid, code in expected_replies(payload)]
+    return expected_replies(payload, real_controller_answer)
 
 
 def throw(socket_path: Path, count: int, report: FuzzReport, seed: int) -> None:

@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,8 +77,15 @@ def payloads() -> st.SearchStrategy[bytes]:
     return single | several | oversized
 
 
-def expected_replies(payload: bytes) -> list[tuple[int | None, str]]:
-    """(id, "ok" or error code) for each reply the server must send for `payload` + newline."""
+def fake_controller_answer(request: proto.Request) -> str:
+    """What the IPC suite's FakeController answers a valid request: its `cancel` fails, the rest are ok."""
+    return proto.FAILED if request.cmd == "cancel" else "ok"
+
+
+def expected_replies(payload: bytes, answer: Callable[[proto.Request], str] = fake_controller_answer,
+                     ) -> list[tuple[int | None, str]]:
+    """(id, "ok" or error code) for each reply the server must send for `payload` + newline; `answer` says
+    what the controller answers a valid request."""
     expected: list[tuple[int | None, str]] = []
     for raw in payload.split(b"\n"):
         if not raw.strip():
@@ -90,7 +98,7 @@ def expected_replies(payload: bytes) -> list[tuple[int | None, str]]:
         except proto.ProtocolError as exc:
             expected.append((exc.request_id, exc.code))
             continue
-        expected.append((request.id, proto.FAILED if request.cmd == "cancel" else "ok"))
+        expected.append((request.id, answer(request)))
         if request.cmd == "subscribe":
             break  # the connection is an event stream from here on
     return expected

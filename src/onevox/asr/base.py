@@ -95,6 +95,15 @@ class RemoteRecognizer(SpeechRecognizer, Protocol):
         ...
 
 
+@runtime_checkable
+class VocabularyRecognizer(SpeechRecognizer, Protocol):
+    """A recognizer whose decoder can be primed with words learned while it runs (from corrections)."""
+
+    def set_learned_words(self, words: Sequence[str]) -> None:
+        """Prefer these spellings from the next decode on, besides the configured `[model] vocabulary`."""
+        ...
+
+
 def join_words(words: Sequence[Word]) -> str:
     """The text of consecutive words ("cold" + "-hearted" stays "cold-hearted")."""
     return "".join(word.text for word in words).strip()

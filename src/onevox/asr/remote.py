@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from onevox.asr.base import PromptedRecognizer, SpeechRecognizer, Transcript
+from onevox.asr.base import PromptedRecognizer, SpeechRecognizer, Transcript, VocabularyRecognizer
 from onevox.asr.decoding import context_text
 from onevox.asr.openai_api import RemoteError, ServerOptions, TranscriptionServer
 from onevox.asr.privacy import is_private_url
@@ -65,6 +65,7 @@ class RemoteEngine:
         self._remote = 0  # decodes the server answered
         self._fallbacks = 0  # decodes the local model answered instead
         self._context = (options.initial_prompt, list(options.vocabulary))
+        self._learned: list[str] = []  # learned from corrections, sent after the vocabulary in force
 
     def use_context(self, initial_prompt: str | None = None, vocabulary: Sequence[str] | None = None) -> None:
         """A dictation's profile may bring its own prompt and vocabulary (None: the configured ones); the
@@ -74,6 +75,12 @@ class RemoteEngine:
         if isinstance(self.local, PromptedRecognizer):
             self.local.use_context(initial_prompt, vocabulary)
 
+    def set_learned_words(self, words: Sequence[str]) -> None:
+        """Implements `VocabularyRecognizer`, for the server's prompt and the local fallback alike."""
+        self._learned = list(words)
+        if isinstance(self.local, VocabularyRecognizer):
+            self.local.set_learned_words(words)
+
     def transcribe(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None) -> Transcript:
         language = language or self.options.language
         now = self.clock.monotonic()
@@ -81,7 +88,10 @@ class RemoteEngine:
             return self._local(audio, prompt, language)
         start = self.clock.perf_ns()
         try:
-            context = context_text(*self._context, prompt)
+            prompt_text, vocabulary = self._context
+            named = {word.casefold() for word in vocabulary}
+            words = [*vocabulary, *(w for w in self._learned if w.casefold() not in named)]
+            context = context_text(prompt_text, words, prompt)
             text = self.server.transcribe(audio, prompt=context, language=language)
         except RemoteError as exc:
             return self._failed(exc, audio, prompt, language)

@@ -127,6 +127,7 @@ class WhisperEngine:
         self._silence_memory: np.ndarray | None = None
         self._memory: np.ndarray | None = None  # the decoder's input for short windows (see _encode_short)
         self._memory_dirty = 0  # encoder frames of _memory that hold audio rather than silence
+        self._learned: list[str] = []  # words learned from corrections, primed after the vocabulary
 
     def use_context(self, initial_prompt: str | None = None, vocabulary: Sequence[str] | None = None) -> None:
         """Implements `PromptedRecognizer`: the prompt and vocabulary of the following decodes."""
@@ -145,6 +146,19 @@ class WhisperEngine:
         noise = np.random.default_rng(0).normal(0.0, 1e-3, SAMPLE_RATE).astype(np.float32)
         self.transcribe(noise)
         release_free_memory()
+
+    def set_learned_words(self, words: Sequence[str]) -> None:
+        """Words learned from corrections, primed after the vocabulary in force (implements
+        `VocabularyRecognizer`). Replaced whole: a decode on another thread reads one list or the other."""
+        self._learned = list(words)
+
+    def _context_text(self, previous: str) -> str:
+        """What the decoder is primed with: the prompt and vocabulary in force (a profile's, or the
+        configured ones), the learned words they do not already name, then `previous`."""
+        prompt, vocabulary = self._context
+        named = {word.casefold() for word in vocabulary}
+        words = [*vocabulary, *(w for w in self._learned if w.casefold() not in named)]
+        return context_text(prompt, words, previous)
 
     def transcribe(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None) -> Transcript:
         """Decode 16 kHz mono float32 audio. Audio over 30 s is decoded in pieces of up to 30 s cut at quiet
@@ -171,7 +185,7 @@ class WhisperEngine:
         with `doubt` saying why. With `timed` False the words are not aligned (all placed at 0 s)."""
         audio = _as_mono_float32(audio)[:FULL_FRAMES * HOP_LENGTH]
         start = time.perf_counter()
-        context = context_text(*self._context, prompt)
+        context = self._context_text(prompt)
         text, done, used_full, doubt = self._transcribe_window(audio, context, self._given(language),
                                                                full_if_doubt=fallback)
         audio_s = audio.size / SAMPLE_RATE
@@ -212,7 +226,7 @@ class WhisperEngine:
         for _ in range(self._opts.max_passes):
             rest = piece[pos:]
             previous = " ".join([prompt, *progress.texts])
-            context = context_text(*self._context, previous)
+            context = self._context_text(previous)
             text, done, fallback, _doubt = self._transcribe_window(rest, context, progress.language)
             progress.add(text, done, fallback)
             step = round(self._resume_at(done.decoded, text, rest.size / SAMPLE_RATE) * SAMPLE_RATE)

@@ -25,6 +25,7 @@ _COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "onevox.cli.daemon_cmd": ("daemon", "stop", "status", "toggle", "start_dictation", "stop_dictation",
                                "cancel", "events", "install_service", "reload"),
     "onevox.cli.history_cmd": ("history",),
+    "onevox.cli.vocabulary_cmd": ("vocabulary",),
     "onevox.cli.devices_cmd": ("devices",),
     "onevox.cli.bench_cmd": ("bench",),
     "onevox.cli.doctor_cmd": ("doctor",),

@@ -18,6 +18,7 @@ import click
 
 from onevox.cli.common import config_option as _untyped_config_option
 from onevox.cli.common import get_config
+from onevox.cli.vocabulary_cmd import correct, correction_of, drop_correction_texts, show_correction
 from onevox.config import Config
 from onevox.errors import OnevoxError
 from onevox.history import EXPORT_FORMATS, History, HistoryEntry, HistoryError
@@ -102,8 +103,10 @@ def show_cmd(ctx: click.Context, entry_id: int, as_json: bool, sub_config_path: 
         entry = store.get(entry_id) if store else None
     if entry is None:
         raise HistoryError(f"no dictation with id {entry_id} in the history (see `onevox history list`)")
+    fixed = correction_of(get_config(ctx, sub_config_path), entry_id)
     if as_json:
-        click.echo(json.dumps(entry.to_dict(), ensure_ascii=False))
+        corrected = {"corrected": fixed.corrected} if fixed is not None else {}
+        click.echo(json.dumps({**entry.to_dict(), **corrected}, ensure_ascii=False))
         return
     click.echo(f"id:       {entry.id}\ncreated:  {_when(entry)}\nstatus:   {_status(entry)}\n"
                f"audio:    {entry.audio_s:.2f} s\nmodel:    {entry.model}")
@@ -112,6 +115,24 @@ def show_cmd(ctx: click.Context, entry_id: int, as_json: bool, sub_config_path: 
     if entry.raw_text and entry.raw_text != entry.text:
         click.echo(f"raw:      {entry.raw_text}")
     click.echo(f"\n{entry.text}")
+    if fixed is not None:
+        click.echo(f"\ncorrected ({_when_ts(fixed.created_at)}):\n{fixed.corrected}")
+
+
+@history.command("correct")
+@click.argument("entry_id", metavar="ID", type=int)
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True, help="What was recorded and learned, as a JSON object.")
+@config_option
+@click.pass_context
+def correct_cmd(ctx: click.Context, entry_id: int, text: str, as_json: bool,
+                sub_config_path: str | None) -> None:
+    """Say what dictation ID should have been; onevox learns the word fixes it shows (`onevox vocabulary`)."""
+    result = correct(get_config(ctx, sub_config_path), entry_id, text)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        show_correction(result)
 
 
 @history.command("last")
@@ -162,6 +183,7 @@ def delete_cmd(ctx: click.Context, entry_id: int, sub_config_path: str | None) -
         deleted = store.delete(entry_id) if store else False
     if not deleted:
         raise HistoryError(f"no dictation with id {entry_id} in the history (see `onevox history list`)")
+    drop_correction_texts(get_config(ctx, sub_config_path), entry_id)
     click.echo(f"Deleted dictation {entry_id}.")
 
 
@@ -178,6 +200,7 @@ def clear_cmd(ctx: click.Context, yes: bool, sub_config_path: str | None) -> Non
         if not yes:
             click.confirm(f"Delete all {store.count()} dictation(s) in {path}?", abort=True)
         count = store.clear()
+    drop_correction_texts(get_config(ctx, sub_config_path), None)
     click.echo(f"Deleted {count} dictation(s).")
 
 
@@ -197,7 +220,11 @@ def _show_entries(entries: list[HistoryEntry], as_json: bool, *, empty: str) -> 
 
 
 def _when(entry: HistoryEntry) -> str:
-    return datetime.fromtimestamp(entry.created_at).strftime("%Y-%m-%d %H:%M:%S")
+    return _when_ts(entry.created_at)
+
+
+def _when_ts(created_at: float) -> str:
+    return datetime.fromtimestamp(created_at).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _status(entry: HistoryEntry) -> str:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from onevox.history import History
     from onevox.hotkey.base import HotkeyListener
     from onevox.ipc.server import IpcServer
+    from onevox.vocabulary import LearnedVocabulary
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +109,10 @@ class Daemon:
         config, factory = self.config, self.factory
         recognizer, model_problem = self._load_model(config)
         source = factory.source(config, self._on_audio_event)
+        history = self._open_history(config)
         stages = Stages(source=source, segmenter=factory.segmenter(config), recognizer=recognizer,
-                        injector=factory.injector(config), history=self._open_history(config),
-                        metrics=self.metrics)
+                        injector=factory.injector(config), history=history, metrics=self.metrics,
+                        vocabulary=self._open_vocabulary(config, history))
         controller = Controller(config, stages, self.bus, self._options, clock=self.clock,
                                 diagnostics=self.diagnostics)
         self._controller = controller
@@ -207,6 +209,16 @@ class Daemon:
                 log.warning("%d dictation(s) were not injected before the daemon stopped; they are in the "
                             "history as interrupted (`onevox history list`)", interrupted)
         return history
+
+    def _open_vocabulary(self, config: Config, history: History | None) -> LearnedVocabulary | None:
+        if config.history.enabled and history is None:  # its folder failed: the history's error says why
+            return None
+        try:
+            return self.factory.vocabulary(config)
+        except OnevoxError as exc:  # dictation still works; nothing learned is applied
+            log.warning("learned vocabulary is off for this run: %s", exc)
+            self.diagnostics.error("vocabulary", str(exc))
+            return None
 
     def _start_source(self, source: AudioSource) -> None:
         try:
@@ -343,6 +355,8 @@ class Daemon:
     def _close_history(self) -> None:
         if self._controller is not None and self._controller.stages.history is not None:
             self._controller.stages.history.close()
+        if self._controller is not None and self._controller.stages.vocabulary is not None:
+            self._controller.stages.vocabulary.close()
 
     def _export_trace(self) -> None:
         if self.config.daemon.trace_path:

@@ -12,11 +12,12 @@ from onevox.asr.base import RemoteRecognizer
 from onevox.daemon.controller import Controller
 from onevox.daemon.diagnostics import Diagnostics, ReloadReport
 from onevox.errors import IpcError, OnevoxError
-from onevox.ipc.protocol import DAEMON_COMMANDS, UNAVAILABLE, UNKNOWN_COMMAND, Command
+from onevox.ipc.protocol import BAD_REQUEST, DAEMON_COMMANDS, UNAVAILABLE, UNKNOWN_COMMAND, Command
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[], dict[str, Any]]
+ArgsHandler = Callable[[dict[str, Any]], dict[str, Any]]  # a command that takes arguments
 # what the hotkey listener sends (hotkey/base.py) -> the protocol command it means
 HOTKEY_COMMANDS: Mapping[str, Command] = {"start": Command.START_DICTATION, "stop": Command.STOP_DICTATION,
                                           "toggle": Command.TOGGLE, "cancel": Command.CANCEL}
@@ -36,18 +37,23 @@ class CommandTable:
             Command.CANCEL: controller.cancel, Command.SHUTDOWN: controller.shutdown,
             Command.RELOAD: self.reload,
         }
-        missing = DAEMON_COMMANDS - set(self._handlers)
+        self._args_handlers: dict[Command, ArgsHandler] = {Command.CORRECT: self.correct}
+        missing = DAEMON_COMMANDS - set(self._handlers) - set(self._args_handlers)
         if missing:
             raise RuntimeError(f"no handler for {sorted(missing)}")
 
     def dispatch(self, cmd: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
         """The IPC entry point: one command name and its arguments -> a result dict."""
         try:
-            handler = self._handlers[Command(cmd)]
-        except (ValueError, KeyError):
-            known = ", ".join(sorted(self._handlers))
-            raise IpcError(f"unknown command {cmd!r}; known: {known}", code=UNKNOWN_COMMAND) from None
-        return handler()
+            command = Command(cmd)
+        except ValueError:
+            command = None
+        if command is not None and command in self._args_handlers:
+            return self._args_handlers[command](args or {})
+        if command is None or command not in self._handlers:
+            known = ", ".join(sorted([*self._handlers, *self._args_handlers]))
+            raise IpcError(f"unknown command {cmd!r}; known: {known}", code=UNKNOWN_COMMAND)
+        return self._handlers[command]()
 
     def on_hotkey(self, command: str) -> None:
         """From the hotkey listener's thread: 'start', 'stop', 'toggle' or 'cancel'."""
@@ -67,6 +73,17 @@ class CommandTable:
         if self._reload is None:
             raise IpcError("this daemon was started without a config file to reload", code=UNAVAILABLE)
         return self._reload().fields()
+
+    def correct(self, args: dict[str, Any]) -> dict[str, Any]:
+        """`{"entry": N, "text": "..."}`: history entry N should have read `text`; learn from it."""
+        entry, text = args.get("entry"), args.get("text")
+        if not isinstance(entry, int) or isinstance(entry, bool) or not isinstance(text, str):
+            raise IpcError("correct needs \"entry\" (a history id) and \"text\" (a string)", code=BAD_REQUEST)
+        stages = self.controller.stages
+        if stages.history is None or stages.vocabulary is None:
+            raise IpcError("this daemon keeps no history ([history] enabled = false, or its file could not "
+                           "be opened): there is no dictation to correct", code=UNAVAILABLE)
+        return stages.vocabulary.correct(stages.history, entry, text).to_dict()
 
     def status(self) -> dict[str, Any]:
         """Instant: reads what is already known, never waits on the model, the device or the disk."""

@@ -50,7 +50,7 @@ class Delivery:
             text_cfg = d.config.post_processing
         start = self.clock.perf_ns()
         d.raw_text = join_segments(d.texts)
-        d.text = postprocess(d.raw_text, text_cfg, d.language)
+        d.text = postprocess(d.raw_text, self._learned(text_cfg), d.language)
         self._record(d, "postprocess", (self.clock.perf_ns() - start) / 1e6)
         if options.save_recordings:
             self._save_recording(d, options.recordings_dir)
@@ -83,7 +83,7 @@ class Delivery:
             return
         if d.config is not None:
             text_cfg = d.config.post_processing
-        delta = live_rest(d.live_text, postprocess(raw, text_cfg, d.language).rstrip())
+        delta = live_rest(d.live_text, postprocess(raw, self._learned(text_cfg), d.language).rstrip())
         if not delta.strip():
             return
         try:
@@ -106,6 +106,10 @@ class Delivery:
         self._add_history(d)
         self._mark_history(d, "failed", message)
         self._report(d, "inference", OnevoxError(message), fatal=True)
+
+    def _learned(self, text_cfg: PostProcessingConfig) -> PostProcessingConfig:
+        vocabulary = self.stages.vocabulary
+        return text_cfg if vocabulary is None else vocabulary.text_config(text_cfg)
 
     def _add_history(self, d: Dictation) -> None:
         history = self.stages.history

@@ -281,6 +281,8 @@ class Pipeline:
             self._decoding = d
             self._run_deferred_load()
             self._use_context(d)
+            if self.stages.vocabulary is not None:  # spellings learned since the last dictation
+                self.stages.vocabulary.prime(self.stages.recognizer)
         if kind == "end":
             self._deliver_q.put((d,))
             self._decoding = None

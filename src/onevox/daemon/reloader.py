@@ -86,6 +86,8 @@ class Reloader:
                 read_timeout_s=pipeline.options.read_timeout_s))
         if touched("post_processing."):
             pipeline.set_text_config(new.post_processing)
+        if touched("vocabulary.") and self.controller.stages.vocabulary is not None:
+            self.controller.stages.vocabulary.set_config(new.vocabulary)
         if touched("vad."):
             self._swap(Stage.SEGMENTER, touched("vad."), fixed, lambda: pipeline.swap_segmenter(
                 self.factory.segmenter(new)))

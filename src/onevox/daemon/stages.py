@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from onevox.history import History
     from onevox.inject.base import Injector
     from onevox.vad.segmenter import SpeechSegmenter
+    from onevox.vocabulary import LearnedVocabulary
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class Stages:
     metrics: Metrics = field(default_factory=Metrics)
     # builds a profile's injector from its [injection] settings (None: create_injector, as for the daemon's)
     make_injector: Callable[[InjectionConfig], Injector] | None = None
+    vocabulary: LearnedVocabulary | None = None  # substitutions and spellings learned from corrections
 
 
 class StageFactory:
@@ -129,6 +131,17 @@ class StageFactory:
         from onevox.history import History
 
         return History(config.history_path(), config.history.max_entries)
+
+    def vocabulary(self, config: Config) -> LearnedVocabulary | None:
+        """What corrections taught, next to the history; None when the history is off and nothing was
+        learned before. OnevoxError when the file cannot be opened."""
+        from onevox.vocabulary import LearnedVocabulary
+        from onevox.vocabulary.store import VocabularyStore, store_path
+
+        path = store_path(config.history_path())
+        if not config.history.enabled and not path.exists():
+            return None
+        return LearnedVocabulary(VocabularyStore(path), config.vocabulary)
 
 
 class MissingModel:

@@ -36,6 +36,7 @@ class Command(StrEnum):
     SUBSCRIBE = "subscribe"  # turns the connection into an event stream (the server's job)
     SHUTDOWN = "shutdown"
     RELOAD = "reload"
+    CORRECT = "correct"  # {"entry": history id, "text": what it should have been}: learn from it
 
 
 COMMANDS = frozenset(Command)
