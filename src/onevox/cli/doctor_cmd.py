@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from onevox.cli.common import config_option, get_config
+from onevox.cli.doctor_render import render
 
 if TYPE_CHECKING:
     from onevox.config import Config, FeedbackConfig, HotkeyConfig, InjectionConfig
@@ -32,8 +33,6 @@ METHOD_TOOLS: dict[str, dict[str, tuple[str, ...]]] = {
     "ydotool": {"wayland": ("ydotool",)},
 }
 VIRTUAL_KEYBOARD = "zwp_virtual_keyboard_manager_v1"  # the Wayland protocol wtype needs
-GNOME_PATH = "/org/gnome/settings-daemon/plugins/media-keys/custom-keybindings/onevox/"
-GNOME_SCHEMA = "org.gnome.settings-daemon.plugins.media-keys"
 
 
 @dataclass
@@ -160,65 +159,6 @@ def make_probes() -> Probes:
 # ---- what to tell the user ---------------------------------------------------------------------------------
 
 
-# how each compositor writes the modifiers, in MODIFIER_ORDER (ctrl, shift, alt, super)
-_SWAY_MODS = {"ctrl": "Ctrl", "shift": "Shift", "alt": "Mod1", "super": "Mod4"}
-_HYPR_MODS = {"ctrl": "CTRL", "shift": "SHIFT", "alt": "ALT", "super": "SUPER"}
-_RIVER_MODS = {"ctrl": "Control", "shift": "Shift", "alt": "Mod1", "super": "Mod4"}
-_GNOME_MODS = {"ctrl": "<Control>", "shift": "<Shift>", "alt": "<Alt>", "super": "<Super>"}
-
-
-def _combo(trigger: str) -> tuple[list[str], str]:
-    """The trigger's modifiers (canonical, in order) and its key's XKB keysym name, which every compositor
-    reads key names as. A trigger that does not parse gives the default's (the hotkey check names the
-    error)."""
-    from onevox.config import HotkeyConfig
-    from onevox.desktop.keys import MODIFIER_ORDER, parse_hotkey
-    from onevox.errors import HotkeyError
-
-    try:
-        combo = parse_hotkey(trigger)
-    except HotkeyError:
-        combo = parse_hotkey(HotkeyConfig().trigger)
-    return [m for m in MODIFIER_ORDER if m in combo.modifiers], combo.names.x_keysym
-
-
-def bindings(family: str, trigger: str) -> dict[str, Any]:
-    """How to bind the dictation key (`trigger`, as [hotkey] trigger writes it) in this desktop:
-    {"where": ..., "lines": [...]}."""
-    mods, key = _combo(trigger)
-    if family in ("sway", "i3"):
-        keys = "+".join([*(_SWAY_MODS[m] for m in mods), key])
-        return {"where": f"add to ~/.config/{family}/config, then reload",
-                "lines": [f"bindsym --no-repeat {keys} exec onevox start-dictation",
-                          f"bindsym --release {keys} exec onevox stop-dictation"]}
-    if family == "hyprland":
-        keys = f"{' '.join(_HYPR_MODS[m] for m in mods)}, {key}"
-        return {"where": "add to ~/.config/hypr/hyprland.conf",
-                "lines": [f"bind = {keys}, exec, onevox start-dictation",
-                          f"bindr = {keys}, exec, onevox stop-dictation"]}
-    if family == "river":
-        keys = f"{'+'.join(_RIVER_MODS[m] for m in mods) or 'None'} {key}"
-        return {"where": "add to ~/.config/river/init",
-                "lines": [f"riverctl map normal {keys} spawn 'onevox start-dictation'",
-                          f"riverctl map -release normal {keys} spawn 'onevox stop-dictation'"]}
-    if family == "gnome":
-        path_key = f"{GNOME_SCHEMA}.custom-keybinding:{GNOME_PATH}"
-        keys = "".join(_GNOME_MODS[m] for m in mods) + key
-        return {"where": "run (the first line replaces any custom shortcuts you have: add the path to the "
-                         "list instead if you do)",
-                "lines": [f"gsettings set {GNOME_SCHEMA} custom-keybindings \"['{GNOME_PATH}']\"",
-                          f"gsettings set {path_key} name 'onevox'",
-                          f"gsettings set {path_key} command 'onevox toggle'",
-                          f"gsettings set {path_key} binding '{keys}'"]}
-    if family == "kde":
-        return {"where": "System Settings > Shortcuts > Custom Shortcuts: add a command shortcut "
-                         f"({trigger.strip()}) that runs",
-                "lines": ["onevox toggle"]}
-    return {"where": f"bind a key ({trigger.strip()}) in your compositor or desktop to run (or `onevox "
-                     "start-dictation` on press and `onevox stop-dictation` on release)",
-            "lines": ["onevox toggle"]}
-
-
 def _install(tools: list[str]) -> str:
     from onevox.desktop import package_for
 
@@ -226,6 +166,7 @@ def _install(tools: list[str]) -> str:
 
 
 def check_hotkey(cfg: HotkeyConfig, desktop: Desktop, probes: Probes) -> Check:
+    from onevox.desktop.bindings import bindings
     from onevox.errors import HotkeyError
 
     binding = bindings(desktop.family, cfg.trigger)
@@ -423,52 +364,6 @@ def diagnose(cfg: Config, probes: Probes) -> dict[str, Any]:
     missing = [name for name, check in checks.items() if check.blocking]
     return {"ok": not missing, "missing": missing, "desktop": desktop.as_dict(),
             **{name: check.as_dict() for name, check in checks.items()}}
-
-
-def _desktop_line(d: dict[str, Any]) -> str:
-    if d["session"] == "none":
-        head = "none (no DISPLAY or WAYLAND_DISPLAY)"
-    else:
-        head = f"{d['session']}, {d['family']}"
-        if d["desktop_names"]:
-            head += f" (XDG_CURRENT_DESKTOP={':'.join(d['desktop_names'])})"
-    portals = ", ".join(p.rsplit(".", 1)[-1] for p in d["portals"]) or "none found"
-    facts = [f"D-Bus {'yes' if d['dbus'] else 'no'}", f"portals: {portals}",
-             f"/dev/uinput {'writable' if d['uinput_writable'] else 'not writable'}",
-             f"/dev/input {'readable' if d['input_readable'] else 'not readable'}",
-             f"input group {'yes' if d['in_input_group'] else 'no'}",
-             f"tools: {', '.join(d['tools']) or 'none'}"]
-    if d.get("virtual_keyboard") is not None:
-        facts.insert(2, f"virtual keyboard {'yes' if d['virtual_keyboard'] else 'no'}")
-    return head + "\n" + " " * 14 + "; ".join(facts)
-
-
-def render(report: dict[str, Any]) -> str:
-    marks = {"ok": "ok", "missing": "MISSING", "setup": "TO DO", "off": "off"}
-    lines = [f"{'desktop':<12}  {_desktop_line(report['desktop'])}"]
-    for name in ("hotkey", "injection", "microphone", "model", "daemon", "feedback", "profiles", "audio"):
-        check = report[name]
-        status = marks[check["status"]]
-        if check["status"] == "missing" and not check["essential"]:
-            status = "no"
-        lines.append(f"{name:<12}  {status}: {check['summary']}")
-        if name == "injection" and check["order"]:
-            for m in check["order"]:
-                lines.append(f"{'':<14}  {'ok' if m['ok'] else 'unavailable':<11}  {m['method']}"
-                             + (f": {m['reason']}" if m["reason"] else ""))
-                if m["fix"]:
-                    lines.append(f"{'':<14}  {'':<11}  fix: {m['fix']}")
-        elif check["reason"] and (check["status"] != "ok" or name in ("microphone", "audio")):
-            lines.append(f"{'':<14}  {check['reason']}")
-        if check["fix"]:
-            first, *rest = check["fix"].split("\n")
-            lines.append(f"{'':<14}  fix: {first}")
-            lines.extend(f"{'':<14}       {line}" for line in rest)
-    if report["ok"]:
-        lines.append("dictation can work end to end")
-    else:
-        lines.append(f"dictation cannot work yet: missing {', '.join(report['missing'])}")
-    return "\n".join(lines)
 
 
 @click.command("doctor")
