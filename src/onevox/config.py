@@ -147,6 +147,12 @@ class FeedbackConfig:
 
 
 @dataclass(frozen=True)
+class CommandsConfig:
+    edit: bool = _opt(True, "a dictation that is only \"scratch that\" / \"delete that\" takes the previous one "
+                      "back out of the window; \"press enter\" / \"press tab\" press that key")
+
+
+@dataclass(frozen=True)
 class Config:
     hotkey: HotkeyConfig = field(default_factory=HotkeyConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
@@ -157,6 +163,7 @@ class Config:
     history: HistoryConfig = field(default_factory=HistoryConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
+    commands: CommandsConfig = field(default_factory=CommandsConfig)
     source: str = field(default="", compare=False)  # the file this came from ('' = defaults only)
 
     def with_changes(self, section: str, **changes: Any) -> Config:
@@ -180,6 +187,7 @@ SECTIONS: dict[str, type] = {
     "history": HistoryConfig,
     "daemon": DaemonConfig,
     "feedback": FeedbackConfig,
+    "commands": CommandsConfig,
 }
 
 
