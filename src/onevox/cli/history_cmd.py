@@ -192,7 +192,7 @@ def _show_entries(entries: list[HistoryEntry], as_json: bool, *, empty: str) -> 
         text = " ".join(entry.text.split())
         if len(text) > 80:
             text = text[:77] + "..."
-        flag = "" if entry.status == "injected" else f" [{_status(entry)}]"
+        flag = "" if entry.status == "injected" and not entry.command else f" [{_status(entry)}]"
         click.echo(f"{entry.id:>6}  {_when(entry)}  {text}{flag}")
 
 
@@ -201,6 +201,9 @@ def _when(entry: HistoryEntry) -> str:
 
 
 def _status(entry: HistoryEntry) -> str:
+    if entry.command:  # an edit command: carried out (status injected) or refused (not_injected)
+        done = "done" if entry.status == "injected" else f"refused: {entry.error}"
+        return f"command {entry.command}: {done}"
     if entry.status == "injected":
         return f"injected ({entry.method})" if entry.method else "injected"
     return f"{entry.status}: {entry.error}" if entry.error else entry.status
