@@ -148,8 +148,8 @@ class FeedbackConfig:
 
 @dataclass(frozen=True)
 class CommandsConfig:
-    edit: bool = _opt(True, "a dictation that is only \"scratch that\" / \"delete that\" takes the previous one "
-                      "back out of the window; \"press enter\" / \"press tab\" press that key")
+    edit: bool = _opt(True, "a dictation that is only 'scratch that' / 'delete that' takes the previous one "
+                      "back out of the window; 'press enter' / 'press tab' press that key")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from onevox.cli.common import config_option as _untyped_config_option
 from onevox.cli.common import get_config
 from onevox.config import Config
 from onevox.errors import OnevoxError
-from onevox.history import EXPORT_FORMATS, History, HistoryEntry, HistoryError
+from onevox.history import History, HistoryEntry, HistoryError
+from onevox.history_export import EXPORT_FORMATS
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 # common.config_option with a type, so that the commands below keep theirs under mypy --strict

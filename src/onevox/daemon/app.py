@@ -109,7 +109,7 @@ class Daemon:
         source = factory.source(config, self._on_audio_event)
         stages = Stages(source=source, segmenter=factory.segmenter(config), recognizer=recognizer,
                         injector=factory.injector(config), history=self._open_history(config),
-                        metrics=self.metrics)
+                        metrics=self.metrics, editor=factory.editor(config))
         controller = Controller(config, stages, self.bus, self._options, clock=self.clock,
                                 diagnostics=self.diagnostics)
         self._controller = controller
@@ -332,6 +332,8 @@ class Daemon:
         """Close the injector this daemon built (one passed in belongs to the caller)."""
         if self._controller is not None and self.factory.owns_injector():
             self._controller.stages.injector.close()
+            if self._controller.stages.editor is not None:
+                self._controller.stages.editor.close()
 
     def _close_source(self) -> None:
         if self._controller is not None:

@@ -282,6 +282,11 @@ class Controller:
             if d.outcome is Outcome.INJECTED:
                 self.bus.publish("injected", dictation=d.id, method=d.method, history_id=d.history_id,
                                  timings=dict(d.timings))
+            elif d.command:
+                done = d.outcome is Outcome.COMMAND
+                self.bus.publish("command", dictation=d.id, command=d.command, done=done,
+                                 message=d.command_result, method=d.method, history_id=d.history_id)
+                self.diagnostics.command(f"{d.command}: {'done' if done else 'refused'}: {d.command_result}")
             if d is self._current:
                 self._current = None
                 if d.outcome is Outcome.EMPTY and d.errors:  # nothing came out because something failed

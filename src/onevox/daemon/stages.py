@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from onevox.feedback import Feedback
     from onevox.history import History
     from onevox.inject.base import Injector
+    from onevox.inject.edits import Editor
     from onevox.vad.segmenter import SpeechSegmenter
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class Stages:
     injector: Injector
     history: History | None
     metrics: Metrics = field(default_factory=Metrics)
+    editor: Editor | None = None  # carries out the edit commands; None: they are refused
 
 
 class StageFactory:
@@ -60,7 +62,7 @@ class StageFactory:
     def __init__(self, *, metrics: Metrics | None = None, source: AudioSource | None = None,
                  segmenter: SpeechSegmenter | None = None, recognizer: SpeechRecognizer | None = None,
                  injector: Injector | None = None, load_model: ModelLoader | None = None,
-                 feedback: Sequence[Feedback] | None = None) -> None:
+                 feedback: Sequence[Feedback] | None = None, editor: Editor | None = None) -> None:
         self.metrics = metrics or Metrics()
         self._source = source
         self._segmenter = segmenter
@@ -68,6 +70,7 @@ class StageFactory:
         self._injector = injector
         self._load_model = load_model or _load_whisper
         self._feedback = feedback
+        self._editor = editor
 
     def is_given(self, stage: Stage) -> bool:
         """True when the stage was handed in: a reload leaves it as it is."""
@@ -106,6 +109,23 @@ class StageFactory:
         from onevox.inject import create_injector
 
         return create_injector(config.injection)
+
+    def editor(self, config: Config) -> Editor | None:
+        """What carries out the edit commands in this session. None when the injector was handed in (a
+        test double) and no editor was: keys must not go to a real desktop behind the double's back."""
+        if self._editor is not None or self._injector is not None:
+            return self._editor
+        from onevox.desktop import detect_session
+        from onevox.desktop.keys import Hotkey, parse_hotkey
+        from onevox.errors import HotkeyError
+        from onevox.inject.edits import create_editor
+
+        hotkeys: tuple[Hotkey, ...]
+        try:
+            hotkeys = (parse_hotkey(config.hotkey.trigger),)
+        except HotkeyError:  # the hotkey listener reports a bad trigger; the editor just cannot exclude it
+            hotkeys = ()
+        return create_editor(config.injection, detect_session(), hotkeys)
 
     def feedback(self, config: Config) -> list[Feedback]:
         """The start/stop sounds and the recording indicator this config and session ask for (maybe none);

@@ -23,6 +23,8 @@ class Outcome(StrEnum):
     EMPTY = "empty"  # nothing was recognised, nothing injected
     FAILED = "failed"  # injection failed; the text is in the history
     CANCELLED = "cancelled"  # dropped before injection
+    COMMAND = "command"  # an edit command, carried out
+    REFUSED = "refused"  # an edit command that was not safe or not possible (d.command_result says why)
 
 
 class AudioEvent(StrEnum):
