@@ -49,6 +49,11 @@ def test_watch_counts_the_users_keys_and_clicks_only(window: TargetWindow) -> No
         window.desktop.xdotool("keydown", HOTKEY)  # dictating the command is not typing
         window.desktop.xdotool("keyup", HOTKEY)
         window.desktop.xdotool("key", "shift")
+        # the hotkey's modifiers let go first while its key still repeats: still the hotkey, not typing
+        window.desktop.xdotool("keydown", HOTKEY)
+        window.desktop.xdotool("keyup", "ctrl+shift")
+        window.desktop.xdotool("keydown", "space")
+        window.desktop.xdotool("keyup", "space")
         _settle(watcher, 0)
         window.desktop.xdotool("type", "xy")
         _settle(watcher, 2)
@@ -98,6 +103,7 @@ def test_scratch_refuses_after_the_user_typed_or_moved_the_focus(desktop: Virtua
         with editor.own_input():
             injector.inject("Again. ")
         editor.typed(2, "Again. ")
+        window.wait_for_text("Dictated. mineAgain. ")
         other = desktop.open_target("other")
         other.focus()
         with pytest.raises(EditRefused, match="focus moved"):

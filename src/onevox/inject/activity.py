@@ -91,6 +91,8 @@ class X11ActivityWatcher:
         self._presses = 0
         self._inside_own = False
         self._held: set[int] = set()
+        self._released = (0, -1)  # (keycode, server time) of the last key release
+        self._first_counted: dict[int, bool] = {}  # keycode -> whether its last first press counted
         self._started = threading.Event()
         self._thread: threading.Thread | None = None
         self._ctrl: Display | None = None
@@ -239,12 +241,24 @@ class X11ActivityWatcher:
             with self._lock:
                 if event.type == X.KeyRelease:
                     self._held.discard(event.detail)
+                    self._released = (event.detail, event.time)
                 elif event.type == X.KeyPress:
-                    counts = self._counts(event.detail)
-                    self._held.add(event.detail)
-                    self._presses += counts and not self._inside_own
+                    self._on_key_press(event.detail, event.time)
                 elif event.type == X.ButtonPress and event.detail not in SCROLL_BUTTONS:
                     self._presses += not self._inside_own
+
+    def _on_key_press(self, code: int, when: int) -> None:
+        """Count a key press (caller holds _lock). Auto-repeat (a press of a key still down, or a release and
+        press with one timestamp) is judged as the first press was: a held hotkey's repeats do not turn
+        into typing when its modifiers are let go a moment before the key."""
+        repeat = code in self._held or self._released == (code, when)
+        counts = self._first_counted.get(code, False) if repeat else self._counts(code)
+        if not repeat:
+            self._first_counted[code] = counts
+        self._held.add(code)
+        if counts and not self._inside_own:
+            self._presses += 1
+            log.debug("the user pressed keycode %d", code)
 
     def _counts(self, code: int) -> bool:
         """Whether a key press may have changed the text: not a modifier, not the dictation hotkey."""
