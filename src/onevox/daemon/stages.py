@@ -125,7 +125,12 @@ class StageFactory:
             hotkeys = (parse_hotkey(config.hotkey.trigger),)
         except HotkeyError:  # the hotkey listener reports a bad trigger; the editor just cannot exclude it
             hotkeys = ()
-        return create_editor(config.injection, detect_session(), hotkeys)
+        editor = create_editor(config.injection, detect_session(), hotkeys)
+        if config.commands.edit:  # start watching now, not during the first dictation's injection
+            reason = editor.watcher.unavailable_reason()
+            if reason:
+                log.info("\"scratch that\" will refuse in this session: %s", reason)
+        return editor
 
     def feedback(self, config: Config) -> list[Feedback]:
         """The start/stop sounds and the recording indicator this config and session ask for (maybe none);

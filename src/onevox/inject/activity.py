@@ -256,9 +256,8 @@ class X11ActivityWatcher:
         if not repeat:
             self._first_counted[code] = counts
         self._held.add(code)
-        if counts and not self._inside_own:
-            self._presses += 1
-            log.debug("the user pressed keycode %d", code)
+        # only counted: which keys the user types is never kept or logged
+        self._presses += counts and not self._inside_own
 
     def _counts(self, code: int) -> bool:
         """Whether a key press may have changed the text: not a modifier, not the dictation hotkey."""
