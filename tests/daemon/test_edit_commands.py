@@ -31,6 +31,8 @@ def test_scratch_that_takes_back_the_last_dictation_and_is_recorded(tmp_path: Pa
         refused = h.log.wait_for("command", lambda e: e["dictation"] != done["dictation"])
         status = h.idle()
         assert h.injector.texts == ["Hello world."]  # the commands were never typed
+        heard = [e for e in h.log.events if e["event"] == "transcribed"]
+        assert [e.get("command") for e in heard] == [None, "scratch", "scratch"]
         assert keys.pressed == [("backspace", len("Hello world."))]
         assert done["command"] == "scratch" and done["done"] and "12 characters" in done["message"]
         assert not refused["done"] and "already taken back" in refused["message"]

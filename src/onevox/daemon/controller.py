@@ -270,6 +270,8 @@ class Controller:
                                       else round(d.language_prob, 3)}
             if empty:
                 fields["note"] = "no speech recognised: nothing injected"
+            if d.command:  # carried out, not typed: the "command" event says how it went
+                fields["command"] = d.command
             if d.recording_path:
                 fields["recording"] = d.recording_path
             self.bus.publish("transcribed", **fields)
