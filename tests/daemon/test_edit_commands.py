@@ -5,9 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from onevox.clock import SYSTEM_CLOCK
+from onevox.config import PostProcessingConfig
+from onevox.daemon.delivery import Delivery
 from onevox.daemon.options import PipelineOptions
-from onevox.inject.edits import Editor
-from tests.daemon.conftest import build_harness, close_harness
+from onevox.daemon.record import Dictation
+from onevox.daemon.stages import Stages
+from onevox.errors import InjectionError
+from onevox.inject.edits import Editor, EditRefused
+from tests.daemon.conftest import build_harness, close_harness, make_segmenter
+from tests.daemon.doubles import FakeInjector, FakeMic, FakeRecognizer
 from tests.inject.edit_doubles import FakeKeys, FakeWatcher
 
 
@@ -97,3 +106,73 @@ def test_without_an_editor_a_command_is_refused_not_typed(tmp_path: Path) -> Non
         assert not event["done"] and "not available" in event["message"] and h.injector.texts == []
     finally:
         close_harness(h)
+
+
+class _Listener:
+    """What the controller does with the delivery worker's reports, minus the event bus."""
+
+    def on_transcribed(self, d: Dictation) -> None:
+        return None
+
+    def on_done(self, d: Dictation) -> None:
+        return None
+
+    def on_error(self, d: Dictation, stage: str, message: str, *, fatal: bool) -> None:
+        d.errors.append(f"{stage}: {message}")
+
+
+def _delivery(editor: Editor, injector: FakeInjector) -> Delivery:
+    listener = _Listener()
+    stages = Stages(source=FakeMic(), segmenter=make_segmenter(), recognizer=FakeRecognizer(),
+                    injector=injector, history=None, editor=editor)
+
+    def report(d: Dictation, stage: str, exc: BaseException, *, fatal: bool) -> None:
+        listener.on_error(d, stage, str(exc), fatal=fatal)
+
+    return Delivery(stages, listener, SYSTEM_CLOCK, lambda *args: None, report)
+
+
+def _live_dictation(delivery: Delivery, dictation: int, pieces: list[str]) -> Dictation:
+    d = Dictation(dictation)
+    cfg = PostProcessingConfig()
+    options = PipelineOptions()
+    delivery.edit_commands = options.edit_commands
+    for end in range(1, len(pieces) + 1):
+        delivery.live(d, " ".join(pieces[:end]), cfg)
+    d.texts = [" ".join(pieces)]
+    delivery.final(d, cfg, options)
+    return d
+
+
+def test_live_pieces_are_taken_back_as_one_dictation() -> None:
+    editor, keys, _watcher = _editor()
+    injector = FakeInjector()
+    delivery = _delivery(editor, injector)
+    _live_dictation(delivery, 1, ["Hello", "world."])
+    assert "".join(injector.texts) == "Hello world. "
+    assert len(injector.texts) == 3  # two live pieces and the trailing space at the end
+    editor.scratch()
+    assert keys.pressed == [("backspace", len("Hello world. "))]
+
+
+def test_a_live_piece_that_failed_makes_scratch_refuse() -> None:
+    editor, keys, _watcher = _editor()
+    injector = FakeInjector()
+    delivery = _delivery(editor, injector)
+    injector.check = _fail_once()
+    d = _live_dictation(delivery, 1, ["Hello", "world."])
+    assert d.errors and d.errors[0].startswith("injection:")
+    with pytest.raises(EditRefused, match="not delivered"):
+        editor.scratch()
+    assert keys.pressed == []
+
+
+def _fail_once():
+    calls = []
+
+    def check(text: str) -> None:
+        calls.append(text)
+        if len(calls) == 1:
+            raise InjectionError("wtype failed (exit 1)")
+
+    return check

@@ -86,7 +86,6 @@ class Delivery:
                 self.stages.injector.inject(delta)
         except Exception as exc:  # the final delivery types everything that is missing
             self._report(d, "injection", exc, fatal=False)
-            self._forget(f"a part of it was not delivered: {exc}")
             return
         d.live_text += delta
         self._typed(d, delta)
@@ -128,8 +127,12 @@ class Delivery:
         return editor.own_input() if editor is not None and self.edit_commands else nullcontext()
 
     def _typed(self, d: Dictation, text: str) -> None:
-        if self.stages.editor is not None and self.edit_commands:
-            self.stages.editor.typed(d.id, text)
+        if self.stages.editor is None or not self.edit_commands:
+            return
+        if any(error.startswith("injection:") for error in d.errors):  # a live piece failed part-way
+            self.stages.editor.forget("a part of the last dictation was not delivered")
+            return
+        self.stages.editor.typed(d.id, text)
 
     def _forget(self, why: str) -> None:
         if self.stages.editor is not None:
