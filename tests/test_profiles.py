@@ -90,10 +90,10 @@ def test_profiles_round_trip_through_config_show() -> None:
      "c.toml: profiles.term.enabled: must be true or false, got a string ('no')"),
     ("[profiles.term]\nmatch_class = [\"k\"]\ncolour = 1",
      "c.toml: profiles.term.colour: unknown key; allowed: match_class, match_title, enabled and the "
-     "sections injection, post_processing, model"),
+     "sections injection, post_processing, commands, model"),
     ("[profiles.term]\nmatch_class = [\"k\"]\n[profiles.term.audio]\ndevice = \"x\"",
      "c.toml: profiles.term.audio: unknown key; allowed: match_class, match_title, enabled and the "
-     "sections injection, post_processing, model"),
+     "sections injection, post_processing, commands, model"),
     ("[profiles.term]\nmatch_class = [\"k\"]\n[profiles.term.injection]\nmethod = \"telepathy\"",
      "c.toml: profiles.term.injection.method: must be one of auto, paste, type, xdotool, wtype, "
      "remote-desktop, ydotool, stdout; got 'telepathy'"),

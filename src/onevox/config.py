@@ -194,6 +194,12 @@ class VocabularyConfig:
 
 
 @dataclass(frozen=True)
+class CommandsConfig:
+    edit: bool = _opt(True, "a dictation that is only 'scratch that' / 'delete that' takes the previous one "
+                      "back out of the window; 'press enter' / 'press tab' press that key")
+
+
+@dataclass(frozen=True)
 class Config:
     hotkey: HotkeyConfig = field(default_factory=HotkeyConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
@@ -204,6 +210,7 @@ class Config:
     history: HistoryConfig = field(default_factory=HistoryConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
+    commands: CommandsConfig = field(default_factory=CommandsConfig)
     vocabulary: VocabularyConfig = field(default_factory=VocabularyConfig)
     profiles: tuple[ProfileConfig, ...] = ()  # [profiles.NAME], in file order
     source: str = field(default="", compare=False)  # the file this came from ('' = defaults only)
@@ -230,6 +237,7 @@ SECTIONS: dict[str, type] = {
     "daemon": DaemonConfig,
     "feedback": FeedbackConfig,
     "vocabulary": VocabularyConfig,
+    "commands": CommandsConfig,
 }
 
 

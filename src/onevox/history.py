@@ -9,7 +9,6 @@ An entry a killed daemon left "pending" becomes "interrupted" when the next daem
 from __future__ import annotations
 
 import builtins
-import csv
 import json
 import os
 import sqlite3
@@ -24,18 +23,20 @@ from typing import Any, TextIO
 
 from onevox import paths
 from onevox.errors import OnevoxError
+from onevox.history_export import EXPORT_FORMATS, export_entries
 
 # 2: status may be "interrupted" (the CHECK constraint of version 1 refuses it)
 # 3: the language the dictation was decoded in and the detection's probability (added columns)
-SCHEMA_VERSION = 3
+# 4: the edit command a dictation was ("scratch", "enter", "tab"; '' for text)
+SCHEMA_VERSION = 4
 STATUSES = ("pending", "injected", "failed", "not_injected", "interrupted")
 INTERRUPTED_NOTE = "the daemon stopped before this text was injected"
-EXPORT_FORMATS = ("json", "jsonl", "csv", "txt")
 BUSY_TIMEOUT_MS = 2000
 
 _V2_COLUMNS = "id, created_at, text, raw_text, audio_s, model, timings, method, status, error"
-_COLUMNS = _V2_COLUMNS + ", language, language_prob"
-_LANGUAGE_COLUMNS = (("language", "TEXT NOT NULL DEFAULT ''"), ("language_prob", "REAL"))
+_COLUMNS = _V2_COLUMNS + ", language, language_prob, command"
+_ADDED_COLUMNS = (("language", "TEXT NOT NULL DEFAULT ''"), ("language_prob", "REAL"),
+                  ("command", "TEXT NOT NULL DEFAULT ''"))
 _FTS_COLUMNS = ", ".join("e." + c.strip() for c in _COLUMNS.split(","))
 _CREATE_ENTRIES = f"""
 CREATE TABLE entries (
@@ -50,7 +51,8 @@ CREATE TABLE entries (
     status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ({", ".join(repr(s) for s in STATUSES)})),
     error TEXT NOT NULL DEFAULT '',
     language TEXT NOT NULL DEFAULT '',
-    language_prob REAL
+    language_prob REAL,
+    command TEXT NOT NULL DEFAULT ''
 )"""
 _CREATE_INDEX = "CREATE INDEX IF NOT EXISTS entries_created ON entries (created_at)"
 # Full-text index kept in step with `entries` by triggers (only when this SQLite has FTS5).
@@ -84,6 +86,8 @@ class HistoryEntry:
     error: str = ""  # why it was not injected
     language: str = ""  # Whisper code the text was decoded in ('' for entries older than schema 3)
     language_prob: float | None = None  # the detection's probability; None when the language was given
+    command: str = ""  # an edit command ("scratch", "enter", "tab"): status injected = done, not_injected =
+    # refused (error says why); '' for a dictation of text
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -112,9 +116,9 @@ class History:
         with self._guard("save the dictation to"), self._conn:
             cur = self._conn.execute(
                 "INSERT INTO entries (created_at, text, raw_text, audio_s, model, timings, status, language, "
-                "language_prob) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                "language_prob, command) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
                 (entry.created_at, entry.text, entry.raw_text, entry.audio_s, entry.model,
-                 json.dumps(entry.timings), entry.language, entry.language_prob),
+                 json.dumps(entry.timings), entry.language, entry.language_prob, entry.command),
             )
             entry_id = int(cur.lastrowid or 0)
             if self.max_entries > 0:
@@ -204,7 +208,7 @@ class History:
         """Write every entry to `out` as json, jsonl, csv or txt; returns how many were written."""
         if fmt not in EXPORT_FORMATS:
             raise HistoryError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
-        return _EXPORTERS[fmt](self.iter_all(), out)
+        return export_entries(fmt, self.iter_all(), out)
 
     def close(self) -> None:
         with self._lock:
@@ -288,9 +292,10 @@ class History:
                 conn.execute(trigger)
 
     def _add_missing_columns(self) -> None:
-        """Schema 2 to 3: new columns only, so ALTER TABLE does it in place (old entries get '' and NULL)."""
+        """Schema 2 to 3 and 4: new columns only, so ALTER TABLE does it in place (old entries get their
+        defaults: '' and NULL)."""
         have = {row[1] for row in self._conn.execute("PRAGMA table_info(entries)")}
-        for name, definition in _LANGUAGE_COLUMNS:
+        for name, definition in _ADDED_COLUMNS:
             if name not in have:
                 self._conn.execute(f"ALTER TABLE entries ADD COLUMN {name} {definition}")
 
@@ -374,54 +379,12 @@ def _escape_like(word: str) -> str:
 
 
 def _row_to_entry(row: tuple[Any, ...]) -> HistoryEntry:
-    entry_id, created_at, text, raw_text, audio_s, model, timings, method, status, error, lang, prob = row
+    entry_id, created_at, text, raw_text, audio_s, model, timings, method, status, error, lang, prob, cmd = (
+        row)
     try:
         parsed = json.loads(timings) if timings else {}
     except ValueError:
         parsed = {}
     return HistoryEntry(id=entry_id, created_at=created_at, text=text, raw_text=raw_text, audio_s=audio_s,
                         model=model, timings=parsed, method=method or "", status=status, error=error or "",
-                        language=lang or "", language_prob=prob)
-
-
-def _export_json(entries: Iterator[HistoryEntry], out: TextIO) -> int:
-    count = 0
-    out.write("[")
-    for entry in entries:
-        out.write(("," if count else "") + "\n  " + json.dumps(entry.to_dict(), ensure_ascii=False))
-        count += 1
-    out.write("\n]\n" if count else "]\n")
-    return count
-
-
-def _export_jsonl(entries: Iterator[HistoryEntry], out: TextIO) -> int:
-    count = 0
-    for entry in entries:
-        out.write(json.dumps(entry.to_dict(), ensure_ascii=False) + "\n")
-        count += 1
-    return count
-
-
-def _export_csv(entries: Iterator[HistoryEntry], out: TextIO) -> int:
-    names = ["id", "created", "text", "raw_text", "audio_s", "model", "language", "language_prob", "method",
-             "status", "error", "timings"]
-    writer = csv.DictWriter(out, fieldnames=names, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    count = 0
-    for entry in entries:
-        row = entry.to_dict()
-        row["timings"] = json.dumps(entry.timings)
-        writer.writerow(row)
-        count += 1
-    return count
-
-
-def _export_txt(entries: Iterator[HistoryEntry], out: TextIO) -> int:
-    count = 0
-    for entry in entries:
-        out.write(f"[{entry.to_dict()['created'].replace('T', ' ')}] {entry.text.strip()}\n")
-        count += 1
-    return count
-
-
-_EXPORTERS = {"json": _export_json, "jsonl": _export_jsonl, "csv": _export_csv, "txt": _export_txt}
+                        language=lang or "", language_prob=prob, command=cmd or "")

@@ -18,6 +18,7 @@ from onevox.daemon.events import EventBus, SubscriptionClosed
 from onevox.daemon.options import PipelineOptions
 from onevox.daemon.stages import Stages
 from onevox.history import History
+from onevox.inject.edits import Editor
 from onevox.metrics import Metrics
 from tests.daemon.doubles import (
     SPEECH_LEVEL,
@@ -134,7 +135,7 @@ class Harness:
 def build_harness(tmp_path: Path, *, options: PipelineOptions | None = None, history: bool = True,
                   mic: FakeMic | None = None, recognizer: FakeRecognizer | None = None,
                   injector: FakeInjector | None = None, history_store: History | None = None,
-                  text_cfg: PostProcessingConfig | None = None) -> Harness:
+                  text_cfg: PostProcessingConfig | None = None, editor: Editor | None = None) -> Harness:
     config = Config(post_processing=text_cfg or PostProcessingConfig(trailing_space=False))
     clock = FakeClock()
     if mic is None:
@@ -151,7 +152,7 @@ def build_harness(tmp_path: Path, *, options: PipelineOptions | None = None, his
     log = EventLog(bus)
     opts = options or PipelineOptions(pre_roll_ms=100, post_roll_ms=300, recordings_dir=tmp_path / "rec")
     stages = Stages(source=mic, segmenter=make_segmenter(), recognizer=recognizer, injector=injector,
-                    history=store, metrics=metrics)
+                    history=store, metrics=metrics, editor=editor)
     controller = Controller(config, stages, bus, opts, clock=clock)
     commands = CommandTable(controller, controller.diagnostics)
     mic.start()

@@ -154,6 +154,7 @@ def format_status(status: dict[str, Any]) -> str:
         ("dictations", status.get("dictations")),
         ("profile", _profile(status)),
         ("last error", status.get("last_error")),
+        ("command", status.get("last_command")),
     ]
     lines += [f"{name + ':':<12}{value}" for name, value in rows if value not in (None, "")]
     lines += _latency_table(status.get("latencies"))

@@ -21,7 +21,8 @@ from onevox.cli.common import get_config
 from onevox.cli.vocabulary_cmd import correct, correction_of, drop_correction_texts, show_correction
 from onevox.config import Config
 from onevox.errors import OnevoxError
-from onevox.history import EXPORT_FORMATS, History, HistoryEntry, HistoryError
+from onevox.history import History, HistoryEntry, HistoryError
+from onevox.history_export import EXPORT_FORMATS
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 # common.config_option with a type, so that the commands below keep theirs under mypy --strict
@@ -215,7 +216,7 @@ def _show_entries(entries: list[HistoryEntry], as_json: bool, *, empty: str) -> 
         text = " ".join(entry.text.split())
         if len(text) > 80:
             text = text[:77] + "..."
-        flag = "" if entry.status == "injected" else f" [{_status(entry)}]"
+        flag = "" if entry.status == "injected" and not entry.command else f" [{_status(entry)}]"
         click.echo(f"{entry.id:>6}  {_when(entry)}  {text}{flag}")
 
 
@@ -228,6 +229,9 @@ def _when_ts(created_at: float) -> str:
 
 
 def _status(entry: HistoryEntry) -> str:
+    if entry.command:  # an edit command: carried out (status injected) or refused (not_injected)
+        done = "done" if entry.status == "injected" else f"refused: {entry.error}"
+        return f"command {entry.command}: {done}"
     if entry.status == "injected":
         return f"injected ({entry.method})" if entry.method else "injected"
     return f"{entry.status}: {entry.error}" if entry.error else entry.status

@@ -112,7 +112,7 @@ class Daemon:
         history = self._open_history(config)
         stages = Stages(source=source, segmenter=factory.segmenter(config), recognizer=recognizer,
                         injector=factory.injector(config), history=history, metrics=self.metrics,
-                        vocabulary=self._open_vocabulary(config, history))
+                        vocabulary=self._open_vocabulary(config, history), editor=factory.editor(config))
         controller = Controller(config, stages, self.bus, self._options, clock=self.clock,
                                 diagnostics=self.diagnostics)
         self._controller = controller
@@ -347,6 +347,8 @@ class Daemon:
         """Close the injector this daemon built (one passed in belongs to the caller)."""
         if self._controller is not None and self.factory.owns_injector():
             self._controller.stages.injector.close()
+            if self._controller.stages.editor is not None:
+                self._controller.stages.editor.close()
 
     def _close_source(self) -> None:
         if self._controller is not None:

@@ -296,6 +296,8 @@ class Controller:
                 fields["profile"] = d.profile
             if empty:
                 fields["note"] = "no speech recognised: nothing injected"
+            if d.command:  # carried out, not typed: the "command" event says how it went
+                fields["command"] = d.command
             elif not d.enabled:
                 fields["note"] = (f"profile {d.profile} turns dictation off in this window: kept in the "
                                   "history, nothing injected")
@@ -311,6 +313,11 @@ class Controller:
             if d.outcome is Outcome.INJECTED:
                 self.bus.publish("injected", dictation=d.id, method=d.method, history_id=d.history_id,
                                  profile=d.profile, timings=dict(d.timings))
+            elif d.command:
+                done = d.outcome is Outcome.COMMAND
+                self.bus.publish("command", dictation=d.id, command=d.command, done=done,
+                                 message=d.command_result, method=d.method, history_id=d.history_id)
+                self.diagnostics.command(f"{d.command}: {'done' if done else 'refused'}: {d.command_result}")
             if d is self._current:
                 self._current = None
                 if d.outcome is Outcome.EMPTY and d.errors:  # nothing came out because something failed

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,8 @@ from onevox.daemon.stages import Stages
 from onevox.daemon.state import Outcome
 from onevox.errors import OnevoxError
 from onevox.history import HistoryEntry
+from onevox.inject.edits import EditRefused
+from onevox.text.edit_commands import EditCommand, match_command
 from onevox.text.postprocess import join_segments, postprocess
 
 if TYPE_CHECKING:
@@ -43,6 +46,7 @@ class Delivery:
         self._report = report
         # the injectors of profiles with their own [injection] settings, by profile, built on first use
         self._profile_injectors: dict[str, tuple[InjectionConfig, Injector]] = {}
+        self.edit_commands = False  # as the last final() was told: live pieces follow the same rule
 
     def final(self, d: Dictation, text_cfg: PostProcessingConfig, options: PipelineOptions) -> None:
         """Everything is decoded: post-process, write history, inject, mark the history entry."""
@@ -61,6 +65,12 @@ class Delivery:
             d.outcome = Outcome.EMPTY
             self.listener.on_transcribed(d)
             self.listener.on_done(d)
+            return
+        # a profile may turn edit commands off in its windows (a code editor, a terminal)
+        self.edit_commands = d.config.commands.edit if d.config is not None else options.edit_commands
+        command = match_command(d.raw_text) if self.edit_commands and not d.live_text else None
+        if command is not None:
+            self._command(d, command)
             return
         self.listener.on_transcribed(d)
         self._add_history(d)
@@ -87,12 +97,62 @@ class Delivery:
         if not delta.strip():
             return
         try:
-            with self.stages.metrics.span("injection", dictation=d.id, chars=len(delta), live=True):
+            with self.stages.metrics.span("injection", dictation=d.id, chars=len(delta), live=True), \
+                    self._own_keys():
                 self.injector_for(d).inject(delta)
         except Exception as exc:  # the final delivery types everything that is missing
             self._report(d, "injection", exc, fatal=False)
             return
         d.live_text += delta
+        self._typed(d, delta)
+
+    def _command(self, d: Dictation, command: EditCommand) -> None:
+        """An edit command instead of text: carry it out (or refuse), record it like a dictation."""
+        d.command = command.value
+        self.listener.on_transcribed(d)
+        self._add_history(d)
+        if not d.begin_injection():
+            d.outcome = Outcome.CANCELLED
+            self._mark_history(d, "not_injected", "cancelled before injection")
+            return
+        editor = self.stages.editor
+        start = self.clock.perf_ns()
+        try:
+            if editor is None:
+                raise EditRefused("edit commands are not available in this daemon (its injector was given)")
+            d.method = editor.method
+            done = editor.scratch() if command is EditCommand.SCRATCH else editor.press(command.value)
+        except EditRefused as exc:
+            d.outcome, d.command_result = Outcome.REFUSED, str(exc)
+            log.warning("%r refused: %s", d.text.strip(), exc)
+            self._mark_history(d, "not_injected", str(exc))
+        except OnevoxError as exc:  # the keys could not be sent
+            d.outcome, d.command_result = Outcome.REFUSED, f"the keys could not be sent: {exc}"
+            self._mark_history(d, "failed", d.command_result)
+            self._report(d, "injection", exc, fatal=False)
+        else:
+            d.outcome, d.command_result = Outcome.COMMAND, done
+            log.info("%r: %s", d.text.strip(), done)
+            self._record(d, "injection", (self.clock.perf_ns() - start) / 1e6)
+            self._mark_history(d, "injected", "")
+        self.listener.on_done(d)
+
+    def _own_keys(self) -> AbstractContextManager[None]:
+        """Around every injection: the edit commands' watch must not take onevox's keys for the user's."""
+        editor = self.stages.editor
+        return editor.own_input() if editor is not None and self.edit_commands else nullcontext()
+
+    def _typed(self, d: Dictation, text: str) -> None:
+        if self.stages.editor is None or not self.edit_commands:
+            return
+        if any(error.startswith("injection:") for error in d.errors):  # a live piece failed part-way
+            self.stages.editor.forget("a part of the last dictation was not delivered")
+            return
+        self.stages.editor.typed(d.id, text)
+
+    def _forget(self, why: str) -> None:
+        if self.stages.editor is not None:
+            self.stages.editor.forget(why)
 
     def _decode_failed(self, d: Dictation, error: str, options: PipelineOptions) -> None:
         """A decode failed and nothing stood in for it: nothing is typed (text with a hole in it would be
@@ -119,7 +179,8 @@ class Delivery:
         model = " + ".join(d.models) or self.stages.recognizer.model_name  # a fallback's model shows
         entry = HistoryEntry(text=d.text, raw_text=d.raw_text, audio_s=round(d.audio_s, 3), model=model,
                              timings=dict(d.timings),
-                             language=d.language, language_prob=_rounded(d.language_prob))
+                             language=d.language, language_prob=_rounded(d.language_prob),
+                             command=d.command)
         try:
             d.history_id = history.add(entry)
         except OnevoxError as exc:  # the text is still injected: losing history must not lose the words
@@ -156,10 +217,11 @@ class Delivery:
             return
         text = live_rest(d.live_text, d.text) if d.live_text else d.text
         try:
-            with self.stages.metrics.span("injection", dictation=d.id, chars=len(text)):
+            with self.stages.metrics.span("injection", dictation=d.id, chars=len(text)), self._own_keys():
                 if text:
                     injector.inject(text)
         except Exception as exc:
+            self._forget(f"the last dictation was not delivered ({exc})")
             if not isinstance(exc, OnevoxError):
                 log.exception("injector %s failed unexpectedly", injector.name)
             d.outcome = Outcome.FAILED
@@ -169,6 +231,7 @@ class Delivery:
             self._report(d, "injection", OnevoxError(f"{exc}{hint}"), fatal=True)
             return
         end = self.clock.perf_ns()
+        self._typed(d, text)
         d.method = injector.name
         d.outcome = Outcome.INJECTED
         self._record(d, "injection", (end - start) / 1e6)

@@ -62,6 +62,7 @@ class Diagnostics:
         self._reload_result = ""
         self._done = 0
         self._last_text = ""
+        self._last_command = ""
         self.hotkey_backend = "none"  # set by the daemon while a hotkey listener runs
         self.feedback: Callable[[], tuple[str, ...]] = tuple  # the feedback parts running (the daemon's)
 
@@ -112,6 +113,11 @@ class Diagnostics:
             if text:
                 self._last_text = text
 
+    def command(self, summary: str) -> None:
+        """An edit command was carried out or refused: status shows which, and why."""
+        with self._lock:
+            self._last_command = summary
+
     # -- reading --------------------------------------------------------------------------------------
 
     @property
@@ -124,7 +130,7 @@ class Diagnostics:
         feedback = list(self.feedback())  # the daemon's own lock: not under ours
         with self._lock:
             return {
-                "dictations": self._done, "last_text": self._last_text,
+                "dictations": self._done, "last_text": self._last_text, "last_command": self._last_command,
                 "last_error": f"{self._error_stage}: {self._error}" if self._error else "",
                 "audio_event": self._audio_event, "reloads": self._reloads, "reload": self._reload_result,
                 "hotkey": self.hotkey_backend, "feedback": feedback,

@@ -28,6 +28,7 @@ class PipelineOptions:
     pass_interval_ms: int = 1000  # incremental passes over the open segment while speech goes on (0 = off)
     live: bool = False  # settled words go into the window while the user speaks
     language: str = "en"  # [model] language: each dictation's language until it is detected ("auto")
+    edit_commands: bool = True  # [commands] edit: "scratch that", "press enter" as a whole dictation
 
     @classmethod
     def from_config(cls, config: Config) -> PipelineOptions:
@@ -37,7 +38,8 @@ class PipelineOptions:
                    save_failed=config.model.backend == "openai" and config.model.fallback == "none",
                    hallucination_filter=config.post_processing.hallucination_filter,
                    early_decode_ms=early_decode_ms(config), pass_interval_ms=config.vad.pass_interval_ms,
-                   live=live_typing(config), language=config.model.language)
+                   live=live_typing(config), language=config.model.language,
+                   edit_commands=config.commands.edit)
 
 
 def early_decode_ms(config: Config) -> int:

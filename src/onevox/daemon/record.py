@@ -46,6 +46,8 @@ class Dictation:
         self.raw_text = ""
         self.text = ""
         self.method = ""
+        self.command = ""  # the edit command this dictation was ("scratch", "enter", "tab"), '' for text
+        self.command_result = ""  # what the command did, or why it was refused
         self.outcome = Outcome.PENDING
         self.history_id = 0
         self.recording_path = ""

@@ -31,7 +31,7 @@ AUDIO_OPTION_KEYS = ("audio.pre_roll_ms", "audio.post_roll_ms", "audio.max_dicta
 OPTION_KEYS = (*AUDIO_OPTION_KEYS, "vad.min_speech_ms", "vad.early_decode_ms", "vad.pass_interval_ms",
                "injection.live", "hotkey.mode", "hotkey.backend",
                "post_processing.hallucination_filter", "model.language", "model.backend",
-               "model.fallback")
+               "model.fallback", "commands.edit")
 
 
 class Reloader:

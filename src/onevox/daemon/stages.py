@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from onevox.feedback import Feedback
     from onevox.history import History
     from onevox.inject.base import Injector
+    from onevox.inject.edits import Editor
     from onevox.vad.segmenter import SpeechSegmenter
     from onevox.vocabulary import LearnedVocabulary
 
@@ -56,6 +57,7 @@ class Stages:
     # builds a profile's injector from its [injection] settings (None: create_injector, as for the daemon's)
     make_injector: Callable[[InjectionConfig], Injector] | None = None
     vocabulary: LearnedVocabulary | None = None  # substitutions and spellings learned from corrections
+    editor: Editor | None = None  # carries out the edit commands; None: they are refused
 
 
 class StageFactory:
@@ -64,7 +66,7 @@ class StageFactory:
     def __init__(self, *, metrics: Metrics | None = None, source: AudioSource | None = None,
                  segmenter: SpeechSegmenter | None = None, recognizer: SpeechRecognizer | None = None,
                  injector: Injector | None = None, load_model: ModelLoader | None = None,
-                 feedback: Sequence[Feedback] | None = None) -> None:
+                 feedback: Sequence[Feedback] | None = None, editor: Editor | None = None) -> None:
         self.metrics = metrics or Metrics()
         self._source = source
         self._segmenter = segmenter
@@ -72,6 +74,7 @@ class StageFactory:
         self._injector = injector
         self._load_model = load_model or _load_whisper
         self._feedback = feedback
+        self._editor = editor
 
     def is_given(self, stage: Stage) -> bool:
         """True when the stage was handed in: a reload leaves it as it is."""
@@ -110,6 +113,28 @@ class StageFactory:
         from onevox.inject import create_injector
 
         return create_injector(config.injection)
+
+    def editor(self, config: Config) -> Editor | None:
+        """What carries out the edit commands in this session. None when the injector was handed in (a
+        test double) and no editor was: keys must not go to a real desktop behind the double's back."""
+        if self._editor is not None or self._injector is not None:
+            return self._editor
+        from onevox.desktop import detect_session
+        from onevox.desktop.keys import Hotkey, parse_hotkey
+        from onevox.errors import HotkeyError
+        from onevox.inject.edits import create_editor
+
+        hotkeys: tuple[Hotkey, ...]
+        try:
+            hotkeys = (parse_hotkey(config.hotkey.trigger),)
+        except HotkeyError:  # the hotkey listener reports a bad trigger; the editor just cannot exclude it
+            hotkeys = ()
+        editor = create_editor(config.injection, detect_session(), hotkeys)
+        if config.commands.edit:  # start watching now, not during the first dictation's injection
+            reason = editor.watcher.unavailable_reason()
+            if reason:
+                log.info("\"scratch that\" will refuse in this session: %s", reason)
+        return editor
 
     def feedback(self, config: Config) -> list[Feedback]:
         """The start/stop sounds and the recording indicator this config and session ask for (maybe none);

@@ -24,6 +24,8 @@ class Outcome(StrEnum):
     FAILED = "failed"  # injection failed; the text is in the history
     CANCELLED = "cancelled"  # dropped before injection
     DISABLED = "disabled"  # a profile turns dictation off in the window: the text is only in the history
+    COMMAND = "command"  # an edit command, carried out
+    REFUSED = "refused"  # an edit command that was not safe or not possible (d.command_result says why)
 
 
 class AudioEvent(StrEnum):

@@ -175,6 +175,18 @@ class RemoteDesktopInjector(InjectionMethod):
                 self._close_locked()
                 raise
 
+    def press_keysyms(self, keysyms: list[int]) -> None:
+        """Press and release each keysym in turn (keys that type no character, such as BackSpace)."""
+        reason = self.unavailable_reason()
+        if reason:
+            raise InjectionError(f"{self.name}: {reason}")
+        with self._lock:
+            try:
+                self._press(keysyms, fresh_session_allowed=True)
+            except InjectionError:
+                self._close_locked()
+                raise
+
     def _paste(self, text: str) -> None:
         """`text` onto the session's clipboard, ctrl+v, and the data handed to whoever asks for it until the
         focused window has (InjectionError when it never does); then the text the clipboard held before is

@@ -98,6 +98,12 @@ class XKeyboard:
             ups = [(False, m) for m in reversed(mods)]
             self._send([*downs, (True, key), (False, key), *ups])
 
+    def press_key(self, keysym_name: str, count: int = 1) -> None:
+        """Press and release one key (an X keysym name such as "BackSpace") `count` times."""
+        with self._session():
+            key = self._keycode_any_level(keysym_name)
+            self._send([(True, key), (False, key)] * count)
+
     def type_text(self, text: str, delay_ms: int = 0) -> None:
         """Type `text` exactly (any Unicode); control characters other than newline and tab are skipped."""
         keysyms = [ks for ks in map(char_keysym, text) if ks is not None]
