@@ -234,7 +234,7 @@ class History:
     def _init_schema(self) -> None:
         conn = self._conn
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+        if not self._use_wal():
             conn.execute("PRAGMA journal_mode = DELETE")  # e.g. a filesystem without shared memory
         conn.execute("PRAGMA synchronous = NORMAL")
         version = self._schema_version()
@@ -242,6 +242,19 @@ class History:
         if version < SCHEMA_VERSION or not self._table_exists("entries"):
             self._upgrade()
         self.has_fts = self._try_fts()
+
+    def _use_wal(self) -> bool:
+        """Switch the file to WAL (once per file; a no-op after). SQLite does not wait for the busy timeout
+        on this switch: with another process opening the same file at that moment it fails at once with
+        "database is locked", so it is retried here for as long as the busy timeout would have waited."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                return str(self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower() == "wal"
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
 
     def _check_version(self, version: int) -> None:
         if version > SCHEMA_VERSION:
