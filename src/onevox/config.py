@@ -105,6 +105,14 @@ class PostProcessingConfig:
 
 
 @dataclass(frozen=True)
+class CommandsConfig:
+    punctuation: bool = _opt(True, "spoken punctuation and formatting in English dictation: 'comma', "
+                             "'period', 'question mark', 'new line', 'new paragraph', 'cap WORD', ...")
+    literal_word: str = _opt("literal", "say this before a command to type its words instead "
+                             "('literal comma' types 'comma'; '' = no such word)")
+
+
+@dataclass(frozen=True)
 class InjectionConfig:
     method: str = _opt("auto", "how text reaches the focused window",
                        choices=("auto", "paste", "type", "xdotool", "wtype", "remote-desktop", "ydotool",
@@ -153,6 +161,7 @@ class Config:
     vad: VadConfig = field(default_factory=VadConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     post_processing: PostProcessingConfig = field(default_factory=PostProcessingConfig)
+    commands: CommandsConfig = field(default_factory=CommandsConfig)
     injection: InjectionConfig = field(default_factory=InjectionConfig)
     history: HistoryConfig = field(default_factory=HistoryConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
@@ -176,6 +185,7 @@ SECTIONS: dict[str, type] = {
     "vad": VadConfig,
     "model": ModelConfig,
     "post_processing": PostProcessingConfig,
+    "commands": CommandsConfig,
     "injection": InjectionConfig,
     "history": HistoryConfig,
     "daemon": DaemonConfig,

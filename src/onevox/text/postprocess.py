@@ -1,7 +1,8 @@
 """Turn Whisper's raw text into what gets typed: pure functions driven by [post_processing].
 
 Order matters and is fixed: annotations out, punctuation (when off), fillers out, loops collapsed and
-silence phrases dropped, then the user's replacements, capitalisation and the trailing space. Run twice,
+silence phrases dropped, spoken punctuation ("comma", "new line": spoken.py, English with [commands]
+on), then the user's replacements, capitalisation and the trailing space. Run twice,
 the result does not change (replacements aside: they may insert anything).
 
 The dictation's language chooses the built-in fillers and silence phrases, whether the first letter is
@@ -15,10 +16,11 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from onevox.config import PostProcessingConfig
+from onevox.config import CommandsConfig, PostProcessingConfig
 from onevox.errors import ConfigError
 from onevox.text.hallucination import collapse_repetitions, is_hallucination, strip_annotations
 from onevox.text.languages import LanguageRules, is_cjk, rules_for
+from onevox.text.spoken import applies, apply_spoken_commands
 
 _NOT_IN_WORD = r"(?<![\w'’-])"  # whole words: "um" but not "uh-huh", "umbrella" or "drum's"
 _NOT_IN_WORD_AFTER = r"(?![\w'’-])"
@@ -43,9 +45,10 @@ class _Rules:
     values: tuple[str, ...]  # replacement text per capturing group of `replacements`
 
 
-def postprocess(text: str, cfg: PostProcessingConfig, language: str = "en") -> str:
+def postprocess(text: str, cfg: PostProcessingConfig, language: str = "en",
+                commands: CommandsConfig | None = None) -> str:
     """The text to type for one dictation in `language` (a Whisper code; "auto" when not known);
-    "" means there is nothing to type."""
+    "" means there is nothing to type. `commands`: the [commands] section (None: no spoken commands)."""
     lang = rules_for(language)
     fillers = fillers_for(cfg, lang) if cfg.remove_fillers else ()
     rules = _rules(fillers, tuple(cfg.replacements.items()), lang.spaced)
@@ -61,6 +64,8 @@ def postprocess(text: str, cfg: PostProcessingConfig, language: str = "en") -> s
         if is_hallucination(text, language):
             return ""
     text = _tidy(text, lang)
+    if applies(commands, language) and commands is not None:
+        text = apply_spoken_commands(text, commands)
     if rules.replacements is not None:
         text = _replace(text, rules.replacements, rules.values)
     if cfg.capitalize and lang.capitalize:
