@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from onevox.asr.memory import release_free_memory
 from onevox.clock import Clock
-from onevox.config import PostProcessingConfig
+from onevox.config import CommandsConfig, PostProcessingConfig
 from onevox.daemon.live import live_rest
 from onevox.daemon.recording import save_recording
 from onevox.daemon.stages import Stages
@@ -41,11 +41,12 @@ class Delivery:
         self._record = record
         self._report = report
 
-    def final(self, d: Dictation, text_cfg: PostProcessingConfig, options: PipelineOptions) -> None:
+    def final(self, d: Dictation, text_cfg: PostProcessingConfig, options: PipelineOptions,
+              commands: CommandsConfig | None = None) -> None:
         """Everything is decoded: post-process, write history, inject, mark the history entry."""
         start = self.clock.perf_ns()
         d.raw_text = join_segments(d.texts)
-        d.text = postprocess(d.raw_text, text_cfg, d.language)
+        d.text = postprocess(d.raw_text, text_cfg, d.language, commands)
         self._record(d, "postprocess", (self.clock.perf_ns() - start) / 1e6)
         if options.save_recordings:
             self._save_recording(d, options.recordings_dir)
@@ -64,11 +65,12 @@ class Delivery:
         self.listener.on_done(d)
         release_free_memory()  # after the text is out: gives decoding's scratch memory back (1-4 ms)
 
-    def live(self, d: Dictation, raw: str, text_cfg: PostProcessingConfig) -> None:
+    def live(self, d: Dictation, raw: str, text_cfg: PostProcessingConfig,
+             commands: CommandsConfig | None = None) -> None:
         """Live mode: the words settled so far go into the window while the user is still speaking."""
         if d.cancelled or d.injecting:
             return
-        delta = live_rest(d.live_text, postprocess(raw, text_cfg, d.language).rstrip())
+        delta = live_rest(d.live_text, postprocess(raw, text_cfg, d.language, commands).rstrip())
         if not delta.strip():
             return
         try:

@@ -82,8 +82,8 @@ class Reloader:
             pipeline.set_options(dataclasses.replace(
                 PipelineOptions.from_config(new), recordings_dir=pipeline.options.recordings_dir,
                 read_timeout_s=pipeline.options.read_timeout_s))
-        if touched("post_processing."):
-            pipeline.set_text_config(new.post_processing)
+        if touched("post_processing.") or touched("commands."):
+            pipeline.set_text_config(new.post_processing, new.commands)
         if touched("vad."):
             self._swap(Stage.SEGMENTER, touched("vad."), fixed, lambda: pipeline.swap_segmenter(
                 self.factory.segmenter(new)))
