@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onevox.config import CommandsConfig, PostProcessingConfig, parse_config
+from onevox.config import CommandsConfig, ModelConfig, PostProcessingConfig, parse_config
 from onevox.text.postprocess import postprocess
-from onevox.text.spoken import COMMANDS, apply_spoken_commands
+from onevox.text.spoken import COMMANDS, PROMPT_WORDS, apply_spoken_commands, primed_model
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "commands"
 ON = CommandsConfig()
@@ -128,3 +128,12 @@ def test_every_command_fires_on_its_own_after_a_pause() -> None:
         said = " ".join(command.words)
         out = typed(f"Alpha, {said}, beta.")
         assert command.text.strip() in out and said not in out.lower(), (said, out)
+
+
+def test_the_model_is_primed_with_the_command_words_in_english_only() -> None:
+    primed = primed_model(ModelConfig(vocabulary=["Onevox", "comma"]), ON)
+    assert primed.vocabulary == ["Onevox", "comma", *PROMPT_WORDS[1:]]
+    german = ModelConfig(language="de")
+    assert primed_model(german, ON) == german
+    assert primed_model(ModelConfig(language="auto"), ON) == ModelConfig(language="auto")
+    assert primed_model(ModelConfig(), CommandsConfig(punctuation=False)) == ModelConfig()

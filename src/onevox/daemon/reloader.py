@@ -95,7 +95,9 @@ class Reloader:
             self._swap(Stage.INJECTOR, touched("injection."), fixed, lambda: pipeline.swap_injector(
                 self.factory.injector(new), close_old=self.factory.owns_injector()))
         model = touched("model.")
-        if retry_model or model:
+        # spoken punctuation primes the model with its words (spoken.py): a model we built is reloaded
+        primed = bool(touched("commands.punctuation")) and not self.factory.is_given(Stage.RECOGNIZER)
+        if retry_model or model or primed:
             self._swap(Stage.RECOGNIZER, model, fixed,
                        lambda: pipeline.load_model(lambda: self.factory.recognizer(new)))
         if touched("hotkey."):
