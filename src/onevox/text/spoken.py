@@ -95,6 +95,7 @@ _CLAUSE_STARTS = _words("i i'm i'll i've i'd you we he she they it it's how what
 _VERB_BEFORE = _words("to will would should could can must may might shall we they i you")
 _FUNCTION = _words("a an the and or but nor so of to in on at by for with from it its it's this that "
                    "them him her us me is are was were be off out up") | _DETERMINERS
+_JOINING = _words("and or nor")
 _SENTENCE_END = ".?!\u2026"
 _CLOSING = {"(": ")", "\u201c": "\u201d"}
 _TOKEN = re.compile(r"^(?P<lead>[\W_]*)(?P<core>.*?)(?P<trail>[\W_]*)$", re.DOTALL)
@@ -201,9 +202,34 @@ def _find(tokens: list[_Token], literal: tuple[str, ...]) -> list[_Hit]:
         end, command = found
         candidates.append(_Hit(i, end, command, skip=lit_end - i if lit_end else 0))
         i = end
-    starts = {h.start for h in candidates if not h.literal}
-    ends = {h.end for h in candidates if not h.literal}
-    return [h for h in candidates if _fires(tokens, h, starts, ends, _paired(candidates))]
+    paired = _paired(candidates)
+    hits = [h for h in candidates
+            if h.literal or h.start in paired or not _mentioned(tokens, h, candidates)]
+    while True:  # a command next to one that does not fire loses that neighbour: decide again
+        starts = {h.start for h in hits if not h.literal}
+        ends = {h.end for h in hits if not h.literal}
+        kept = [h for h in hits if _fires(tokens, h, starts, ends, paired)]
+        if len(kept) == len(hits):
+            return kept
+        hits = kept
+
+
+def _mentioned(tokens: list[_Token], hit: _Hit, candidates: list[_Hit]) -> bool:
+    """The command's words are named, not said as a command: "and" or "or" joins one of a run of command
+    words to other words ("comma, semicolon and colon")."""
+    run = [h for h in candidates if not h.literal]
+    first = last = run.index(hit)
+    while first and run[first - 1].end == run[first].start:
+        first -= 1
+    while last + 1 < len(run) and run[last].end == run[last + 1].start:
+        last += 1
+    for h in run[first:last + 1]:
+        before = tokens[h.start - 1] if h.start else None
+        after = tokens[h.end] if h.end < len(tokens) else None
+        if (before is not None and not before.trail and before.words[-1] in _JOINING) or \
+                (after is not None and not tokens[h.end - 1].trail and after.words[0] in _JOINING):
+            return True
+    return False
 
 
 def _paired(hits: list[_Hit]) -> set[int]:
@@ -245,8 +271,12 @@ def _fires(tokens: list[_Token], hit: _Hit, starts: set[int], ends: set[int], pa
     window = 3 if command.apart else 2
     if not apart_before and _in_noun_phrase(tokens, hit.start, window):
         return False
-    if command.kind is Kind.CASE:
-        return _case_fires(tokens, hit, before, after)
+    starts_sentence = before is None or (hit.start not in ends and bool(before.trail)
+                                         and before.trail[-1] in _SENTENCE_END)
+    if command.kind is Kind.CASE:  # a sentence's first word is capitalised anyway: "Cap sizes vary"
+        return not starts_sentence and _case_fires(tokens, hit, before, after)
+    if starts_sentence:  # "Full stop signs are rare", "Open quote marks are curly"
+        return apart_after
     if not command.apart or apart_after:
         return True
     return before is not None and after is not None and after.words[0] in _CLAUSE_STARTS
