@@ -92,7 +92,8 @@ _PREPOSITIONS = _words("of in on at per for with without about between after bef
 _CLAUSE_STARTS = _words("i i'm i'll i've i'd you we he she they it it's how what where when why who "
                         "please thanks thank yes let's there")
 # After these "cap" is a verb ("to cap prices", "we cap"), and before these ("cap it", "cap the").
-_VERB_BEFORE = _words("to will would should could can must may might shall we they i you")
+_VERB_BEFORE = _words("to will would should could can must may might shall we they i you i'll we'll "
+                      "you'll they'll he'll she'll let's")
 _FUNCTION = _words("a an the and or but nor so of to in on at by for with from it its it's this that "
                    "them him her us me is are was were be off out up") | _DETERMINERS
 _JOINING = _words("and or nor")
@@ -275,6 +276,8 @@ def _fires(tokens: list[_Token], hit: _Hit, starts: set[int], ends: set[int], pa
                                          and before.trail[-1] in _SENTENCE_END)
     if command.kind is Kind.CASE:  # a sentence's first word is capitalised anyway: "Cap sizes vary"
         return not starts_sentence and _case_fires(tokens, hit, before, after)
+    if before is None and command.kind is Kind.CLOSE:  # "Comma, placement matters": only "Period." alone
+        return after is None or hit.end in starts
     if starts_sentence:  # "Full stop signs are rare", "Open quote marks are curly"
         return apart_after
     if not command.apart or apart_after:
