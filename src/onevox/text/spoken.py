@@ -130,7 +130,7 @@ class _Hit:
 
 # Whisper hears a lone "comma" as "comment" or "come" unless the words are in its prompt; with them there its
 # text of ordinary speech did not change on the measured clips (see README).
-PROMPT_WORDS = ("comma", "period", "question mark", "new line", "new paragraph")
+PROMPT_WORDS = ("comma", "period", "question mark", "exclamation mark", "new line", "new paragraph")
 
 
 def primed_model(model: ModelConfig, commands: CommandsConfig) -> ModelConfig:
