@@ -3,7 +3,7 @@
 Order matters and is fixed: annotations out, punctuation (when off), fillers out, loops collapsed and
 silence phrases dropped, spoken punctuation ("comma", "new line": spoken.py, English with [commands]
 on), then the user's replacements, capitalisation and the trailing space. Run twice,
-the result does not change (replacements aside: they may insert anything).
+the result does not change (replacements and spoken commands aside: they may insert anything).
 
 The dictation's language chooses the built-in fillers and silence phrases, whether the first letter is
 capitalised and whether spaces are added (none in Chinese or Japanese); see languages.py.

@@ -8,14 +8,19 @@ Whisper's punctuation next to a command is dropped: the command says what the sp
 A command word is also an ordinary word ("the trial period", "a comma splice"), so a command fires only
 where the words around it say it was one:
 - a phrase that is a command and nothing else ("question mark", "new paragraph", "open quote") fires unless
-  it is a noun in a noun phrase: a determiner or possessive within the three words before it ("a question
-  mark over his future") or a preposition right before it;
+  it is a noun in a noun phrase: a determiner or possessive within two words before it ("a question mark
+  over his future") or a preposition right before it;
 - a word that is also a noun ("period", "comma", "colon", "dash", "new line") fires only where it stands
   apart: Whisper's punctuation, the end of the dictation or another command right after it (and the same
-  noun-phrase test), or punctuation before it and the start of a new clause after it ("..., comma how are");
-- "cap WORD" and "all caps WORD" capitalise the next word unless "cap" is a noun (a determiner before it)
-  or a verb ("to cap prices", "cap it");
-- the literal word ("literal comma") types the command's words instead.
+  noun-phrase test, over three words), or a new clause after it ("hello comma how are you");
+- at a sentence's start a command must stand apart after it ("Full stop signs are rare" is prose), and a
+  closing mark opens a dictation only when nothing but commands follows ("Period.");
+- a run of command words that "and" or "or" joins to other words is named, not said ("comma, semicolon
+  and colon"); "open bracket ... close bracket" (or quote) always fires as a pair;
+- "cap WORD" and "all caps WORD" change the next word unless "cap" is a noun (a determiner before it), a
+  verb ("to cap prices", "cap it") or a sentence's first word;
+- the literal word ("literal comma") types the command's words instead, unless it is an adjective itself
+  ("a literal comma").
 Spacing and capitals then follow a careful typist: no space before , . ? ! : ; ) or a closing quote, a
 space after; none inside quotes and brackets, none around a dash or a line break; a capital after . ? !
 and a new paragraph.
@@ -43,7 +48,7 @@ class Kind(Enum):
 @dataclass(frozen=True)
 class Command:
     words: tuple[str, ...]  # the spoken phrase, lower case
-    text: str  # what it types ("" for a case command)
+    text: str  # what it types; for a case command what it does to the next word ("cap" or "upper")
     kind: Kind
     apart: bool  # True: a noun too ("period"); fires only where it stands apart from the words around it
 
@@ -75,6 +80,7 @@ _BY_WORDS = {c.words: c for c in COMMANDS}
 _SPLIT = {"semi-colon": ("semi", "colon"), "newline": ("new", "line"), "new-line": ("new", "line"),
           "full-stop": ("full", "stop"), "all-caps": ("all", "caps"), "new-paragraph": ("new", "paragraph"),
           "close-quote": ("close", "quote"), "open-quote": ("open", "quote")}
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -355,10 +361,9 @@ def _render(tokens: list[_Token], hits: list[_Hit]) -> str:
 
 def _trail_before(trail: str, command: Command) -> str:
     """Whisper's punctuation after a word, when a command follows: a pause mark goes (the command says
-    what belongs there), except a full stop before a line break, which ends the sentence before it."""
-    if command.kind is Kind.BREAK and trail and trail[-1] in _SENTENCE_END:
-        return trail
-    if command.kind in (Kind.CASE, Kind.OPEN) and trail and trail[-1] in _SENTENCE_END:
+    what belongs there), except a full stop before a command that does not end a sentence itself (a line
+    break, an opening bracket, "cap")."""
+    if command.kind in (Kind.BREAK, Kind.OPEN, Kind.CASE) and trail and trail[-1] in _SENTENCE_END:
         return trail
     return trail.rstrip(_WHISPER_PUNCT)
 
