@@ -131,6 +131,16 @@ class PostProcessingConfig:
 
 
 @dataclass(frozen=True)
+class CommandsConfig:
+    punctuation: bool = _opt(True, "spoken punctuation and formatting in English dictation: 'comma', "
+                             "'period', 'question mark', 'new line', 'new paragraph', 'cap WORD', ...")
+    literal_word: str = _opt("literal", "say this before a command to type its words instead "
+                             "('literal comma' types 'comma'; '' = no such word)")
+    edit: bool = _opt(True, "a dictation that is only 'scratch that' / 'delete that' takes the previous one "
+                      "back out of the window; 'press enter' / 'press tab' press that key")
+
+
+@dataclass(frozen=True)
 class InjectionConfig:
     method: str = _opt("auto", "how text reaches the focused window",
                        choices=("auto", "paste", "type", "xdotool", "wtype", "remote-desktop", "ydotool",
@@ -194,23 +204,17 @@ class VocabularyConfig:
 
 
 @dataclass(frozen=True)
-class CommandsConfig:
-    edit: bool = _opt(True, "a dictation that is only 'scratch that' / 'delete that' takes the previous one "
-                      "back out of the window; 'press enter' / 'press tab' press that key")
-
-
-@dataclass(frozen=True)
 class Config:
     hotkey: HotkeyConfig = field(default_factory=HotkeyConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
     vad: VadConfig = field(default_factory=VadConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     post_processing: PostProcessingConfig = field(default_factory=PostProcessingConfig)
+    commands: CommandsConfig = field(default_factory=CommandsConfig)
     injection: InjectionConfig = field(default_factory=InjectionConfig)
     history: HistoryConfig = field(default_factory=HistoryConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
-    commands: CommandsConfig = field(default_factory=CommandsConfig)
     vocabulary: VocabularyConfig = field(default_factory=VocabularyConfig)
     profiles: tuple[ProfileConfig, ...] = ()  # [profiles.NAME], in file order
     source: str = field(default="", compare=False)  # the file this came from ('' = defaults only)
@@ -232,12 +236,12 @@ SECTIONS: dict[str, type] = {
     "vad": VadConfig,
     "model": ModelConfig,
     "post_processing": PostProcessingConfig,
+    "commands": CommandsConfig,
     "injection": InjectionConfig,
     "history": HistoryConfig,
     "daemon": DaemonConfig,
     "feedback": FeedbackConfig,
     "vocabulary": VocabularyConfig,
-    "commands": CommandsConfig,
 }
 
 

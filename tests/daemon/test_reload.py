@@ -234,3 +234,17 @@ def test_a_reload_turns_the_feedback_on_and_off(tmp_path: Path, monkeypatch: pyt
     finally:
         r.daemon.stop()
         r.log.close()
+
+
+def test_spoken_punctuation_follows_the_commands_section(tmp_path: Path) -> None:
+    said = "hello comma how are you question mark"
+    r = _start(tmp_path, _sections(tmp_path), recognizer=FakeRecognizer([said] * 3))
+    try:
+        assert r.dictate() == "Hello, how are you?"  # on by default in English
+        _write(r.path, _sections(tmp_path, commands={"punctuation": False}))
+        result = r.daemon.reload()
+        assert result["changed"] == ["commands.punctuation"] and result["restart_needed"] == []
+        assert r.dictate() == "Hello comma how are you question mark"
+    finally:
+        r.daemon.stop()
+        r.log.close()

@@ -48,7 +48,7 @@ class Controller:
         self.clock = clock
         self.diagnostics = diagnostics or Diagnostics(self.bus, clock)
         self.pipeline = Pipeline(stages, options or PipelineOptions.from_config(config),
-                                 config.post_processing, self, clock)
+                                 config.post_processing, self, clock, config.commands)
         self._lock = threading.Lock()
         self._state = State.IDLE
         self._current: Dictation | None = None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from onevox.asr.memory import release_free_memory
 from onevox.clock import Clock
-from onevox.config import InjectionConfig, PostProcessingConfig
+from onevox.config import CommandsConfig, InjectionConfig, PostProcessingConfig
 from onevox.daemon.live import live_rest
 from onevox.daemon.recording import save_recording
 from onevox.daemon.stages import Stages
@@ -48,13 +48,14 @@ class Delivery:
         self._profile_injectors: dict[str, tuple[InjectionConfig, Injector]] = {}
         self.edit_commands = False  # as the last final() was told: live pieces follow the same rule
 
-    def final(self, d: Dictation, text_cfg: PostProcessingConfig, options: PipelineOptions) -> None:
+    def final(self, d: Dictation, text_cfg: PostProcessingConfig, options: PipelineOptions,
+              commands: CommandsConfig | None = None) -> None:
         """Everything is decoded: post-process, write history, inject, mark the history entry."""
         if d.config is not None:  # a profile's settings
-            text_cfg = d.config.post_processing
+            text_cfg, commands = d.config.post_processing, d.config.commands
         start = self.clock.perf_ns()
         d.raw_text = join_segments(d.texts)
-        d.text = postprocess(d.raw_text, self._learned(text_cfg), d.language)
+        d.text = postprocess(d.raw_text, self._learned(text_cfg), d.language, commands)
         self._record(d, "postprocess", (self.clock.perf_ns() - start) / 1e6)
         if options.save_recordings:
             self._save_recording(d, options.recordings_dir)
@@ -87,13 +88,15 @@ class Delivery:
         self.listener.on_done(d)
         release_free_memory()  # after the text is out: gives decoding's scratch memory back (1-4 ms)
 
-    def live(self, d: Dictation, raw: str, text_cfg: PostProcessingConfig) -> None:
+    def live(self, d: Dictation, raw: str, text_cfg: PostProcessingConfig,
+             commands: CommandsConfig | None = None) -> None:
         """Live mode: the words settled so far go into the window while the user is still speaking."""
         if d.cancelled or d.injecting or not d.enabled:
             return
         if d.config is not None:
-            text_cfg = d.config.post_processing
-        delta = live_rest(d.live_text, postprocess(raw, self._learned(text_cfg), d.language).rstrip())
+            text_cfg, commands = d.config.post_processing, d.config.commands
+        text = postprocess(raw, self._learned(text_cfg), d.language, commands)
+        delta = live_rest(d.live_text, text.rstrip())
         if not delta.strip():
             return
         try:

@@ -24,7 +24,7 @@ import numpy as np
 from onevox.asr.base import PromptedRecognizer, TimedTranscript, WordRecognizer
 from onevox.audio import SAMPLE_RATE
 from onevox.clock import SYSTEM_CLOCK, Clock
-from onevox.config import PostProcessingConfig
+from onevox.config import CommandsConfig, PostProcessingConfig
 from onevox.daemon.delivery import Delivery
 from onevox.daemon.early import EarlyDecode, PauseWatcher
 from onevox.daemon.incremental import IncrementalDecoder, IncrementalOptions
@@ -52,10 +52,12 @@ class Pipeline:
     """Owns the three worker threads; `begin(d)` queues a dictation for capture."""
 
     def __init__(self, stages: Stages, options: PipelineOptions, text_cfg: PostProcessingConfig,
-                 listener: PipelineListener, clock: Clock = SYSTEM_CLOCK) -> None:
+                 listener: PipelineListener, clock: Clock = SYSTEM_CLOCK,
+                 commands: CommandsConfig | None = None) -> None:
         self.stages = stages
         self.options = options
         self.text_cfg = text_cfg
+        self.commands = commands  # [commands]: spoken punctuation (None: none)
         self.listener = listener
         self.clock = clock
         self._capture_q: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -94,9 +96,10 @@ class Pipeline:
 
         self._capture_q.put(_Call(apply))
 
-    def set_text_config(self, text_cfg: PostProcessingConfig) -> None:
+    def set_text_config(self, text_cfg: PostProcessingConfig, commands: CommandsConfig | None) -> None:
         def apply() -> None:
             self.text_cfg = text_cfg
+            self.commands = commands
 
         self._deliver_q.put(_Call(apply))
 
@@ -375,9 +378,9 @@ class Pipeline:
 
     def _deliver(self, d: Dictation, live: str | None = None) -> None:
         if live is not None:
-            self._delivery.live(d, live, self.text_cfg)
+            self._delivery.live(d, live, self.text_cfg, self.commands)
         else:
-            self._delivery.final(d, self.text_cfg, self.options)
+            self._delivery.final(d, self.text_cfg, self.options, self.commands)
 
     # -- helpers ------------------------------------------------------------------------------------------
 

@@ -84,8 +84,8 @@ class Reloader:
             pipeline.set_options(dataclasses.replace(
                 PipelineOptions.from_config(new), recordings_dir=pipeline.options.recordings_dir,
                 read_timeout_s=pipeline.options.read_timeout_s))
-        if touched("post_processing."):
-            pipeline.set_text_config(new.post_processing)
+        if touched("post_processing.") or touched("commands."):
+            pipeline.set_text_config(new.post_processing, new.commands)
         if touched("vocabulary.") and self.controller.stages.vocabulary is not None:
             self.controller.stages.vocabulary.set_config(new.vocabulary)
         if touched("vad."):
@@ -99,7 +99,9 @@ class Reloader:
             self._swap(Stage.INJECTOR, touched("injection."), fixed, lambda: pipeline.swap_injector(
                 self.factory.injector(new), close_old=self.factory.owns_injector()))
         model = touched("model.")
-        if retry_model or model:
+        # spoken punctuation primes the model with its words (spoken.py): a model we built is reloaded
+        primed = bool(touched("commands.punctuation")) and not self.factory.is_given(Stage.RECOGNIZER)
+        if retry_model or model or primed:
             self._swap(Stage.RECOGNIZER, model, fixed,
                        lambda: pipeline.load_model(lambda: self.factory.recognizer(new)))
         if touched("hotkey."):

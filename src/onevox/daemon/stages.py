@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from onevox.config import Config, InjectionConfig, ModelConfig
 from onevox.errors import ModelError
 from onevox.metrics import Metrics
+from onevox.text.spoken import primed_model
 
 if TYPE_CHECKING:
     import numpy as np
@@ -87,7 +88,7 @@ class StageFactory:
         if self._recognizer is not None:
             return self._recognizer
         with self.metrics.span("model_load", model=config.model.name):
-            recognizer = self._load_model(config.model)
+            recognizer = self._load_model(primed_model(config.model, config.commands))
         with self.metrics.span("warm_up"):
             recognizer.warm_up()
         return recognizer

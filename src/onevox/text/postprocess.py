@@ -1,8 +1,9 @@
 """Turn Whisper's raw text into what gets typed: pure functions driven by [post_processing].
 
 Order matters and is fixed: annotations out, punctuation (when off), fillers out, loops collapsed and
-silence phrases dropped, then the user's replacements, the final full stop (when off), capitalisation and
-the trailing space. Run twice, the result does not change (replacements aside: they may insert anything).
+silence phrases dropped, spoken punctuation ("comma", "new line": spoken.py, English with [commands]
+on), then the user's replacements, the final full stop (when off), capitalisation and the trailing space.
+Run twice, the result does not change (replacements and spoken commands aside: they may insert anything).
 
 The dictation's language chooses the built-in fillers and silence phrases, whether the first letter is
 capitalised and whether spaces are added (none in Chinese or Japanese); see languages.py.
@@ -15,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from onevox.config import PostProcessingConfig
+from onevox.config import CommandsConfig, PostProcessingConfig
 from onevox.errors import ConfigError
 from onevox.text.hallucination import (
     collapse_repetitions,
@@ -24,6 +25,7 @@ from onevox.text.hallucination import (
     strip_annotations,
 )
 from onevox.text.languages import LanguageRules, is_cjk, rules_for
+from onevox.text.spoken import applies, apply_spoken_commands
 
 _NOT_IN_WORD = r"(?<![\w'’-])"  # whole words: "um" but not "uh-huh", "umbrella" or "drum's"
 _NOT_IN_WORD_AFTER = r"(?![\w'’-])"
@@ -49,9 +51,10 @@ class _Rules:
     values: tuple[str, ...]  # replacement text per capturing group of `replacements`
 
 
-def postprocess(text: str, cfg: PostProcessingConfig, language: str = "en") -> str:
+def postprocess(text: str, cfg: PostProcessingConfig, language: str = "en",
+                commands: CommandsConfig | None = None) -> str:
     """The text to type for one dictation in `language` (a Whisper code; "auto" when not known);
-    "" means there is nothing to type."""
+    "" means there is nothing to type. `commands`: the [commands] section (None: no spoken commands)."""
     lang = rules_for(language)
     fillers = fillers_for(cfg, lang) if cfg.remove_fillers else ()
     rules = _rules(fillers, tuple(cfg.replacements.items()), lang.spaced)
@@ -67,6 +70,8 @@ def postprocess(text: str, cfg: PostProcessingConfig, language: str = "en") -> s
         if is_hallucination(text, language) or is_letterless_loop(decoded, text):
             return ""
     text = _tidy(text, lang)
+    if applies(commands, language) and commands is not None:
+        text = apply_spoken_commands(text, commands)
     if rules.replacements is not None:
         text = _replace(text, rules.replacements, rules.values)
     if not cfg.final_period:
