@@ -22,8 +22,8 @@ from onevox.config import (
     load_config,
     parse_config,
     resolve_config_path,
-    to_toml,
 )
+from onevox.config_toml import to_toml
 from onevox.errors import ConfigError, OnevoxError
 
 

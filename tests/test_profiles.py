@@ -16,8 +16,8 @@ from onevox.config import (
     PostProcessingConfig,
     ProfileConfig,
     parse_config,
-    to_toml,
 )
+from onevox.config_toml import to_toml
 from onevox.desktop.focus import FocusedWindow
 from onevox.errors import ConfigError
 from onevox.profiles import ProfileChooser, apply_profile, find_profile, matches

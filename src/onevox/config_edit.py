@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from onevox import paths
-from onevox.config import toml_string
+from onevox.config_toml import toml_string
 from onevox.errors import OnevoxError
 
 _HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\s*(?:#.*)?$")  # [section] (not [[array]])

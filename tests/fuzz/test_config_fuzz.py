@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onevox.config import SECTIONS, Config, load_config, to_toml
+from onevox.config import SECTIONS, Config, load_config
+from onevox.config_toml import to_toml
 from onevox.errors import ConfigError
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

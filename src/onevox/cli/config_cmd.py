@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from onevox.cli.common import config_option, get_config
-from onevox.config import CONFIG_ENV, Config, load_config, resolve_config_path, to_toml
+from onevox.config import CONFIG_ENV, Config, load_config, resolve_config_path
 from onevox.config_edit import write_config_text
+from onevox.config_toml import to_toml
 from onevox.errors import ConfigError, OnevoxError
 
 _HEADER = """\
