@@ -112,3 +112,16 @@ def test_scratch_refuses_after_the_user_typed_or_moved_the_focus(desktop: Virtua
     finally:
         injector.close()
         editor.close()
+
+
+def test_a_lost_display_ends_the_watch_and_the_injection_goes_on(tmp_path) -> None:
+    with VirtualDesktop.start(tmp_path) as desktop, desktop.activated():
+        watcher = X11ActivityWatcher([parse_hotkey(HOTKEY)])
+        assert watcher.unavailable_reason() is None
+    # the X server is gone: what the watch brackets still runs, and the watch says it is over
+    ran = []
+    with watcher.own_input():
+        ran.append(True)
+    assert ran == [True]
+    assert "broke" in (watcher.unavailable_reason() or ""), watcher.unavailable_reason()
+    watcher.close()

@@ -118,11 +118,12 @@ class X11ActivityWatcher:
             yield
             return
         with self._own_lock:
-            self._mark(BEGIN)
+            began = self._try_mark(BEGIN)
             try:
                 yield
             finally:
-                self._mark(END)
+                if began:
+                    self._try_mark(END)
 
     def user_presses(self) -> int:
         with self._lock:
@@ -149,7 +150,10 @@ class X11ActivityWatcher:
             except Exception as exc:  # the server may be gone already
                 log.debug("closing the activity watch: %s", exc)
             if record is not None and (self._thread is None or not self._thread.is_alive()):
-                record.close()
+                try:
+                    record.close()
+                except Exception as exc:  # its connection died with the server
+                    log.debug("closing the activity watch's record connection: %s", exc)
 
     # -- internals ----------------------------------------------------------------------------------------
 
@@ -265,6 +269,18 @@ class X11ActivityWatcher:
             return False
         rows = frozenset(self._modifier_rows[c] for c in self._held if c in self._modifier_rows)
         return not any(code in codes and rows == mods for codes, mods in self._hotkey_codes)
+
+    def _try_mark(self, mark: int) -> bool:
+        """`_mark`, or when the X connection has gone (the display went away): the watch is over, so every
+        later scratch refuses, and the injection it brackets goes ahead (it has its own way of failing)."""
+        try:
+            self._mark(mark)
+        except Exception as exc:  # Xlib raises its own errors, OSError and more for a lost connection
+            if not self._error:
+                self._error = f"the X connection watching for typing broke: {exc}"
+                log.warning("%s", self._error)
+            return False
+        return True
 
     def _mark(self, mark: int) -> None:
         """Send a marker request and wait until the server has handled it (caller holds _own_lock)."""
