@@ -1,5 +1,5 @@
 """Edit commands end to end: the real daemon (bundled model) on Xvfb, speech into the PulseAudio virtual
-microphone with the hotkey held, a real Tk window. A real clip is dictated, then "scratch that" (espeak-ng,
+microphone with the hotkey held, a real Tk window. A real clip is dictated, then "scratch that" (flite,
 generated here) must leave the window exactly as it was before, in paste and in type mode; typing into the
 window in between makes it refuse and say why; "press enter" puts a newline in."""
 
@@ -20,16 +20,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
 HOTKEY = "ctrl+shift+space"
 CLIP = "arctic-a0024.wav"
-# espeak-ng's own spelling of "scratch" is heard by tiny.en as "crash"; these phonemes (British voice) come
-# out as "Scratch that." / "Scratch. That." through the daemon, as does "press enter" (measured: 5 of 5 each,
-# with the silence around them that a person leaves after pressing the key)
-SPOKEN = {"scratch": ("en-gb-x-rp", "[[sskr'atS]], that."), "enter": ("en-us", "press enter")}
+# flite's slt voice, which tiny.en hears best; with the spoken-punctuation words in the model's prompt it
+# heard espeak-ng's "scratch that" as "scratch, mat." or "scratch mark." (measured, side by side)
+SPOKEN = {"scratch": "scratch that", "enter": "press enter"}
 PAD_S = (0.3, 0.5)  # silence before and after the synthetic speech
 
 
 class Rig:
     def __init__(self, root: Path) -> None:
-        missing = missing_tools(("espeak-ng",))
+        missing = missing_tools(("flite",))
         if missing or not pulse_available():
             pytest.fail(f"end-to-end tests need {missing or 'pulseaudio'}: run "
                         "scripts/install-system-deps.sh --with-test")
@@ -41,7 +40,7 @@ class Rig:
             "hotkey": {"trigger": HOTKEY, "mode": "push-to-talk"}, "injection": {"method": "paste"}})
         self.daemon.start()
         self.window = self.desktop.open_target("editor")
-        self.clips = {name: _espeak(root / f"{name}.wav", *spoken) for name, spoken in SPOKEN.items()}
+        self.clips = {name: _speak(root / f"{name}.wav", text) for name, text in SPOKEN.items()}
 
     def use(self, method: str) -> None:
         """Switch the running daemon's injection method (a config reload)."""
@@ -78,8 +77,8 @@ class Rig:
         self.desktop.stop()
 
 
-def _espeak(path: Path, voice: str, text: str) -> Path:
-    subprocess.run(["espeak-ng", "-v", voice, "-s", "120", "-w", str(path), text], check=True, timeout=30)
+def _speak(path: Path, text: str) -> Path:
+    subprocess.run(["flite", "-voice", "slt", "-t", text, "-o", str(path)], check=True, timeout=30)
     audio, rate = sf.read(path, dtype="float32")
     silence = [np.zeros(round(s * rate), dtype=np.float32) for s in PAD_S]
     sf.write(path, np.concatenate([silence[0], audio, silence[1]]), rate)

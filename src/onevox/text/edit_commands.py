@@ -22,9 +22,15 @@ class EditCommand(StrEnum):
     TAB = "tab"  # press Tab
 
 
-# the spoken forms, as normalised words
+# the spoken forms, as normalised words. "scratch that" is also taken as Whisper mishears it when it is the
+# whole utterance ("Scratch, mat.", "Scratched that."): as a dictation of its own none of these is prose.
+# "delete it" / "delete this" are not: as a whole message they are something a user writes to someone.
 PHRASES: dict[str, EditCommand] = {
     "scratch that": EditCommand.SCRATCH,
+    "scratched that": EditCommand.SCRATCH,
+    "scratch mat": EditCommand.SCRATCH,
+    "scratch dat": EditCommand.SCRATCH,
+    "scratch at": EditCommand.SCRATCH,
     "delete that": EditCommand.SCRATCH,
     "press enter": EditCommand.ENTER,
     "press return": EditCommand.ENTER,
