@@ -106,7 +106,7 @@ class FocusReader:
 def x11_focused(display: Display, *, active_only: bool = False) -> FocusedWindow | None:
     """The EWMH active window, else (without a window manager) the input focus walked up to the window that
     carries WM_CLASS."""
-    window = _active_window(display)
+    window = active_window(display)
     if window is None and not active_only:
         focus = display.get_input_focus().focus
         window = None if isinstance(focus, int) else _with_class(display, focus)
@@ -116,7 +116,8 @@ def x11_focused(display: Display, *, active_only: bool = False) -> FocusedWindow
     return FocusedWindow(tuple(n for n in names if n), _title(display, window), "x11")
 
 
-def _active_window(display: Display) -> Window | None:
+def active_window(display: Display) -> Window | None:
+    """_NET_ACTIVE_WINDOW from an EWMH window manager (its focus may sit on a frame, not the client)."""
     from Xlib import X
 
     atom = display.intern_atom("_NET_ACTIVE_WINDOW", only_if_exists=True)

@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from onevox.desktop.focus import SWAY_GET_TREE, sway_focused_node, sway_request
+from onevox.desktop.focus import SWAY_GET_TREE, active_window, sway_focused_node, sway_request
 
 if TYPE_CHECKING:
     from Xlib.display import Display
@@ -25,7 +25,7 @@ def focused_window_class(display: Display) -> str:
         found = _class_upwards(display, focus)
         if found:
             return found
-    active = _active_window(display)
+    active = active_window(display)
     return _wm_class(active) if active is not None else ""
 
 
@@ -45,19 +45,6 @@ def _class_upwards(display: Display, window: Window) -> str:
             return ""
         window = parent
     return ""
-
-
-def _active_window(display: Display) -> Window | None:
-    """_NET_ACTIVE_WINDOW from an EWMH window manager (its focus may sit on a frame, not the client)."""
-    from Xlib import X
-
-    atom = display.intern_atom("_NET_ACTIVE_WINDOW", only_if_exists=True)
-    if not atom:
-        return None
-    prop = display.screen().root.get_full_property(atom, X.AnyPropertyType)
-    if prop is None or not len(prop.value) or not prop.value[0]:
-        return None
-    return display.create_resource_object("window", int(prop.value[0]))
 
 
 def _wm_class(window: Window) -> str:
