@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ClassVar, Self
@@ -26,7 +27,7 @@ from tests.support.gtk_window import GTK_ENV, GtkWindow, gtk_target_argv
 START_TIMEOUT_S = 30.0
 
 
-class HeadlessDesktop:
+class HeadlessDesktop(ABC):
     error: ClassVar[type[RuntimeError]] = RuntimeError
     prefix: ClassVar[str] = "onevox-desktop-"
     desktop: ClassVar[str] = ""  # XDG_CURRENT_DESKTOP
@@ -64,8 +65,9 @@ class HeadlessDesktop:
             desktop.stop()
             shutil.rmtree(root, ignore_errors=True)
 
+    @abstractmethod
     def _start(self, **options: object) -> None:
-        raise NotImplementedError
+        """Start the desktop's own processes (after `_start_bus`)."""
 
     def wait(self, check: Callable[[], object], what: str, timeout: float = START_TIMEOUT_S) -> None:
         deadline = time.monotonic() + timeout

@@ -7,12 +7,13 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from abc import ABC, abstractmethod
 
 from onevox.feedback.base import Event
 from onevox.feedback.view import IndicatorModel, IndicatorView
 
 
-class QueuedIndicator:
+class QueuedIndicator(ABC):
     """Base of an indicator; a subclass implements `_run`, the thread's body, with `_next_changes`."""
 
     name = "indicator"
@@ -41,8 +42,9 @@ class QueuedIndicator:
             self._queue.put(None)
             self._thread.join(3.0)
 
+    @abstractmethod
     def _run(self) -> None:
-        raise NotImplementedError
+        """The indicator's thread: open what it draws on, then draw what `_next_changes` brings."""
 
     def _next_changes(self, timeout: float | None) -> bool | None:
         """Waits up to `timeout` for events (None: until one comes), applies all that are queued, then the

@@ -168,18 +168,17 @@ class RemoteDesktopInjector(InjectionMethod):
                     self._close_locked()
                     raise InjectionError(f"{exc} ({refused})") from exc
             return
-        with self._lock:
-            try:
-                self._press(keysyms, fresh_session_allowed=True)
-            except InjectionError:
-                self._close_locked()
-                raise
+        self._press_keys(keysyms)
 
     def press_keysyms(self, keysyms: list[int]) -> None:
         """Press and release each keysym in turn (keys that type no character, such as BackSpace)."""
         reason = self.unavailable_reason()
         if reason:
             raise InjectionError(f"{self.name}: {reason}")
+        self._press_keys(keysyms)
+
+    def _press_keys(self, keysyms: list[int]) -> None:
+        """`_press` under the lock; a failure closes the session (the next call opens a fresh one)."""
         with self._lock:
             try:
                 self._press(keysyms, fresh_session_allowed=True)
