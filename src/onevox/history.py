@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import builtins
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -21,9 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from onevox import paths
 from onevox.errors import OnevoxError
 from onevox.history_export import EXPORT_FORMATS, export_entries
+from onevox.private_db import prepare_private_file, use_wal
 
 # 2: status may be "interrupted" (the CHECK constraint of version 1 refuses it)
 # 3: the language the dictation was decoded in and the detection's probability (added columns)
@@ -234,7 +233,7 @@ class History:
     def _init_schema(self) -> None:
         conn = self._conn
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        if not self._use_wal():
+        if not use_wal(conn, BUSY_TIMEOUT_MS / 1000):
             conn.execute("PRAGMA journal_mode = DELETE")  # e.g. a filesystem without shared memory
         conn.execute("PRAGMA synchronous = NORMAL")
         version = self._schema_version()
@@ -242,19 +241,6 @@ class History:
         if version < SCHEMA_VERSION or not self._table_exists("entries"):
             self._upgrade()
         self.has_fts = self._try_fts()
-
-    def _use_wal(self) -> bool:
-        """Switch the file to WAL (once per file; a no-op after). SQLite does not wait for the busy timeout
-        on this switch: with another process opening the same file at that moment it fails at once with
-        "database is locked", so it is retried here for as long as the busy timeout would have waited."""
-        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-        while True:
-            try:
-                return str(self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower() == "wal"
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.005)
 
     def _check_version(self, version: int) -> None:
         if version > SCHEMA_VERSION:
@@ -360,15 +346,8 @@ class History:
 
 
 def _prepare_file(path: Path) -> None:
-    """Create the folder (0700) and the file (0600) before SQLite does, so they are private from the start."""
-    parent = path.parent
     try:
-        if not parent.exists() or parent == paths.data_dir():
-            paths.ensure_private_dir(parent)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        os.close(fd)
-        if path.stat().st_mode & 0o077:
-            os.chmod(path, 0o600)
+        prepare_private_file(path)
     except OSError as exc:
         raise HistoryError(f"cannot create history database {path}: {exc.strerror or exc}") from exc
 

@@ -195,3 +195,30 @@ def test_a_store_that_cannot_be_read_does_not_fail_the_dictation(store: Vocabula
     live.prime(object())  # type: ignore[arg-type]
     assert live.current.replacements == {"cooper netties": "Kubernetes"}
     assert "learned vocabulary not re-read" in caplog.text
+
+
+def test_processes_opening_a_new_file_at_once_all_work(tmp_path: Path) -> None:
+    """SQLite fails the switch to WAL at once, not after the busy timeout, while another connection opens
+    the same file: the daemon and a CLI command starting together must both get the store."""
+    import threading
+
+    for round_ in range(30):
+        path = tmp_path / f"v{round_}.sqlite3"
+        stores: list[VocabularyStore] = []
+        errors: list[BaseException] = []
+
+        def open_it(path: Path = path, stores: list[VocabularyStore] = stores,
+                    errors: list[BaseException] = errors) -> None:
+            try:
+                stores.append(VocabularyStore(path))
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_it) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == [] and len(stores) == 4
+        for store in stores:
+            store.close()

@@ -10,7 +10,6 @@ A rule's row is never deleted: a forgotten rule keeps its row and so is never le
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -21,9 +20,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from onevox import paths
 from onevox.config import VocabularyConfig
 from onevox.errors import OnevoxError
+from onevox.private_db import prepare_private_file, use_wal
 from onevox.text.learned import Rule, derive_rules
 
 BUSY_TIMEOUT_MS = 5000
@@ -92,7 +91,7 @@ class VocabularyStore:
         except sqlite3.Error as exc:
             raise VocabularyError(f"cannot open vocabulary database {self.path}: {exc}") from exc
         with self._guard("open"), self._conn:
-            if self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+            if not use_wal(self._conn, BUSY_TIMEOUT_MS / 1000):
                 self._conn.execute("PRAGMA journal_mode = DELETE")
             self._conn.execute("PRAGMA secure_delete = ON")  # a deleted correction's words are overwritten
             for statement in _SCHEMA:
@@ -222,8 +221,6 @@ def _state(cfg: VocabularyConfig, support: int, decision: str) -> str:
 def _prepare_file(path: Path) -> None:
     """The folder (0700) and the file (0600) made before SQLite does, so they are private from the start."""
     try:
-        if not path.parent.exists() or path.parent == paths.data_dir():
-            paths.ensure_private_dir(path.parent)
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        prepare_private_file(path)
     except OSError as exc:
         raise VocabularyError(f"cannot create vocabulary database {path}: {exc.strerror or exc}") from exc
