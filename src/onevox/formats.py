@@ -32,7 +32,12 @@ def render(result: FileResult, fmt: str, *, words: bool = False) -> str:
     if fmt in ("text", "txt"):
         return result.text + "\n"
     if fmt == "json":
-        return json.dumps({"text": result.text}, ensure_ascii=False)
+        # OpenAI's body is the text alone; the language (a field its clients ignore) lets a daemon that uses
+        # this server with language = "auto" post-process in the language that was heard
+        body = {"text": result.text}
+        if result.language:
+            body["language"] = result.language
+        return json.dumps(body, ensure_ascii=False)
     if fmt == "verbose_json":
         return json.dumps(verbose_json(result, words=words), ensure_ascii=False)
     if fmt == "srt":

@@ -198,3 +198,17 @@ def test_the_prompt_and_vocabulary_go_ahead_of_the_earlier_words_and_a_profile_s
     prompts = [sent.form.get("prompt") for sent in fake.received]
     assert prompts == ["Meeting notes. Kubernetes, onevox. Earlier words.", "Shell commands. kubectl.",
                        "Meeting notes. Kubernetes, onevox, GitHub."]
+
+
+def test_with_auto_the_language_is_the_one_the_server_says_it_heard() -> None:
+    replies = [Reply(body=b'{"text": " Guten Tag.", "language": "de"}'),
+               Reply(body=b'{"text": " Hello.", "language": "english"}')]  # a name, not a code: not guessed
+    with FakeServer(replies) as fake:
+        remote = build_remote(ModelConfig(backend="openai", url=fake.url, language="auto"), None)
+        assert remote.transcribe(AUDIO).language == "de"
+        assert remote.transcribe(AUDIO).language == ""
+        remote.close()
+    with FakeServer(replies) as fake:  # a configured language is never overridden by the server's
+        remote = build_remote(ModelConfig(backend="openai", url=fake.url, language="fr"), None)
+        assert remote.transcribe(AUDIO).language == "fr"
+        remote.close()

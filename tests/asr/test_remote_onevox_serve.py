@@ -29,6 +29,10 @@ def test_dictation_audio_decoded_by_onevox_serve_then_the_local_model_when_it_di
         served = remote.transcribe(audio)
         assert served.model == f"whisper-1 at {server.url}"
         assert clip_errors(reference, served.text).wer <= 0.1, served.text
+        auto = build_remote(ModelConfig(backend="openai", url=server.url, api_key_env="ONEVOX_API_KEY",
+                                        timeout_s=30.0, language="auto"), engine)
+        assert auto.transcribe(audio[:16000 * 3]).language == "en"  # the language the server heard
+        auto.close()
 
         monkeypatch.setenv("ONEVOX_API_KEY", "wrong")
         refused = build_remote(cfg, engine)

@@ -150,3 +150,35 @@ def test_each_dictation_takes_the_configured_language_when_capture_begins() -> N
     d = Dictation(1)
     assert d.language == ""  # set by the capture worker from PipelineOptions.language
     assert PipelineOptions(language="fr").language == "fr"
+
+
+def test_switching_away_from_a_remote_engine_closes_its_connection(tmp_path: Path) -> None:
+    from onevox.asr.openai_api import ServerOptions, TranscriptionServer
+    from onevox.asr.remote import FallbackOptions, RemoteEngine
+    from tests.support.fake_transcription_server import FakeServer, text_reply
+
+    models = Models()
+    engines: list[RemoteEngine] = []
+
+    def loader(cfg: ModelConfig) -> FakeRecognizer | RemoteEngine:
+        if cfg.name != "remote":
+            return models(cfg)
+        engines.append(RemoteEngine(TranscriptionServer(ServerOptions(url=fake.url, timeout_s=5.0)), None,
+                                    FallbackOptions()))
+        return engines[-1]
+
+    with FakeServer([text_reply("remote words")]) as fake:
+        r = _start(tmp_path, _sections(tmp_path, model={"name": "remote"}), recognizer=None,
+                   load_model=loader)
+        try:
+            assert r.dictate() == "Remote words"
+            server = engines[0].server
+            assert not server.closed
+            _write(r.path, _sections(tmp_path, model={"name": "model-b"}))
+            r.daemon.reload()
+            r.log.wait_for("model_loaded", lambda e: e["model"] == "model-b")
+            assert server.closed  # the switch closed the old engine's connection
+            assert r.dictate() == "Model-b words"
+        finally:
+            r.daemon.stop()
+            r.log.close()

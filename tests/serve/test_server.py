@@ -125,6 +125,7 @@ def test_curl_every_format(server, speech_dir):
     text = json.loads(bodies["json"][0])["text"]  # the prompt may change its punctuation
     assert text.replace(",", "") == expected.replace(",", "")
     assert bodies["json"][1] == "application/json"
+    assert json.loads(bodies["json"][0])["language"] == "en"  # what a remote daemon reads
     assert bodies["text"][0] == text + "\n" and bodies["text"][1].startswith("text/plain")
     verbose = json.loads(bodies["verbose_json"][0])
     assert verbose["text"] == text and verbose["duration"] == pytest.approx(4.905, abs=0.01)

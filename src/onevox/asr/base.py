@@ -94,6 +94,10 @@ class RemoteRecognizer(SpeechRecognizer, Protocol):
         """Where the audio goes, and how the server has been doing (JSON-ready)."""
         ...
 
+    def close(self) -> None:
+        """Close the connection to the server (the engine is not used again)."""
+        ...
+
 
 @runtime_checkable
 class VocabularyRecognizer(SpeechRecognizer, Protocol):

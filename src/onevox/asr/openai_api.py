@@ -14,6 +14,7 @@ import numpy as np
 import soundfile
 
 from onevox.audio import SAMPLE_RATE
+from onevox.compat import whisper_language_codes
 
 PROMPT_CHARS = 800  # Whisper reads at most 224 prompt tokens: the end of the text so far is what counts
 
@@ -24,6 +25,12 @@ class ServerOptions:
     model: str = "whisper-1"  # the `model` form field
     api_key: str = ""  # sent as a Bearer token when set
     timeout_s: float = 10.0  # connect, send and the whole wait for the answer each get this long
+
+
+@dataclass(frozen=True)
+class ServerAnswer:
+    text: str
+    language: str = ""  # the Whisper code the server says it heard ("" when it does not say)
 
 
 class RemoteError(Exception):
@@ -39,8 +46,9 @@ class TranscriptionServer:
         headers = {"Authorization": f"Bearer {options.api_key}"} if options.api_key else {}
         self._client = httpx2.Client(timeout=options.timeout_s, headers=headers, follow_redirects=False)
 
-    def transcribe(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None) -> str:
-        """The text the server heard in `audio` (16 kHz mono float32). RemoteError says why there is none."""
+    def transcribe(self, audio: np.ndarray, *, prompt: str = "",
+                   language: str | None = None) -> ServerAnswer:
+        """What the server heard in `audio` (16 kHz mono float32). RemoteError says why there is none."""
         form = {"model": self.options.model, "response_format": "json"}
         if language:
             form["language"] = language
@@ -55,7 +63,11 @@ class TranscriptionServer:
             raise RemoteError(f"cannot reach the server: {exc or type(exc).__name__}") from None
         if response.status_code >= 400:
             raise RemoteError(f"HTTP {response.status_code}: {_error_message(response)}")
-        return _text_of(response)
+        return _answer_of(response)
+
+    @property
+    def closed(self) -> bool:
+        return self._client.is_closed
 
     def close(self) -> None:
         self._client.close()
@@ -67,14 +79,18 @@ def wav_bytes(audio: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _text_of(response: httpx2.Response) -> str:
+def _answer_of(response: httpx2.Response) -> ServerAnswer:
     try:
         body: Any = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise RemoteError(f"answered something that is not JSON: {_start(response.text)}") from None
     if not isinstance(body, dict) or not isinstance(body.get("text"), str):
         raise RemoteError(f"answered JSON without a \"text\" string: {_start(response.text)}")
-    return str(body["text"])
+    # OpenAI's plain json has only the text; onevox serve adds the language it detected. A value that is
+    # not one of Whisper's codes (a language name, say) is not guessed at.
+    language = body.get("language")
+    code = language.strip().lower() if isinstance(language, str) else ""
+    return ServerAnswer(str(body["text"]), code if code in whisper_language_codes() else "")
 
 
 def _error_message(response: httpx2.Response) -> str:

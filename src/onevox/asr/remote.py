@@ -92,7 +92,7 @@ class RemoteEngine:
             named = {word.casefold() for word in vocabulary}
             words = [*vocabulary, *(w for w in self._learned if w.casefold() not in named)]
             context = context_text(prompt_text, words, prompt)
-            text = self.server.transcribe(audio, prompt=context, language=language)
+            answer = self.server.transcribe(audio, prompt=context, language=language)
         except RemoteError as exc:
             return self._failed(exc, audio, prompt, language)
         with self._lock:
@@ -101,8 +101,9 @@ class RemoteEngine:
                 log.info("the server at %s answers again", self.url)
             self._down_until = 0.0
         total_ms = (self.clock.perf_ns() - start) / 1e6
-        return Transcript(text=text, audio_s=audio.size / SAMPLE_RATE, model=self.model_name,
-                          timings_ms={"remote": total_ms, "total": total_ms}, language=language or "")
+        return Transcript(text=answer.text, audio_s=audio.size / SAMPLE_RATE, model=self.model_name,
+                          timings_ms={"remote": total_ms, "total": total_ms},
+                          language=language or answer.language)
 
     def warm_up(self) -> None:
         """Warms the local model only: nothing is sent before the user dictates."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from onevox.asr.base import PromptedRecognizer, TimedTranscript, WordRecognizer
+from onevox.asr.base import PromptedRecognizer, RemoteRecognizer, TimedTranscript, WordRecognizer
 from onevox.audio import SAMPLE_RATE
 from onevox.clock import SYSTEM_CLOCK, Clock
 from onevox.config import CommandsConfig, PostProcessingConfig
@@ -146,7 +146,9 @@ class Pipeline:
             except OnevoxError as exc:
                 self.listener.on_model_failed(str(exc))
                 return
-            self.stages.recognizer = recognizer
+            old, self.stages.recognizer = self.stages.recognizer, recognizer
+            if isinstance(old, RemoteRecognizer):  # its open connection would outlive it
+                old.close()
             self.listener.on_model_loaded(recognizer.model_name)
 
         self._asr_q.put(_Call(apply))
