@@ -160,6 +160,7 @@ def test_doctor_prints_the_custom_shortcut_for_the_trigger(session: tuple[Shortc
     hotkey = report["hotkey"]
     assert (hotkey["status"], hotkey["backend"]) == ("setup", "compositor binding"), hotkey
     assert hotkey["bindings"] == EXPECTED_LINES, hotkey["bindings"]
+    assert "tap the keys" in hotkey["where"], hotkey["where"]  # a held chord repeats (docs/gnome.md)
     assert "GlobalShortcuts" in (hotkey["reason"] or ""), hotkey
     assert report["injection"]["summary"] == "auto: remote-desktop first", report["injection"]
     # the daemon, like doctor, found no hotkey of its own: only GNOME's shortcut can drive it
