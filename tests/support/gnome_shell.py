@@ -5,7 +5,7 @@ a GNOME desktop.
     with HeadlessGnomeShell.start() as shell:
         env = shell.user_env(bin_dir)                # a login's environment
         shell.start_media_keys(env)
-        shell.gsettings_applied(env, lines)          # gsettings lines, run as the user would
+        shell.gsettings_applied(env, lines, path)    # doctor's gsettings lines, run as printed
         shell.press_chord([CONTROL_L, SHIFT_L, F9])  # GNOME Shell sees the accelerator, gsd runs the command
 
 Set-up differences from the bare Mutter rig (gnome.py), found by trying:
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from jeepney import DBusAddress, Properties
 from jeepney.io.blocking import open_dbus_connection
-from jeepney.wrappers import unwrap_msg
+from jeepney.wrappers import DBusErrorResponse, unwrap_msg
 
 from tests.support.gnome import HeadlessGnome
 from tests.support.gtk_window import missing_gtk
@@ -44,10 +44,9 @@ MEDIA_KEYS_NAME = "org.gnome.SettingsDaemon.MediaKeys"
 GRABBED = "Grab call completed!"  # gsd-media-keys' debug line once the shell has answered a grab
 
 # X keysyms of the keys a test presses
-CONTROL_L, SHIFT_L, ALT_L = 0xFFE3, 0xFFE1, 0xFFE9
+CONTROL_L, SHIFT_L = 0xFFE3, 0xFFE1
 F9 = 0xFFC6
 ESCAPE = 0xFF1B
-SPACE = 0x20
 
 
 def missing_programs() -> list[str]:
@@ -89,10 +88,10 @@ class HeadlessGnomeShell(HeadlessGnome):
         try:
             with open_dbus_connection(self.bus_address) as conn:
                 shell = DBusAddress("/org/gnome/Shell", bus_name=SHELL_NAME, interface=SHELL_NAME)
-                reply = conn.send_and_get_reply(Properties(shell).get("OverviewActive"), timeout=2)
-        except (OSError, TimeoutError):
+                return bool(unwrap_msg(conn.send_and_get_reply(Properties(shell).get("OverviewActive"),
+                                                               timeout=2))[0][1])
+        except (OSError, TimeoutError, DBusErrorResponse):
             return None
-        return bool(unwrap_msg(reply)[0][1])
 
     def user_env(self, bin_dir: Path) -> dict[str, str]:
         """A login's environment in this session: the desktop's, with `bin_dir` (where onevox is) first on
