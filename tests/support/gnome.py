@@ -56,6 +56,7 @@ class HeadlessGnome(HeadlessDesktop):
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         self.keeper: DBusConnection | None = None
+        self.keeper_session: DBusAddress | None = None
 
     def _start(self, **options: object) -> None:
         env = self._start_bus()
@@ -76,14 +77,27 @@ class HeadlessGnome(HeadlessDesktop):
                                                          timeout=5))[0]
         session = DBusAddress(path, bus_name=BUS_NAME, interface=BUS_NAME + ".Session")
         unwrap_msg(self.keeper.send_and_get_reply(new_method_call(session, "Start"), timeout=5))
-        for pressed in (True, False):
+        self.keeper_session = session
+        self.press_chord([SHIFT_L], hold_s=0)
+
+    def press_chord(self, keysyms: list[int], hold_s: float = 0.05) -> float:
+        """Press `keysyms` in order on the seat's keyboard, hold them `hold_s`, release them in reverse
+        order, as fingers do. Returns the monotonic time of the release."""
+        if self.keeper is None or self.keeper_session is None:
+            raise self.error("the desktop's RemoteDesktop session is not open")
+        for keysym, pressed in [*((k, True) for k in keysyms), *((k, False) for k in reversed(keysyms))]:
             unwrap_msg(self.keeper.send_and_get_reply(
-                new_method_call(session, "NotifyKeyboardKeysym", "ub", (SHIFT_L, pressed)), timeout=5))
+                new_method_call(self.keeper_session, "NotifyKeyboardKeysym", "ub", (keysym, pressed)),
+                timeout=5))
+            if pressed and keysym == keysyms[-1] and hold_s:
+                time.sleep(hold_s)
+        return time.monotonic()
 
     def stop(self) -> None:
         if self.keeper is not None:
             self.keeper.close()
             self.keeper = None
+            self.keeper_session = None
         super().stop()
 
 

@@ -23,6 +23,7 @@ import sys
 import gi
 
 gi.require_version("Gtk", "3.0")
+gi.require_version("Gdk", "3.0")  # imported before Gtk: without this gi takes GTK 4's Gdk where installed
 from gi.repository import Gdk, GLib, Gtk  # noqa: E402
 
 
