@@ -23,6 +23,7 @@ import sys
 import gi
 
 gi.require_version("Gtk", "3.0")
+gi.require_version("Gdk", "3.0")  # where GTK 4 is installed too, a bare Gdk import would load 4.0
 from gi.repository import Gdk, GLib, Gtk  # noqa: E402
 
 
