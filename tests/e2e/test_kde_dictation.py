@@ -27,6 +27,7 @@ import pytest
 from onevox.desktop.focus import FocusReader
 from onevox.desktop.keys import parse_hotkey
 from onevox.inject.kwin_fake_input import FakeInput
+from onevox.profiles import KWIN_SOURCE
 from tests.support.daemon_proc import DaemonProcess
 from tests.support.desktop import wait_until
 from tests.support.gtk_window import GtkWindow
@@ -193,3 +194,9 @@ def test_a_terminal_gets_the_terminal_paste_keys(dictation: KdeDictation, kwin: 
         assert text == dictation.last_entry()["text"]
     finally:
         konsole.close()
+
+
+def test_doctor_says_profiles_see_the_window_through_kwin(dictation: KdeDictation) -> None:
+    report = json.loads(dictation.daemon.cli("doctor", "--json", check=False).stdout)
+    assert report["profiles"]["status"] == "ok", report["profiles"]  # it loaded the script, and KWin answered
+    assert report["profiles"]["summary"] == f"notes: the focused window comes from {KWIN_SOURCE}"
