@@ -63,14 +63,19 @@ def test_only_kde_wayland_sessions_ask_kwin() -> None:
 
 
 @pytest.mark.parametrize("paths", ["plasma5", "plasma6"])
-def test_a_lookup_loads_runs_and_unloads_one_script(bus: PrivateBus, paths: str) -> None:
+def test_a_lookup_loads_runs_and_unloads_one_script(bus: PrivateBus, paths: str, tmp_path: Path) -> None:
+    runtime = tmp_path / "run"
+    runtime.mkdir()
     with FakeKWin(bus.address, window=KONSOLE, script_paths=paths) as kwin:
-        focus = KWinFocus({"DBUS_SESSION_BUS_ADDRESS": bus.address})
+        focus = KWinFocus({"DBUS_SESSION_BUS_ADDRESS": bus.address, "XDG_RUNTIME_DIR": str(runtime)})
         try:
             assert focus.lookup() == KWinWindow(*KONSOLE)
             assert focus.lookup() == KWinWindow(*KONSOLE)
+            script = Path(kwin.loaded[0][0])
+            assert script.parent.parent == runtime and script.parent.stat().st_mode & 0o077 == 0
         finally:
             focus.close()
+        assert not script.exists()
         assert len(kwin.loaded) == 2 and len(kwin.unloaded) == 2  # nothing left running in KWin
         assert len(set(kwin.unloaded)) == 2  # a name of its own each time
         want = "/Scripting/Script1" if paths == "plasma6" else "/1"
@@ -100,7 +105,7 @@ def test_an_answer_from_anyone_but_kwin_is_not_taken(bus: PrivateBus) -> None:
 
 @pytest.mark.parametrize(("mode", "message"), [
     ("refuse", "KWin refused to load the focused-window script (loadScript answered -1)"),
-    ("silent", "KWin did not answer the focused-window script"),
+    ("silent", "KWin did not answer the focused-window script within 0.3 s"),
 ])
 def test_a_refusing_or_silent_kwin_is_one_line_and_the_script_unloaded(bus: PrivateBus, mode: str,
                                                                         message: str) -> None:

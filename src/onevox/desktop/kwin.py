@@ -104,7 +104,11 @@ class KWinFocus:
             except KWinFocusError:
                 self._drop()
                 raise
-            except (OSError, TimeoutError, ValueError) as exc:
+            except TimeoutError as exc:
+                self._drop()
+                raise KWinFocusError(f"KWin did not answer the focused-window script within "
+                                     f"{self._timeout:g} s") from exc
+            except (OSError, ValueError) as exc:
                 self._drop()
                 raise KWinFocusError(f"KWin did not answer the focused-window script: {exc}") from exc
 
@@ -186,7 +190,11 @@ class KWinFocus:
 
     def _write_script(self, text: str) -> str:
         if self._folder is None:
-            self._folder = tempfile.mkdtemp(prefix="onevox-kwin-")  # 0700: only we (and KWin, as us) read it
+            # 0700, only we (and KWin, as us) read it; the session's runtime folder is the one KWin surely
+            # sees too (a service's /tmp may be private to it)
+            runtime = self._env.get("XDG_RUNTIME_DIR")
+            self._folder = tempfile.mkdtemp(prefix="onevox-kwin-",
+                                            dir=runtime if runtime and os.path.isdir(runtime) else None)
         path = os.path.join(self._folder, "focus.js")
         with open(path, "w", encoding="utf-8") as out:
             out.write(text)
