@@ -1,6 +1,7 @@
 """The focused-window lookup that runs at the start of every dictation when profiles are configured:
-X11 (a real Tk window on Xvfb, the connection kept open as the daemon keeps it) and sway's IPC (headless
-sway, a GTK window), plus choosing the profile from it."""
+X11 (a real Tk window on Xvfb, the connection kept open as the daemon keeps it), sway's IPC (headless
+sway, a GTK window) and a KWin script (headless KWin 5.27, a GTK window), plus choosing the profile
+from it."""
 
 from __future__ import annotations
 
@@ -57,3 +58,16 @@ def test_sway_focused_window(benchmark) -> None:
         reader = FocusReader(sway.env)
         found = benchmark.pedantic(reader.focused, rounds=100, iterations=1, warmup_rounds=3)
     assert found is not None and found.app == ("focus-bench",)
+
+
+def test_kwin_focused_window(benchmark) -> None:
+    """KDE Plasma on Wayland: one KWin script loaded, run and unloaded per lookup (desktop/kwin.py)."""
+    from tests.support.kde import kwin_for_tests
+
+    with kwin_for_tests() as kwin:
+        kwin.open_target("bench", app_id="focus-bench")
+        reader = FocusReader(kwin.env)
+        reader.focused()  # the bus connection is opened once, at the first dictation
+        found = benchmark.pedantic(reader.focused, rounds=100, iterations=1, warmup_rounds=3)
+        reader.close()
+    assert found is not None and "focus-bench" in found.app and found.source == "kwin"

@@ -16,8 +16,11 @@ from dataclasses import dataclass
 
 from onevox.config import Config, InjectionConfig, ProfileConfig
 from onevox.desktop.focus import FocusedWindow, FocusReader, focus_blind_reason
+from onevox.desktop.kwin import is_kwin_wayland
 
 log = logging.getLogger(__name__)
+
+KWIN_SOURCE = "KWin (a one-shot script loaded through org.kde.KWin /Scripting)"
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ def focus_source(env: Mapping[str, str]) -> tuple[str, str | None]:
         return "sway's IPC (SWAYSOCK)", None
     if env.get("HYPRLAND_INSTANCE_SIGNATURE"):
         return "Hyprland's socket", None
+    if is_kwin_wayland(env):
+        return KWIN_SOURCE, None
     if blind is None and env.get("DISPLAY"):
         return "X11 (_NET_ACTIVE_WINDOW, else the input focus)", None
     return "nowhere", blind or "no graphical session (no DISPLAY or WAYLAND_DISPLAY)"

@@ -382,3 +382,34 @@ def test_doctor_says_where_the_audio_goes(monkeypatch: pytest.MonkeyPatch, isola
     assert "when the server fails: none" in output
     _, report = as_json(monkeypatch, fake, "--config", str(config))
     assert report["audio"]["sent_to"] == "http://gpu-box:8000/v1"
+
+
+def test_profiles_on_kde_wayland_ask_kwin_and_name_its_failure() -> None:
+    from onevox.config import Config, ProfileConfig
+    from onevox.profiles import KWIN_SOURCE
+
+    kde = Desktop("wayland", "kde", tools=WAYLAND_TOOLS)
+    env = {"WAYLAND_DISPLAY": "wayland-0", "XDG_CURRENT_DESKTOP": "KDE"}
+    cfg = Config(profiles=[ProfileConfig(name="term", match_class=["konsole"])])
+    asked: list[dict[str, str]] = []
+
+    def kwin(answer: str | None) -> doctor_cmd.Probes:
+        fake = probes(kde)
+        fake.environ = lambda: env
+        fake.kwin_focus = lambda environ: asked.append(dict(environ)) or answer  # type: ignore[func-returns-value]
+        return fake
+
+    works = doctor_cmd.check_profiles(cfg, kwin(None)).as_dict()
+    assert works["status"] == "ok"
+    assert works["summary"] == f"term: the focused window comes from {KWIN_SOURCE}"
+    assert asked == [env]  # it was tried, in this session's environment
+    fails = doctor_cmd.check_profiles(cfg, kwin("KWin answered loadScript with org.freedesktop.DBus.Error."
+                                                "ServiceUnknown: ...")).as_dict()
+    assert fails["status"] == "missing" and fails["reason"].startswith("KWin answered loadScript")
+    assert fails["summary"] == "term: KWin did not tell the focused window" and fails["fix"]
+    on_x11 = kwin("never asked")
+    on_x11.environ = lambda: {"DISPLAY": ":0", "XDG_CURRENT_DESKTOP": "KDE"}
+    x11 = doctor_cmd.check_profiles(cfg, on_x11).as_dict()
+    assert len(asked) == 2 and x11["status"] == "ok"  # Plasma on X11: EWMH, no KWin script
+    assert x11["summary"] == ("term: the focused window comes from X11 (_NET_ACTIVE_WINDOW, else the input "
+                              "focus)")

@@ -124,14 +124,15 @@ class HeadlessDesktop(ABC):
         except (OSError, TimeoutError):
             return False
 
-    def open_target(self, title: str) -> GtkWindow:
+    def open_target(self, title: str, *, app_id: str = "onevox-target", terminal: bool = False) -> GtkWindow:
         """A GTK3 window with an empty text file, once it has the keyboard focus (the compositor focuses a new
-        window itself)."""
+        window itself). `app_id` and `terminal` as gtk_target_argv takes them."""
         path = self.root / f"{title}.txt"
         focused = Path(f"{path}.focused")
         for stale in (path, focused):  # an earlier window of this title: its files would answer for this one
             stale.unlink(missing_ok=True)
-        proc = self._spawn(f"window-{title}", gtk_target_argv(title, path), {**self.child_env(), **GTK_ENV})
+        argv = gtk_target_argv(title, path, app_id=app_id, terminal=terminal)
+        proc = self._spawn(f"window-{title}", argv, {**self.child_env(), **GTK_ENV})
         self._wait_started(proc, path.exists, f"window {title!r}")
         # the keyboard focus comes after the map, later on a loaded machine: keys sent before it are lost
         self._wait_started(proc, focused.exists, f"window {title!r} to have the focus")

@@ -97,6 +97,8 @@ class HeadlessKWin(HeadlessDesktop):
                 self.wayland_display]
         kwin = self._spawn("kwin", argv, env)
         self._wait_started(kwin, (self.runtime / self.wayland_display).exists, "KWin's Wayland socket")
+        # its D-Bus name comes a moment later (focus lookups and kglobalaccel are asked there)
+        self._wait_started(kwin, lambda: self.has_name("org.kde.KWin"), "KWin on the session bus")
 
     def start_portal(self) -> None:
         """xdg-desktop-portal-kde, then xdg-desktop-portal (KDE's backend found through kde.portal's

@@ -67,6 +67,7 @@ class Probes:
     daemon: Callable[[Path], dict[str, Any]]  # {"running": bool, "state"?, "reason"?}
     environ: Callable[[], Mapping[str, str]] = lambda: os.environ  # DISPLAY for the recording indicator
     layer_shell: Callable[[Mapping[str, str]], str | None] | None = None  # why no layer-shell (None: real)
+    kwin_focus: Callable[[Mapping[str, str]], str | None] | None = None  # why KWin cannot tell (None: real)
 
 
 # ---- the real probes ---------------------------------------------------------------------------------------
@@ -324,12 +325,20 @@ def check_feedback(cfg: FeedbackConfig, probes: Probes) -> Check:
 
 def check_profiles(cfg: Config, probes: Probes) -> Check:
     """Whether per-application profiles can see the focused window here (never essential)."""
-    from onevox.profiles import focus_source
+    from onevox.profiles import KWIN_SOURCE, focus_source
 
     names = ", ".join(p.name for p in cfg.profiles)
     if not names:
         return Check("off", "none configured ([profiles.NAME])", essential=False)
-    source, blind = focus_source(probes.environ())
+    environ = probes.environ()
+    source, blind = focus_source(environ)
+    if source == KWIN_SOURCE:  # try it: the script only reads, and is unloaded at once
+        from onevox.desktop.kwin import kwin_focus_problem
+
+        problem = (probes.kwin_focus or kwin_focus_problem)(environ)
+        if problem:
+            return Check("missing", f"{names}: KWin did not tell the focused window", essential=False,
+                         reason=problem, fix="run onevox in the Plasma session (its session bus and KWin)")
     if blind:
         return Check("missing", f"{names}: matched against X11 (XWayland) windows only", essential=False,
                      reason=blind)

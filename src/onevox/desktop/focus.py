@@ -3,17 +3,19 @@
     X11, and X11 windows under XWayland: _NET_ACTIVE_WINDOW (an EWMH window manager), else the input focus
     sway (and compositors speaking its IPC, named by SWAYSOCK): the focused node of its tree
     Hyprland: `activewindow` over its request socket
-    GNOME and KDE on Wayland: nothing; they tell no client which Wayland window has the focus (only a shell
-    extension or a KWin script could), so only X11 windows under XWayland are seen there.
+    KDE Plasma on Wayland: KWin's `workspace.activeClient`, read by a one-shot KWin script (desktop/kwin.py)
+    GNOME on Wayland: nothing; it tells no client which Wayland window has the focus (only a shell extension
+    could), so only X11 windows under XWayland are seen there.
 
-`FocusReader.focused()` runs at the start of every dictation: it keeps its X connection open between calls
-and asks the compositor over its socket, never through a helper program.
+`FocusReader.focused()` runs at the start of every dictation: it keeps its X connection (and on KDE its
+session-bus connection) open between calls and asks the compositor directly, never through a helper program.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import socket
 import struct
@@ -22,11 +24,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from onevox.desktop.kwin import KWinFocus, KWinFocusError, is_kwin_wayland
 from onevox.desktop.session import detect_family, detect_session
 
 if TYPE_CHECKING:
     from Xlib.display import Display
     from Xlib.xobject.drawable import Window
+
+log = logging.getLogger(__name__)
 
 MAX_PARENTS = 16  # walking up from a focused child window to the one that carries WM_CLASS
 IPC_TIMEOUT_S = 0.5
@@ -39,7 +44,7 @@ MAX_REPLY = 64 * 1024 * 1024
 class FocusedWindow:
     app: tuple[str, ...]  # WM_CLASS instance and class (X11, XWayland), or the Wayland app_id
     title: str
-    source: str  # "x11", "sway" or "hyprland": who told
+    source: str  # "x11", "sway", "hyprland" or "kwin": who told
 
 
 def focus_blind_reason(env: Mapping[str, str] | None = None) -> str | None:
@@ -47,8 +52,10 @@ def focus_blind_reason(env: Mapping[str, str] | None = None) -> str | None:
     env = os.environ if env is None else env
     if detect_session(env) != "wayland" or env.get("SWAYSOCK") or env.get("HYPRLAND_INSTANCE_SIGNATURE"):
         return None
+    if is_kwin_wayland(env):
+        return None  # KWin answers a script (whether it does here, doctor tries)
     family = detect_family(env)
-    desktop = {"gnome": "GNOME", "kde": "KDE Plasma"}.get(family, f"this compositor ({family})")
+    desktop = {"gnome": "GNOME"}.get(family, f"this compositor ({family})")
     return (f"{desktop} on Wayland does not tell applications which window has the focus: profiles "
             "match only X11 (XWayland) windows here")
 
@@ -60,6 +67,8 @@ class FocusReader:
         self._env = dict(os.environ if env is None else env)
         self._lock = threading.Lock()
         self._display: Display | None = None
+        self._kwin = KWinFocus(self._env) if is_kwin_wayland(self._env) else None
+        self._kwin_failed = False  # logged once
 
     def focused(self) -> FocusedWindow | None:
         """The focused window, or None when it cannot be told (no session, nothing focused, a blind
@@ -73,6 +82,16 @@ class FocusReader:
             found = hyprland_focused(env)
             if found is not None:
                 return found
+        if self._kwin is not None:
+            try:
+                window = self._kwin.lookup()
+            except KWinFocusError as exc:
+                if not self._kwin_failed:
+                    self._kwin_failed = True
+                    log.warning("no focused window from KWin (profiles see X11 windows only): %s", exc)
+            else:
+                self._kwin_failed = False
+                return None if window is None else FocusedWindow(window.app, window.caption, "kwin")
         if not env.get("DISPLAY"):
             return None
         # under Wayland the X input focus may still name the last X11 window after a Wayland one got the
@@ -81,6 +100,8 @@ class FocusReader:
             return self._x11(active_only=detect_session(env) == "wayland")
 
     def close(self) -> None:
+        if self._kwin is not None:
+            self._kwin.close()
         with self._lock:
             if self._display is not None:
                 self._display.close()

@@ -21,6 +21,7 @@ from typing import Protocol
 from onevox.config import InjectionConfig
 from onevox.desktop import detect_session
 from onevox.desktop.keys import MODIFIER_ORDER, Hotkey, parse_hotkey
+from onevox.desktop.kwin import KWinFocus, KWinFocusError
 from onevox.errors import HotkeyError, InjectionError
 from onevox.inject.base import InjectionMethod
 from onevox.inject.clipboard import NOT_TEXT, Clipboard, Contents, NotText, tool_clipboard
@@ -162,6 +163,7 @@ class KWinPaste:
 
         self.clipboard = tool_clipboard("wayland")
         self.keys = FakeInput()
+        self.focus = KWinFocus()
         self.name = f"{self.clipboard.name}+kwin-fake-input"
 
     def clipboard_for(self, text: str) -> Clipboard:
@@ -175,10 +177,18 @@ class KWinPaste:
             raise
 
     def window_class(self) -> str:
-        return ""  # KWin tells Wayland clients nothing about other windows
+        """The focused window's "resourceName resourceClass" from a KWin script ("org.kde.konsole"
+        for Konsole); '' when KWin cannot be asked (then the ordinary paste keys are pressed)."""
+        try:
+            window = self.focus.lookup()
+        except KWinFocusError as exc:
+            log.debug("paste keys for an unknown window: %s", exc)
+            return ""
+        return " ".join(window.app) if window is not None else ""
 
     def close(self) -> None:
         self.keys.close()
+        self.focus.close()
 
 
 @dataclass
