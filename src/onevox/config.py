@@ -42,6 +42,9 @@ class HotkeyConfig:
     backend: str = _opt("auto", "how global keys are read: X11, the GlobalShortcuts portal (Wayland), evdev "
                         "(/dev/input), or none (IPC only)",
                         choices=("auto", "x11", "portal", "evdev", "none"))
+    toggle_repeat_ms: int = _opt(200, "`onevox toggle` runs closer together than this are a held shortcut's "
+                                 "key repeats (GNOME repeats the command): held, it talks while held; 0: "
+                                 "every toggle flips", lo=0, hi=1000)
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,7 @@ def test_gnome_gets_the_gsettings_commands(monkeypatch: pytest.MonkeyPatch) -> N
     assert (f"gsettings set org.gnome.settings-daemon.plugins.media-keys.custom-keybinding:{path} command "
             "'onevox toggle'" in result.output)
     assert "binding '<Control><Shift>space'" in result.output
-    assert "tap the keys to start and again to stop (held, GNOME repeats the command)" in result.output
+    assert "tap the keys to start and again to stop, or hold them while you speak" in result.output
 
 
 def test_evdev_readable_needs_no_binding(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from onevox.daemon.record import DETECT_MIN_S
 from tests.daemon.conftest import Harness
+from tests.support.waiting import wait_until
 
 
 def test_the_language_of_the_first_speech_is_kept_for_the_whole_dictation(harness: Harness) -> None:
@@ -46,4 +47,6 @@ def test_a_new_dictation_detects_again(harness: Harness) -> None:
         harness.speak(DETECT_MIN_S + 0.3)
         harness.controller.stop()
         harness.idle()
+        # the event may reach the log just after the state went idle
+        wait_until(lambda n=number: len(harness.log.kinds("transcribed")) > n)
         assert harness.log.kinds("transcribed")[number]["language"] == expected

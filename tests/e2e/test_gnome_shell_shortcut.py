@@ -160,7 +160,7 @@ def test_doctor_prints_the_custom_shortcut_for_the_trigger(session: tuple[Shortc
     hotkey = report["hotkey"]
     assert (hotkey["status"], hotkey["backend"]) == ("setup", "compositor binding"), hotkey
     assert hotkey["bindings"] == EXPECTED_LINES, hotkey["bindings"]
-    assert "tap the keys" in hotkey["where"], hotkey["where"]  # a held chord repeats (docs/gnome.md)
+    assert "or hold them while you speak" in hotkey["where"], hotkey["where"]  # repeats are one hold
     assert "GlobalShortcuts" in (hotkey["reason"] or ""), hotkey
     assert report["injection"]["summary"] == "auto: remote-desktop first", report["injection"]
     # the daemon, like doctor, found no hotkey of its own: only GNOME's shortcut can drive it
@@ -181,3 +181,36 @@ def test_shortcut_dictation_with_unicode_replacement(session: tuple[ShortcutDict
     dictation, _ = session
     text = dictation.dictate(speech_dir / "ps-goforward.wav")
     assert "mètres 📏" in text, text
+
+
+def test_a_held_shortcut_talks_while_held(session: tuple[ShortcutDictation, dict], speech_dir: Path,
+                                          speech_manifest: list[dict]) -> None:
+    """GNOME runs `onevox toggle` on every key repeat of the held chord; the daemon takes the repeats as one
+    hold (push-to-talk): it records while the chord is down and stops when it is let go."""
+    import threading
+
+    import soundfile
+
+    dictation, _ = session
+    clip = speech_dir / "arctic-a0024.wav"
+    reference = next(c["text"] for c in speech_manifest if c["id"] == "arctic-a0024")
+    before, toggles = dictation.window.text(), dictation.toggles()
+    hold_s = soundfile.info(str(clip)).duration + 0.8
+    released: list[float] = []
+    holder = threading.Thread(target=lambda: released.append(dictation.shell.press_chord(CHORD, hold_s)))
+    holder.start()
+    wait_until(lambda: dictation.daemon.status().get("state") == "recording", 10, "the daemon to record",
+               interval=0.02)
+    dictation.mic.play(clip)
+    holder.join(hold_s + 30)
+    assert released, "the chord was never let go"
+    try:
+        wait_until(lambda: dictation.daemon.status().get("state") == "idle", 30,
+                   "the daemon to stop when the chord is let go", interval=0.02)
+    except TimeoutError:
+        raise AssertionError(f"{dictation.daemon.status()}\n{dictation.daemon.log()[-4000:]}") from None
+    text = dictation.window.settled_text(0.5)[len(before):]
+    repeats = dictation.toggles() - toggles
+    assert repeats > 5, f"GNOME ran `onevox toggle` {repeats} times: the chord did not repeat"
+    assert word_errors(reference, text).wer <= MAX_WER, f"{text}\n{dictation.daemon.log()[-6000:]}"
+    assert dictation.daemon.status().get("state") == "idle"

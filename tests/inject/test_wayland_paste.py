@@ -164,3 +164,22 @@ def test_wayland_paste_into_a_terminal_on_sway_uses_the_terminal_keys(fake: Fake
         ipc.close()
     assert injector.last_keys == "ctrl+shift+v"
     assert fake.args("wtype")[:6] == ["-M", "ctrl", "-M", "shift", "-k", "v"]
+
+
+def test_a_type_list_that_never_comes_is_an_empty_clipboard_after_half_a_second(fake: FakeBin) -> None:
+    """KWin 5.27 sends wl-paste nothing when no one owns the clipboard, and wl-paste waits for ever."""
+    import time
+
+    from onevox.inject.clipboard import tool_clipboard
+
+    store = fake.add_wayland_clipboard()
+    fake._script("wl-paste", f"""[ "$1" = "--list-types" ] && [ ! -f "{store}" ] && exec sleep 30
+[ "$1" = "--list-types" ] && {{ echo "text/plain;charset=utf-8"; exit 0; }}
+/bin/cat "{store}"
+""")
+    clipboard = tool_clipboard("wayland")
+    start = time.monotonic()
+    assert clipboard.read() is None
+    assert time.monotonic() - start < 1.9  # not the 2 s an X11 owner is given
+    clipboard.write("hello")
+    assert clipboard.read() == "hello"

@@ -11,8 +11,11 @@ from typing import Any
 from onevox.asr.base import RemoteRecognizer
 from onevox.daemon.controller import Controller
 from onevox.daemon.diagnostics import Diagnostics, ReloadReport
+from onevox.daemon.state import State
+from onevox.daemon.toggle_repeats import ToggleActions, ToggleRepeats
 from onevox.errors import IpcError, OnevoxError
 from onevox.ipc.protocol import BAD_REQUEST, DAEMON_COMMANDS, UNAVAILABLE, UNKNOWN_COMMAND, Command
+from onevox.ipc.server import requester_pid
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +34,13 @@ class CommandTable:
         self.controller = controller
         self.diagnostics = diagnostics
         self._reload = reload
+        # a desktop shortcut may run `onevox toggle` on every key repeat; the hotkey's own toggle does not
+        self.toggles = ToggleRepeats(
+            ToggleActions(start=controller.start, stop=controller.stop, status=self.status,
+                          recording=lambda: controller.state is State.RECORDING),
+            lambda: controller.config.hotkey.toggle_repeat_ms / 1000)
         self._handlers: dict[Command, Handler] = {
-            Command.STATUS: self.status, Command.TOGGLE: controller.toggle,
+            Command.STATUS: self.status, Command.TOGGLE: lambda: self.toggles.toggle(requester_pid()),
             Command.START_DICTATION: controller.start, Command.STOP_DICTATION: controller.stop,
             Command.CANCEL: controller.cancel, Command.SHUTDOWN: controller.shutdown,
             Command.RELOAD: self.reload,
@@ -62,7 +70,7 @@ class CommandTable:
             log.warning("ignoring unknown hotkey command %r", command)
             return
         try:
-            self._handlers[cmd]()
+            self.controller.toggle() if cmd is Command.TOGGLE else self._handlers[cmd]()
         except OnevoxError as exc:  # e.g. no model: status and the error event already say so
             log.warning("hotkey %s refused: %s", command, exc)
 

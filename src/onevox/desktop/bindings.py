@@ -54,8 +54,8 @@ def bindings(family: str, trigger: str) -> dict[str, Any]:
         keys = "".join(_GNOME_MODS[m] for m in mods) + key
         # GNOME runs a custom shortcut's command again on every key repeat of a held chord: each run toggles
         return {"where": "run (the first line replaces any custom shortcuts you have: add the path to the "
-                         "list instead if you do); then tap the keys to start and again to stop (held, "
-                         "GNOME repeats the command)",
+                         "list instead if you do); then tap the keys to start and again to stop, or hold "
+                         "them while you speak",
                 "lines": [f"gsettings set {GNOME_SCHEMA} custom-keybindings \"['{GNOME_PATH}']\"",
                           f"gsettings set {path_key} name 'onevox'",
                           f"gsettings set {path_key} command 'onevox toggle'",

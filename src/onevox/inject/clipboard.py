@@ -55,6 +55,10 @@ class ToolCommands:
     read: tuple[str, ...]  # prints the text; fails when there is none
     clear: tuple[str, ...]  # () = write an empty string instead
     types: tuple[str, ...]  # lists what the clipboard holds; fails or prints nothing when empty
+    # How long the list may take. wl-paste reads the types from the compositor alone (the owner is not
+    # asked), so a slow answer means none is coming: KWin 5.27 sends nothing when no one owns the clipboard
+    # and wl-paste waits for ever. xclip asks the owning application, which may be slow.
+    types_timeout_s: float = 2.0
 
 
 TOOLS: dict[str, ToolCommands] = {
@@ -65,7 +69,7 @@ TOOLS: dict[str, ToolCommands] = {
                          ("xsel", "--clipboard", "--clear"), ()),
     "wl-copy": ToolCommands("wl-copy", ("wl-copy", "--type", "text/plain;charset=utf-8"),
                             ("wl-paste", "--no-newline", "--type", "text"), ("wl-copy", "--clear"),
-                            ("wl-paste", "--list-types")),
+                            ("wl-paste", "--list-types"), types_timeout_s=0.5),
 }
 CONFIRM_TIMEOUT_S = 2.0
 TEXT_TYPES = {"UTF8_STRING", "STRING", "TEXT", "text/plain", "text/plain;charset=utf-8"}
@@ -94,7 +98,7 @@ class ToolClipboard:
 
     def _types(self) -> set[str]:
         try:
-            listed = run_tool(self.commands.types, timeout=2.0)
+            listed = run_tool(self.commands.types, timeout=self.commands.types_timeout_s)
         except InjectionError:
             return set()  # these tools fail when the clipboard is empty
         return set(listed.decode("utf-8", "replace").split())

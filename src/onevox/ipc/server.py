@@ -31,7 +31,7 @@ from typing import Any
 from onevox import __version__
 from onevox.errors import IpcError, OnevoxError
 from onevox.ipc import protocol as proto
-from onevox.ipc.sockets import bind_private_socket, peer_uid, remove_own_socket
+from onevox.ipc.sockets import bind_private_socket, peer_credentials, remove_own_socket
 from onevox.ipc.streaming import Subscription, stream_events
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ class _Conn:
     state: str = _NEW
     last_call: bool = False  # a newcomer needs this slot: close after the reply in flight
     task: asyncio.Task[None] | None = None
+    pid: int | None = None  # the peer's process (SO_PEERCRED), once checked
 
 
 class IpcServer:
@@ -274,7 +275,7 @@ class IpcServer:
     async def _on_connection(self, conn: _Conn, reader: asyncio.StreamReader) -> None:
         writer = conn.writer
         try:
-            refusal = self._refusal(writer)
+            refusal = self._refusal(conn)
             if refusal is not None:
                 writer.write(refusal)
                 await asyncio.wait_for(writer.drain(), 1.0)
@@ -293,8 +294,8 @@ class IpcServer:
                 writer.close()
             self._release_when_closed(conn)
 
-    def _refusal(self, writer: asyncio.StreamWriter) -> bytes | None:
-        uid = peer_uid(writer.get_extra_info("socket"))
+    def _refusal(self, conn: _Conn) -> bytes | None:
+        conn.pid, uid = peer_credentials(conn.writer.get_extra_info("socket"))
         if uid != os.getuid():
             self._stats["refused_forbidden"] += 1
             log.warning("refused an IPC connection from uid %d", uid)
@@ -373,7 +374,7 @@ class IpcServer:
         executor = self._fast if request.cmd in _FAST_COMMANDS else self._slow
         loop = asyncio.get_running_loop()
         try:
-            result = await loop.run_in_executor(executor, self._call_dispatch, request)
+            result = await loop.run_in_executor(executor, self._call_dispatch, request, conn.pid)
             return _encode_result(request, result), None
         except OnevoxError as exc:
             code = exc.code if isinstance(exc, IpcError) and exc.code != "ipc_error" else proto.FAILED
@@ -387,12 +388,12 @@ class IpcServer:
         self._stats["errors"] += 1
         return proto.encode_error(request_id, code, message)
 
-    def _call_dispatch(self, request: proto.Request) -> dict[str, Any]:
-        _local.server = self
+    def _call_dispatch(self, request: proto.Request, pid: int | None) -> dict[str, Any]:
+        _local.server, _local.pid = self, pid
         try:
             return self._dispatch(request.cmd, request.args)
         finally:
-            _local.server = None
+            _local.server = _local.pid = None
 
     def _open_subscription(self, request: proto.Request, conn: _Conn) -> tuple[bytes, Subscription | None]:
         if self._subscribe is None:
@@ -410,6 +411,12 @@ class IpcServer:
         self._stats["subscribers"] += 1
         self._enter(conn, _STREAMING)
         return proto.encode_result(request.id, {"subscribed": True}), subscription
+
+
+def requester_pid() -> int | None:
+    """The process whose request the calling thread is running (None outside a command, or not known)."""
+    pid = getattr(_local, "pid", None)
+    return pid if isinstance(pid, int) else None
 
 
 def _encode_result(request: proto.Request, result: Any) -> bytes:

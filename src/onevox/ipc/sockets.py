@@ -111,7 +111,12 @@ def remove_own_socket(path: Path, inode: int) -> None:
 
 def peer_uid(sock: socket.socket) -> int:
     """The user id of the process at the other end of a connected Unix socket (SO_PEERCRED)."""
+    return peer_credentials(sock)[1]
+
+
+def peer_credentials(sock: socket.socket) -> tuple[int, int]:
+    """(pid, uid) of the process that connected a Unix socket (SO_PEERCRED)."""
     raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size)
-    _pid, uid, _gid = _UCRED.unpack(raw)
-    return int(uid)
+    pid, uid, _gid = _UCRED.unpack(raw)
+    return int(pid), int(uid)
 
