@@ -235,6 +235,8 @@ def check_injection(cfg: InjectionConfig, desktop: Desktop, probes: Probes) -> C
                 fix = "sudo usermod -aG input $USER (ydotoold needs /dev/uinput), then log in again"
             elif method == "remote-desktop":
                 fix = _remote_desktop_fix(reason, desktop)
+            elif method == "portal":
+                fix = _portal_fix(reason, desktop)
             first_fix = first_fix or fix
         order.append({"method": method, "ok": reason is None, "reason": reason, "fix": fix})
     details = {"method": cfg.method, "order": order}
@@ -273,6 +275,19 @@ def _remote_desktop_fix(reason: str, desktop: Desktop) -> str | None:
         return ("run onevox inside your GNOME session (systemd service: systemctl --user "
                 "import-environment DBUS_SESSION_BUS_ADDRESS WAYLAND_DISPLAY)")
     return "log in to a GNOME Wayland session (Mutter provides org.gnome.Mutter.RemoteDesktop)"
+
+
+def _portal_fix(reason: str, desktop: Desktop) -> str | None:
+    """The fix for portal (the XDG RemoteDesktop portal); None where no portal backend for this desktop
+    offers it (wlroots) or the reason says what to do (a refused consent)."""
+    if "jeepney" in reason:
+        return "pip install jeepney (into onevox's environment)"
+    backend = {"kde": "xdg-desktop-portal-kde", "gnome": "xdg-desktop-portal-gnome"}.get(desktop.family)
+    if "not on the session bus" in reason:
+        return f"install xdg-desktop-portal {backend or ''}".strip()
+    if "offers no RemoteDesktop" in reason and backend:
+        return f"install {backend}"
+    return None
 
 
 def check_microphone(spec: str, probes: Probes) -> Check:
