@@ -107,7 +107,8 @@ class FakeRemoteDesktop(FakePortal):
         session, _options, keysym, state = call.body
         if session not in self._active:
             if not call.header.flags & 1:
-                self._send(new_error(call, "org.freedesktop.DBus.Error.AccessDenied", "s", ("Invalid session",)))
+                self._send(new_error(call, "org.freedesktop.DBus.Error.AccessDenied", "s",
+                                     ("Invalid session",)))
             return
         self.rd.keys.append((int(keysym), int(state)))
         if not call.header.flags & 1:
