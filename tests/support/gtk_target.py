@@ -23,6 +23,7 @@ import sys
 import gi
 
 gi.require_version("Gtk", "3.0")
+gi.require_version("Gdk", "3.0")  # else Gdk alone loads the newest (4.0 where GTK 4 is installed)
 from gi.repository import Gdk, GLib, Gtk  # noqa: E402
 
 
