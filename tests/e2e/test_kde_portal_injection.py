@@ -119,6 +119,8 @@ def test_a_session_the_portal_closed_is_made_again(on_kwin: HeadlessKWin, window
 
 
 def test_doctor_reports_the_portal(on_kwin: HeadlessKWin, tmp_path: Path) -> None:
+    """doctor says the portal would type here, and asks without making a session (no dialog)."""
+    sessions = on_kwin.portal_log().count("Only stream input")
     env = {**os.environ, "HOME": str(on_kwin.home)}
     done = subprocess.run([sys.executable, "-m", "onevox", "doctor", "--json"], env=env, capture_output=True,
                           timeout=60, check=False)
@@ -126,3 +128,4 @@ def test_doctor_reports_the_portal(on_kwin: HeadlessKWin, tmp_path: Path) -> Non
     order = {m["method"]: m for m in json.loads(done.stdout)["injection"]["order"]}
     assert list(order)[:2] == ["paste", "portal"], order
     assert order["portal"]["ok"] and order["portal"]["reason"] is None, order["portal"]
+    assert sessions > 0 and on_kwin.portal_log().count("Only stream input") == sessions
