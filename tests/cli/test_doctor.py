@@ -17,6 +17,7 @@ from onevox.cli import cli, doctor_cmd
 from onevox.config import HotkeyConfig, InjectionConfig
 from onevox.desktop import Desktop
 from onevox.errors import HotkeyError
+from onevox.inject.rd_portal_session import NO_PORTAL, NOT_OFFERED
 
 WAYLAND_TOOLS = frozenset({"wtype", "wl-copy", "wl-paste"})
 EVDEV_LOCKED = "cannot read the keyboards in /dev/input: add your user to the 'input' group"
@@ -302,6 +303,22 @@ def test_remote_desktop_fix(monkeypatch: pytest.MonkeyPatch, family: str, reason
     assert (got is None) if fix is None else (fix in got), got
     if fix is not None:
         assert fix in report["injection"]["fix"]
+
+
+@pytest.mark.parametrize(("family", "reason", "fix"), [
+    ("kde", NOT_OFFERED, "install xdg-desktop-portal-kde"),
+    ("gnome", NOT_OFFERED, "install xdg-desktop-portal-gnome"),
+    ("kde", NO_PORTAL, "install xdg-desktop-portal xdg-desktop-portal-kde"),
+    ("sway", NOT_OFFERED, None),  # wlroots' portal has no RemoteDesktop: nothing to install
+    ("kde", "the jeepney package is not installed", "pip install jeepney"),
+    ("kde", "typing through the RemoteDesktop portal was not allowed (Start cancelled in the desktop's "
+            "dialog); restart onevox to be asked again, or choose another [injection] method", None),
+])
+def test_portal_fix(monkeypatch: pytest.MonkeyPatch, family: str, reason: str, fix: str | None) -> None:
+    desktop = Desktop("wayland", family, tools=frozenset())
+    _, report = as_json(monkeypatch, probes(desktop, injection=lambda cfg, s: [("portal", reason)]))
+    method = report["injection"]["order"][0]
+    assert method["reason"] == reason and method["fix"] == fix, method
 
 
 @pytest.mark.parametrize(("family", "trigger", "first"), [
