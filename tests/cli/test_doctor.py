@@ -310,7 +310,7 @@ def test_remote_desktop_fix(monkeypatch: pytest.MonkeyPatch, family: str, reason
     ("gnome", NOT_OFFERED, "install xdg-desktop-portal-gnome"),
     ("kde", NO_PORTAL, "install xdg-desktop-portal xdg-desktop-portal-kde"),
     ("sway", NOT_OFFERED, None),  # wlroots' portal has no RemoteDesktop: nothing to install
-    ("kde", "the jeepney package is not installed", "pip install jeepney"),
+    ("kde", "the jeepney package is not installed", "pip install jeepney (into onevox's environment)"),
     ("kde", "typing through the RemoteDesktop portal was not allowed (Start cancelled in the desktop's "
             "dialog); restart onevox to be asked again, or choose another [injection] method", None),
 ])
