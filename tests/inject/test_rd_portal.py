@@ -243,6 +243,24 @@ def test_unavailable_reasons_open_no_session(bus: PrivateBus, tokens: RestoreTok
     assert "no D-Bus session bus" in (gone.unavailable_reason() or "")
 
 
+KDE_PORTAL_FILE = "[portal]\nDBusName=org.freedesktop.impl.portal.desktop.kde\n" \
+    "Interfaces=org.freedesktop.impl.portal.RemoteDesktop;org.freedesktop.impl.portal.GlobalShortcuts\nUseIn=KDE\n"
+
+
+@pytest.mark.parametrize(("desktop", "reason"), [("GNOME", NOT_OFFERED), ("KDE", None)])
+def test_a_backend_made_for_another_desktop_does_not_count(bus: PrivateBus, tokens: RestoreTokenStore,
+                                                            monkeypatch: pytest.MonkeyPatch, desktop: str,
+                                                            reason: str | None) -> None:
+    """xdg-desktop-portal 1.16 exports KDE's RemoteDesktop on GNOME when that is the only backend having it;
+    it cannot type into Mutter."""
+    monkeypatch.setattr("onevox.desktop.portals.read_portal_files", lambda: [KDE_PORTAL_FILE])
+    with FakeRemoteDesktop(bus.address) as portal:
+        inj = injector(bus, tokens)
+        inj.environ = {**(inj.environ or {}), "XDG_CURRENT_DESKTOP": desktop}
+        assert inj.unavailable_reason() == reason
+        assert portal.rd.created == []
+
+
 def test_type_delay_is_kept(bus: PrivateBus, tokens: RestoreTokenStore) -> None:
     with FakeRemoteDesktop(bus.address) as portal:
         inj = injector(bus, tokens, type_delay_ms=20)

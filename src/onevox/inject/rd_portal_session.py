@@ -42,20 +42,25 @@ NO_KEYBOARD = "this desktop's RemoteDesktop portal offers no keyboard"
 
 def portal_reason(address: str, environ: Mapping[str, str], timeout: float) -> str | None:
     """Why the RemoteDesktop portal cannot type here (None: it can, as far as can be told without asking
-    the user). A portal that is not running yet is not started (D-Bus activation is a side effect): its
-    backends' .portal files answer instead. OSError, ValueError, TimeoutError: the bus cannot be reached."""
+    the user). The backends' .portal files say whether one made for this desktop offers it; a running portal
+    is asked for its keyboard, one not running yet is not started (D-Bus activation is a side effect).
+    OSError, ValueError, TimeoutError: the bus cannot be reached."""
     from jeepney import Properties
     from jeepney.bus_messages import message_bus
     from jeepney.io.blocking import open_dbus_connection
     from jeepney.wrappers import DBusErrorResponse, unwrap_msg
 
+    # xdg-desktop-portal 1.16 serves an interface from a backend made for another desktop when none for
+    # this one has it (KDE's, installed on a GNOME machine), and that backend cannot type here
+    if portals.backend_for_this_desktop(INTERFACE, environ) is False:
+        return NOT_OFFERED
     with open_dbus_connection(address, auth_timeout=timeout) as conn:
         running = conn.send_and_get_reply(message_bus.NameHasOwner(BUS_NAME), timeout=timeout)
         if not running.body[0]:
             names = conn.send_and_get_reply(message_bus.ListActivatableNames(), timeout=timeout)
             if BUS_NAME not in names.body[0]:
                 return NO_PORTAL
-            return NOT_OFFERED if portals.backend_for_this_desktop(INTERFACE, environ) is False else None
+            return None  # D-Bus starts it on first use
         try:
             types: Any = unwrap_msg(conn.send_and_get_reply(Properties(portal_address()).get(
                 "AvailableDeviceTypes"), timeout=timeout))[0]
