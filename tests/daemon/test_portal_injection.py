@@ -85,3 +85,19 @@ def test_an_open_consent_dialog_does_not_hold_up_the_control_path(tmp_path: Path
             assert portal.typed() == ""
             wait_until(lambda: portal.typed() != "", timeout=10)  # the user allowed it
             assert portal.typed().lower().startswith("after consent")
+
+
+def test_a_cancelled_dialog_is_one_line_in_status(tmp_path: Path, bus: PrivateBus) -> None:
+    with FakeRemoteDesktop(bus.address, start="cancel") as portal:
+        mic, clock = virtual_mic()
+        factory = StageFactory(source=mic, recognizer=FakeRecognizer(["not typed"]))
+        with Daemon(_config(tmp_path), factory=factory, ipc=False, clock=clock) as daemon:
+            daemon.controller.start()
+            mic.wait_begun(1)
+            play(mic, clock, SPEECH_LEVEL, 0.2)
+            daemon.controller.stop()
+            wait_until(lambda: daemon.commands.status()["last_error"] != "", timeout=10)
+            error = str(daemon.commands.status()["last_error"])
+        assert "typing through the RemoteDesktop portal was not allowed (Start cancelled in the desktop's " \
+               "dialog); restart onevox to be asked again" in error, error
+        assert "\n" not in error and portal.rd.keys == [] and portal.consents == 1
