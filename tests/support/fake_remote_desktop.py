@@ -12,6 +12,7 @@ Like fake_portal.FakePortal, each Request's Response goes out before the method'
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -129,10 +130,13 @@ class FakeRemoteDesktop(FakePortal):
             self._pending_restore[call.body[0]] = unwrapped.get("restore_token")
         else:
             code, results = self._start(call.body[0], call, request)
+        if self._stop.is_set():  # the test ended while the "user" still had the dialog
+            return
         requested = DBusAddress(request, interface="org.freedesktop.portal.Request")
-        self._send(new_signal(requested, "Response", "ua{sv}", (code, results)))
-        if not (member == "Start" and self._replied):
-            self._send(new_method_return(call, "o", (request,)))
+        with contextlib.suppress(AssertionError, OSError):  # closed meanwhile: nobody to answer
+            self._send(new_signal(requested, "Response", "ua{sv}", (code, results)))
+            if not (member == "Start" and self._replied):
+                self._send(new_method_return(call, "o", (request,)))
 
     def _start(self, session: str, call: Message, request: str) -> tuple[int, dict[str, Any]]:
         self.rd.started.append(session)
