@@ -19,6 +19,7 @@ from onevox.errors import InjectionError
 from onevox.inject import auto_order
 from onevox.inject.base import InjectionMethod
 from onevox.inject.chain import FallbackInjector
+from onevox.inject.keys import create_key_sender
 from onevox.inject.portal_token import RestoreTokenStore, default_token_path
 from onevox.inject.rd_portal import PortalInjector, chord_keysyms
 from onevox.inject.rd_portal_session import NO_PORTAL, NOT_OFFERED
@@ -273,6 +274,24 @@ def test_type_delay_is_kept(bus: PrivateBus, tokens: RestoreTokenStore) -> None:
             inj.close()
         assert portal.typed() == "xabcdef"
         assert elapsed >= 5 * 0.02
+
+
+def test_edit_keys_go_through_the_same_route(bus: PrivateBus, tokens: RestoreTokenStore,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """'scratch that' presses BackSpace through the portal where it is the way keys reach windows."""
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tokens.path.parent.parent))
+    monkeypatch.setenv("XDG_CURRENT_DESKTOP", "KDE")
+    keys = create_key_sender(InjectionConfig(), "wayland")
+    assert [s.name for s in keys.senders] == ["portal", "wtype", "remote-desktop", "ydotool"]
+    portal_keys = keys.senders[0]
+    with FakeRemoteDesktop(bus.address) as portal:
+        try:
+            portal_keys.press("backspace", 3)
+            portal_keys.press("enter")
+        finally:
+            portal_keys.injector.close()  # type: ignore[attr-defined]
+        assert portal.rd.keys == [(0xFF08, 1), (0xFF08, 0)] * 3 + [(0xFF0D, 1), (0xFF0D, 0)]
 
 
 def test_paste_chord_keysyms() -> None:

@@ -151,6 +151,15 @@ class PortalInjector(InjectionMethod):
             self._paster = PasteInjector(self.cfg, "wayland", backend=PortalPaste(self))
         self._paster.inject(text)
 
+    def press_keysyms(self, keysyms: list[int]) -> None:
+        """Press and release each keysym in turn (keys that type no character, such as BackSpace)."""
+        reason = self.unavailable_reason()
+        if reason:
+            raise InjectionError(f"{self.name}: {reason}")
+        if keysyms:
+            with self._lock:
+                self._press(keysyms, fresh_session_allowed=True)
+
     def press_combo(self, combo: Hotkey) -> None:
         """Press `combo`'s keys (modifiers first) and release them in reverse: the paste chord."""
         keysyms = chord_keysyms(combo)
