@@ -321,6 +321,23 @@ def test_portal_fix(monkeypatch: pytest.MonkeyPatch, family: str, reason: str, f
     assert method["reason"] == reason and method["fix"] == fix, method
 
 
+@pytest.mark.parametrize(("globals_", "ok"), [
+    (("wl_seat", "zwlr_data_control_manager_v1"), False),  # KWin hides fake input from an unauthorised client
+    (("wl_seat", "zwlr_data_control_manager_v1", "org_kde_kwin_fake_input"), True),
+])
+def test_paste_on_kde_depends_on_kwin_fake_input(monkeypatch: pytest.MonkeyPatch, globals_: tuple[str, ...],
+                                                 ok: bool) -> None:
+    kde = Desktop("wayland", "kde", tools=WAYLAND_TOOLS, wayland_globals=globals_)
+    found = [("paste", None), ("portal", None)]
+    _, report = as_json(monkeypatch, probes(kde, injection=lambda cfg, s: found))
+    paste = report["injection"]["order"][0]
+    assert paste["ok"] is ok, paste
+    assert report["injection"]["summary"] == ("auto: paste first" if ok else "auto: portal first")
+    if not ok:
+        assert "org_kde_kwin_fake_input" in paste["reason"], paste
+        assert "onevox-kwin-fake-input.desktop, then log in again" in paste["fix"], paste
+
+
 @pytest.mark.parametrize(("family", "trigger", "first"), [
     ("sway", "super+d", "bindsym --no-repeat Mod4+d exec onevox start-dictation"),
     ("i3", "alt+F9", "bindsym --no-repeat Mod1+F9 exec onevox start-dictation"),

@@ -125,7 +125,10 @@ def test_doctor_reports_the_portal(on_kwin: HeadlessKWin, tmp_path: Path) -> Non
     done = subprocess.run([sys.executable, "-m", "onevox", "doctor", "--json"], env=env, capture_output=True,
                           timeout=60, check=False)
     assert done.returncode in (0, 1), done.stderr.decode(errors="replace")
-    order = {m["method"]: m for m in json.loads(done.stdout)["injection"]["order"]}
+    injection = json.loads(done.stdout)["injection"]
+    order = {m["method"]: m for m in injection["order"]}
     assert list(order)[:2] == ["paste", "portal"], order
+    assert injection["summary"] == "auto: portal first", injection
+    assert "org_kde_kwin_fake_input" in order["paste"]["reason"], order["paste"]
     assert order["portal"]["ok"] and order["portal"]["reason"] is None, order["portal"]
     assert sessions > 0 and on_kwin.portal_log().count("Only stream input") == sessions
