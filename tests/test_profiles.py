@@ -96,7 +96,7 @@ def test_profiles_round_trip_through_config_show() -> None:
      "sections injection, post_processing, commands, model"),
     ("[profiles.term]\nmatch_class = [\"k\"]\n[profiles.term.injection]\nmethod = \"telepathy\"",
      "c.toml: profiles.term.injection.method: must be one of auto, paste, type, xdotool, wtype, "
-     "remote-desktop, ydotool, stdout; got 'telepathy'"),
+     "remote-desktop, portal, ydotool, stdout; got 'telepathy'"),
     ("[profiles.term]\nmatch_class = [\"k\"]\n[profiles.term.injection]\nspeed = 3",
      "c.toml: profiles.term.injection.speed: unknown key; allowed: method, paste_keys, terminal_paste_keys, "
      "terminal_classes, restore_clipboard, restore_delay_ms, type_delay_ms, live"),

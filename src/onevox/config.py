@@ -146,8 +146,8 @@ class CommandsConfig:
 @dataclass(frozen=True)
 class InjectionConfig:
     method: str = _opt("auto", "how text reaches the focused window",
-                       choices=("auto", "paste", "type", "xdotool", "wtype", "remote-desktop", "ydotool",
-                                "stdout"))
+                       choices=("auto", "paste", "type", "xdotool", "wtype", "remote-desktop", "portal",
+                                "ydotool", "stdout"))
     paste_keys: str = _opt("ctrl+v", "keys that paste in ordinary windows")
     terminal_paste_keys: str = _opt("ctrl+shift+v", "keys that paste in terminals")
     terminal_classes: list[str] = _opt(
@@ -157,8 +157,8 @@ class InjectionConfig:
     restore_clipboard: bool = _opt(True, "put the previous clipboard back after pasting")
     restore_delay_ms: int = _opt(150, "wait this long after a paste before restoring the clipboard",
                                  lo=0, hi=5000)
-    type_delay_ms: int = _opt(0, "delay between typed characters (xdotool, wtype, ydotool, remote-desktop)",
-                              lo=0, hi=200)
+    type_delay_ms: int = _opt(0, "delay between typed characters (xdotool, wtype, ydotool, remote-desktop, "
+                              "portal)", lo=0, hi=200)
     live: bool = _opt(False, "put settled words into the window while you are still speaking")
 
 

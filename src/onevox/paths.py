@@ -29,6 +29,12 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir(APP))
 
 
+def state_dir() -> Path:
+    """$XDG_STATE_HOME/onevox: what onevox keeps between runs that is neither config nor data (the daemon's
+    log, the RemoteDesktop portal's restore token)."""
+    return Path(platformdirs.user_state_dir(APP))
+
+
 def models_dir() -> Path:
     return cache_dir() / "models"
 

@@ -17,6 +17,7 @@ from onevox.cli import cli, doctor_cmd
 from onevox.config import HotkeyConfig, InjectionConfig
 from onevox.desktop import Desktop
 from onevox.errors import HotkeyError
+from onevox.inject.rd_portal_session import NO_PORTAL, NOT_OFFERED
 
 WAYLAND_TOOLS = frozenset({"wtype", "wl-copy", "wl-paste"})
 EVDEV_LOCKED = "cannot read the keyboards in /dev/input: add your user to the 'input' group"
@@ -303,6 +304,39 @@ def test_remote_desktop_fix(monkeypatch: pytest.MonkeyPatch, family: str, reason
     assert (got is None) if fix is None else (fix in got), got
     if fix is not None:
         assert fix in report["injection"]["fix"]
+
+
+@pytest.mark.parametrize(("family", "reason", "fix"), [
+    ("kde", NOT_OFFERED, "install xdg-desktop-portal-kde"),
+    ("gnome", NOT_OFFERED, "install xdg-desktop-portal-gnome"),
+    ("kde", NO_PORTAL, "install xdg-desktop-portal xdg-desktop-portal-kde"),
+    ("sway", NOT_OFFERED, None),  # wlroots' portal has no RemoteDesktop: nothing to install
+    ("kde", "the jeepney package is not installed", "pip install jeepney (into onevox's environment)"),
+    ("kde", "typing through the RemoteDesktop portal was not allowed (Start cancelled in the desktop's "
+            "dialog); restart onevox to be asked again, or choose another [injection] method", None),
+])
+def test_portal_fix(monkeypatch: pytest.MonkeyPatch, family: str, reason: str, fix: str | None) -> None:
+    desktop = Desktop("wayland", family, tools=frozenset())
+    _, report = as_json(monkeypatch, probes(desktop, injection=lambda cfg, s: [("portal", reason)]))
+    method = report["injection"]["order"][0]
+    assert method["reason"] == reason and method["fix"] == fix, method
+
+
+@pytest.mark.parametrize(("globals_", "ok"), [
+    (("wl_seat", "zwlr_data_control_manager_v1"), False),  # KWin hides fake input from an unauthorised client
+    (("wl_seat", "zwlr_data_control_manager_v1", "org_kde_kwin_fake_input"), True),
+])
+def test_paste_on_kde_depends_on_kwin_fake_input(monkeypatch: pytest.MonkeyPatch, globals_: tuple[str, ...],
+                                                 ok: bool) -> None:
+    kde = Desktop("wayland", "kde", tools=WAYLAND_TOOLS, wayland_globals=globals_)
+    found = [("paste", None), ("portal", None)]
+    _, report = as_json(monkeypatch, probes(kde, injection=lambda cfg, s: found))
+    paste = report["injection"]["order"][0]
+    assert paste["ok"] is ok, paste
+    assert report["injection"]["summary"] == ("auto: paste first" if ok else "auto: portal first")
+    if not ok:
+        assert "org_kde_kwin_fake_input" in paste["reason"], paste
+        assert "onevox-kwin-fake-input.desktop, then log in again" in paste["fix"], paste
 
 
 @pytest.mark.parametrize(("family", "trigger", "first"), [

@@ -110,10 +110,12 @@ def test_doctor_on_sway() -> None:
     assert "~/.config/sway/config" in hotkey["fix"]
     injection = report["injection"]
     assert injection["status"] == "ok" and injection["summary"] == "auto: wtype first", injection
-    assert [m["method"] for m in injection["order"]] == ["wtype", "remote-desktop", "paste", "ydotool"]
+    assert [m["method"] for m in injection["order"]] == ["wtype", "remote-desktop", "paste", "portal",
+                                                         "ydotool"]
     found = methods(report)
     assert found["wtype"]["ok"] and found["paste"]["ok"], injection
     assert not found["remote-desktop"]["ok"] and found["remote-desktop"]["fix"] is None, injection
+    assert not found["portal"]["ok"] and found["portal"]["fix"] is None, injection  # no bus in this session
     assert "wayland, sway" in text and "bindsym --no-repeat" in text and "ok           wtype" in text
 
 
@@ -149,9 +151,13 @@ def test_doctor_on_gnome() -> None:
     assert any("custom-keybindings" in line for line in hotkey["bindings"]), hotkey
     injection = report["injection"]
     assert injection["status"] == "ok" and injection["summary"] == "auto: remote-desktop first", injection
-    assert [m["method"] for m in injection["order"]] == ["remote-desktop", "wtype", "paste", "ydotool"]
+    assert [m["method"] for m in injection["order"]] == ["remote-desktop", "portal", "wtype", "paste",
+                                                         "ydotool"]
     found = methods(report)
     assert found["remote-desktop"]["ok"], injection
+    # the portal runs here with KDE's backend only (it serves GNOME with it): none for GNOME types
+    assert not found["portal"]["ok"] and "offers no RemoteDesktop" in found["portal"]["reason"], injection
+    assert found["portal"]["fix"] == "install xdg-desktop-portal-gnome", injection
     for method in ("wtype", "paste"):  # both press keys through wtype, which Mutter cannot take
         assert not found[method]["ok"], injection
         assert "virtual-keyboard" in found[method]["reason"], found[method]

@@ -118,7 +118,7 @@ def test_explicit_methods(method: str, cls: type) -> None:
 
 @pytest.mark.parametrize(("session", "order"), [
     ("x11", ["paste", "type", "xdotool"]),
-    ("wayland", ["wtype", "remote-desktop", "paste", "ydotool"]),
+    ("wayland", ["wtype", "remote-desktop", "paste", "portal", "ydotool"]),
     ("none", []),
 ])
 def test_auto_order_by_session(session: str, order: list[str]) -> None:

@@ -100,7 +100,7 @@ def test_auto_puts_the_desktops_own_route_first(desktop: str, first: str) -> Non
 
 def test_auto_on_wayland_tries_remote_desktop_after_wtype(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("XDG_CURRENT_DESKTOP", raising=False)
-    assert AUTO_ORDER["wayland"] == ("wtype", "remote-desktop", "paste", "ydotool")
+    assert AUTO_ORDER["wayland"] == ("wtype", "remote-desktop", "paste", "portal", "ydotool")
     assert "remote-desktop" not in AUTO_ORDER["x11"]
     chain = create_injector(InjectionConfig(), session="wayland")
     assert [m.name for m in chain.injectors] == list(AUTO_ORDER["wayland"])  # type: ignore[attr-defined]

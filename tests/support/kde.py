@@ -126,13 +126,14 @@ class HeadlessKWin(HeadlessDesktop):
 
 
 @contextlib.contextmanager
-def kwin_for_tests(*, portal: bool = False) -> Iterator[HeadlessKWin]:
-    """A headless KWin (with the GlobalShortcuts portal on it if `portal`) for a test module; a missing
-    program fails the test with what to install, never skips it."""
+def kwin_for_tests(*, portal: bool = False, authorise: bool = True) -> Iterator[HeadlessKWin]:
+    """A headless KWin (with the desktop portal on it if `portal`; without the fake-input authorisation for
+    the tests' Python unless `authorise`) for a test module; a missing program fails the test with what to
+    install, never skips it."""
     missing = missing_programs() + (missing_portal_programs() if portal else [])
     if missing:
         pytest.fail(f"not installed: {', '.join(missing)}; {INSTALL_HINT}")
-    with HeadlessKWin.start() as desktop:
+    with HeadlessKWin.start(authorise=authorise) as desktop:
         if portal:
             desktop.start_portal()
         yield desktop

@@ -33,6 +33,11 @@ METHOD_TOOLS: dict[str, dict[str, tuple[str, ...]]] = {
     "ydotool": {"wayland": ("ydotool",)},
 }
 VIRTUAL_KEYBOARD = "zwp_virtual_keyboard_manager_v1"  # the Wayland protocol wtype needs
+KWIN_FAKE_INPUT = "org_kde_kwin_fake_input"  # what paste presses its keys with on KDE, once authorised
+KWIN_FAKE_INPUT_FIX = ("python -c 'from onevox.inject.kwin_fake_input import desktop_entry; "
+                       "print(desktop_entry(), end=\"\")' > "
+                       "~/.local/share/applications/onevox-kwin-fake-input.desktop, then log in again "
+                       "(docs/kde.md)")
 
 
 @dataclass
@@ -236,6 +241,10 @@ def check_injection(cfg: InjectionConfig, desktop: Desktop, probes: Probes) -> C
                 fix = "sudo usermod -aG input $USER (ydotoold needs /dev/uinput), then log in again"
             elif method == "remote-desktop":
                 fix = _remote_desktop_fix(reason, desktop)
+            elif method == "portal":
+                fix = _portal_fix(reason, desktop)
+            elif method == "paste" and KWIN_FAKE_INPUT in reason:
+                fix = KWIN_FAKE_INPUT_FIX
             first_fix = first_fix or fix
         order.append({"method": method, "ok": reason is None, "reason": reason, "fix": fix})
     details = {"method": cfg.method, "order": order}
@@ -251,7 +260,13 @@ def check_injection(cfg: InjectionConfig, desktop: Desktop, probes: Probes) -> C
 def _compositor_refuses(method: str, desktop: Desktop) -> str | None:
     """Why `method`, whose tools are all there, still cannot work in this compositor (None: it can, or we
     cannot tell). wtype, and the paste's keys (pressed with wtype on Wayland), need the virtual-keyboard
-    protocol, which GNOME's Mutter (and others) do not offer: wtype then fails on every call."""
+    protocol, which GNOME's Mutter (and others) do not offer: wtype then fails on every call. On KDE paste
+    presses them through KWin's fake input instead, which KWin announces only to a program it authorised."""
+    if method == "paste" and desktop.session == "wayland" and desktop.family == "kde":
+        if desktop.wayland_globals is None or KWIN_FAKE_INPUT in desktop.wayland_globals:
+            return None
+        return (f"KWin does not offer {KWIN_FAKE_INPUT} to this program (it needs a .desktop file naming it, "
+                "read when KWin starts)")
     if desktop.session != "wayland" or desktop.virtual_keyboard is not False:
         return None
     where = f"this compositor ({desktop.family})" if desktop.family != "other" else "this compositor"
@@ -274,6 +289,19 @@ def _remote_desktop_fix(reason: str, desktop: Desktop) -> str | None:
         return ("run onevox inside your GNOME session (systemd service: systemctl --user "
                 "import-environment DBUS_SESSION_BUS_ADDRESS WAYLAND_DISPLAY)")
     return "log in to a GNOME Wayland session (Mutter provides org.gnome.Mutter.RemoteDesktop)"
+
+
+def _portal_fix(reason: str, desktop: Desktop) -> str | None:
+    """The fix for portal (the XDG RemoteDesktop portal); None where no portal backend for this desktop
+    offers it (wlroots) or the reason says what to do (a refused consent)."""
+    if "jeepney" in reason:
+        return "pip install jeepney (into onevox's environment)"
+    backend = {"kde": "xdg-desktop-portal-kde", "gnome": "xdg-desktop-portal-gnome"}.get(desktop.family)
+    if "not on the session bus" in reason:
+        return f"install xdg-desktop-portal {backend or ''}".strip()
+    if "offers no RemoteDesktop" in reason and backend:
+        return f"install {backend}"
+    return None
 
 
 def check_microphone(spec: str, probes: Probes) -> Check:

@@ -25,15 +25,26 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from onevox.desktop import portal_requests as requests
 from onevox.desktop import portals
 from onevox.desktop.keys import MODIFIER_ORDER, Hotkey
+from onevox.desktop.portal_requests import (
+    BUS_NAME,
+    CANCELLED,
+    MISSING_ERRORS,
+    NO_SERVICE_ERRORS,
+    OBJECT_PATH,
+    POLL_S,
+    REQUEST_INTERFACE,
+    SESSION_INTERFACE,
+    SUCCESS,
+)
 from onevox.errors import HotkeyError
 from onevox.hotkey import kglobalaccel
 from onevox.hotkey.base import CommandCallback
@@ -45,11 +56,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BUS_NAME = "org.freedesktop.portal.Desktop"
-OBJECT_PATH = "/org/freedesktop/portal/desktop"
 INTERFACE = "org.freedesktop.portal.GlobalShortcuts"
-REQUEST_INTERFACE = "org.freedesktop.portal.Request"
-SESSION_INTERFACE = "org.freedesktop.portal.Session"
 REGISTRY_INTERFACE = "org.freedesktop.host.portal.Registry"
 APP_ID = "io.github.onevox.Onevox"  # the basename of the .desktop file desktop_entry() writes
 SHORTCUT_ID = "dictate"
@@ -58,18 +65,11 @@ SHORTCUT_ID = "dictate"
 SESSION_TOKEN = "onevox"
 DESCRIPTION = "Dictate (onevox)"
 CALL_TIMEOUT_S = 5.0  # a method call, or a Response that needs no user
-POLL_S = 0.25  # how often the listener's thread looks at stop()
-# Request::Response codes
-SUCCESS, CANCELLED = 0, 1
 # the XDG shortcuts spec's modifier names (xkbcommon's XKB_MOD_NAME_*) for onevox's
 TRIGGER_MODIFIERS = {"ctrl": "CTRL", "shift": "SHIFT", "alt": "ALT", "super": "LOGO"}
 NOT_OFFERED = ("this desktop's portal offers no GlobalShortcuts (it needs KDE Plasma 5.27+, GNOME 48+ or "
                "Hyprland's portal)")
 NO_PORTAL = "no xdg-desktop-portal on the session bus (install xdg-desktop-portal and your desktop's backend)"
-NO_SERVICE_ERRORS = ("org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner")
-MISSING_ERRORS = ("org.freedesktop.DBus.Error.UnknownInterface", "org.freedesktop.DBus.Error.UnknownMethod",
-                  "org.freedesktop.DBus.Error.UnknownObject", "org.freedesktop.DBus.Error.InvalidArgs",
-                  "org.freedesktop.DBus.Error.UnknownProperty")
 
 
 def portal_trigger(combo: Hotkey) -> str:
@@ -108,28 +108,20 @@ def portal_version(address: str | None = None, timeout: float = CALL_TIMEOUT_S) 
 
 
 def _version(conn: DBusConnection, timeout: float) -> int:
-    from jeepney import DBusAddress, Properties
-    from jeepney.wrappers import DBusErrorResponse, unwrap_msg
+    from jeepney.wrappers import DBusErrorResponse
 
-    portal = DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface=INTERFACE)
     try:
-        reply = conn.send_and_get_reply(Properties(portal).get("version"), timeout=timeout)
-        variant: Any = unwrap_msg(reply)[0]  # (signature, value)
+        return requests.interface_version(conn, INTERFACE, timeout)
     except DBusErrorResponse as exc:
         if exc.name in MISSING_ERRORS:
             raise HotkeyError(NOT_OFFERED) from exc
         if exc.name in NO_SERVICE_ERRORS:
             raise HotkeyError(NO_PORTAL) from exc
-        raise HotkeyError(f"the desktop portal answered {exc.name}: {_text(exc)}") from exc
+        raise HotkeyError(f"the desktop portal answered {exc.name}: {requests.error_text(exc)}") from exc
     except TimeoutError as exc:
         raise HotkeyError("the desktop portal did not answer within "
                           f"{timeout:.0f} s (is xdg-desktop-portal starting?)") from exc
-    return int(variant[1])
 
-
-def _text(exc: Any) -> str:
-    data = getattr(exc, "data", ())
-    return str(data[0]) if data else ""
 
 
 class PortalHotkeyListener:
@@ -223,7 +215,8 @@ class PortalHotkeyListener:
             elif exc.name in NO_SERVICE_ERRORS:
                 raise HotkeyError(NO_PORTAL) from exc
             else:  # sandboxed, or registered already: the portal's own app id stands
-                log.info("the portal did not take app id %s: %s %s", self.app_id, exc.name, _text(exc))
+                log.info("the portal did not take app id %s: %s %s", self.app_id, exc.name,
+                         requests.error_text(exc))
         except TimeoutError as exc:
             raise HotkeyError(f"the desktop portal did not answer within {self.call_timeout:.0f} s") from exc
         else:
@@ -364,7 +357,7 @@ class PortalHotkeyListener:
 
     def _on_signal(self, message: Message) -> bool:
         """Act on one signal; False when the session is over."""
-        member = _field(message, "member")
+        member = requests.field(message, "member")
         body = message.body
         if member in ("Activated", "Deactivated"):
             if body[0] != self.session_handle or body[1] != SHORTCUT_ID:
@@ -381,7 +374,7 @@ class PortalHotkeyListener:
             trigger = self._our_trigger({"shortcuts": ("a(sa{sv})", body[1])})
             log.info("the desktop changed the dictation shortcut: %s", trigger or "(no key)")
             self.bound_trigger = trigger
-        elif member == "Closed" and _field(message, "path") == self.session_handle:
+        elif member == "Closed" and requests.field(message, "path") == self.session_handle:
             self._report("the desktop closed the GlobalShortcuts session; restart onevox (or reload its "
                          "config) to bind the shortcut again")
             return False
@@ -393,45 +386,31 @@ class PortalHotkeyListener:
                  what: str) -> dict[str, Any]:
         """Call a portal method that answers through a Request object and wait for its Response (timeout
         None: as long as it takes, while stop() is not called). The results, or HotkeyError."""
-        expected = f"{OBJECT_PATH}/request/{self._sender(conn)}/{token}"
+        expected = requests.request_path(conn, token)
         path = str(self._call(conn, call)[0])
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            if self._stopping.is_set():
-                raise HotkeyError(f"{what} abandoned: the listener stopped")
-            wait = POLL_S if deadline is None else min(POLL_S, deadline - time.monotonic())
-            if wait <= 0:
-                raise HotkeyError(f"the GlobalShortcuts portal did not answer {what} within {timeout:.0f} s")
-            try:
-                message = self._next_signal(conn, wait, response_only=True)
-            except TimeoutError:
-                continue
-            if _field(message, "path") not in (expected, path):
-                continue
-            code, results = int(message.body[0]), dict(message.body[1])
-            log.debug("portal %s answered %d %s", what, code, results)
-            if code == SUCCESS:
-                return results
-            if code == CANCELLED:
-                raise HotkeyError(f"the dictation shortcut was not set up: {what} was cancelled in the "
-                                  "desktop's dialog; restart onevox to be asked again, or bind a key to "
-                                  "`onevox toggle`")
-            raise HotkeyError(f"the GlobalShortcuts portal refused {what} (response {code}); bind a key to "
-                              "`onevox toggle` instead")
-
-    def _next_signal(self, conn: DBusConnection, timeout: float, response_only: bool = False) -> Message:
-        """The next queued signal (with response_only, the next Response; others stay queued in order)."""
         assert self._signals is not None
-        deadline = time.monotonic() + timeout
-        while True:
-            for i, message in enumerate(self._signals):
-                if not response_only or _field(message, "member") == "Response":
-                    del self._signals[i]
-                    return message
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError
-            conn.recv_messages(timeout=left)  # into self._signals when it matches; TimeoutError when none
+        try:
+            code, results = requests.wait_response(conn, self._signals, (expected, path), timeout,
+                                                   self._stopping)
+        except requests.Abandoned as exc:
+            raise HotkeyError(f"{what} abandoned: the listener stopped") from exc
+        except TimeoutError as exc:
+            raise HotkeyError(f"the GlobalShortcuts portal did not answer {what} within "
+                              f"{timeout:.0f} s") from exc
+        log.debug("portal %s answered %d %s", what, code, results)
+        if code == SUCCESS:
+            return results
+        if code == CANCELLED:
+            raise HotkeyError(f"the dictation shortcut was not set up: {what} was cancelled in the "
+                              "desktop's dialog; restart onevox to be asked again, or bind a key to "
+                              "`onevox toggle`")
+        raise HotkeyError(f"the GlobalShortcuts portal refused {what} (response {code}); bind a key to "
+                          "`onevox toggle` instead")
+
+    def _next_signal(self, conn: DBusConnection, timeout: float) -> Message:
+        """The next queued signal."""
+        assert self._signals is not None
+        return requests.next_signal(conn, self._signals, timeout)
 
     def _call(self, conn: DBusConnection, message: Message) -> tuple[Any, ...]:
         from jeepney.wrappers import DBusErrorResponse, unwrap_msg
@@ -441,7 +420,8 @@ class PortalHotkeyListener:
         except DBusErrorResponse as exc:
             if exc.name in MISSING_ERRORS:
                 raise HotkeyError(NOT_OFFERED) from exc
-            raise HotkeyError(f"the GlobalShortcuts portal answered {exc.name}: {_text(exc)}") from exc
+            raise HotkeyError(f"the GlobalShortcuts portal answered {exc.name}: "
+                              f"{requests.error_text(exc)}") from exc
         except TimeoutError as exc:
             raise HotkeyError(f"the desktop portal did not answer within {self.call_timeout:.0f} s") from exc
 
@@ -451,12 +431,8 @@ class PortalHotkeyListener:
         return DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface=INTERFACE)
 
     @staticmethod
-    def _sender(conn: DBusConnection) -> str:
-        return str(getattr(conn, "unique_name", "")).lstrip(":").replace(".", "_")
-
-    @staticmethod
     def _token() -> str:
-        return "onevox_" + secrets.token_hex(6)
+        return requests.new_token()
 
     def _report(self, problem: str) -> None:
         self.problem = problem
@@ -487,10 +463,3 @@ class PortalHotkeyListener:
             self.session_handle = ""
         conn.close()
 
-
-
-def _field(message: Message, name: str) -> Any:
-    """A header field of `message` (member, path, ...), or None."""
-    from jeepney.low_level import HeaderFields
-
-    return message.header.fields.get(HeaderFields[name])

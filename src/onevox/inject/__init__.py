@@ -1,9 +1,10 @@
 """Delivering the text to the focused window: the methods and `create_injector`, which picks them.
 
 Method "auto" is a fallback chain chosen by session: X11 paste -> type -> xdotool; Wayland wtype ->
-remote-desktop (GNOME Mutter's D-Bus service) -> paste (wl-copy) -> ydotool, with remote-desktop first on
-GNOME (XDG_CURRENT_DESKTOP), where wtype always fails, and paste first on KDE, where it presses the paste keys
-through KWin's fake-input protocol (wtype fails there too). Text is never dropped silently: when every method
+remote-desktop (GNOME Mutter's D-Bus service) -> paste (wl-copy) -> portal (the XDG RemoteDesktop portal) ->
+ydotool, with remote-desktop then portal first on GNOME (XDG_CURRENT_DESKTOP), where wtype always fails, and
+paste then portal first on KDE, where paste presses the paste keys through KWin's fake-input protocol (which
+needs an authorisation file; the portal needs none). Text is never dropped silently: when every method
 fails, InjectionError lists why.
 """
 
@@ -25,23 +26,25 @@ __all__ = ["AUTO_ORDER", "Injector", "auto_order", "create_injector", "detect_se
 
 AUTO_ORDER: dict[str, tuple[str, ...]] = {
     "x11": ("paste", "type", "xdotool"),
-    "wayland": ("wtype", "remote-desktop", "paste", "ydotool"),
+    "wayland": ("wtype", "remote-desktop", "paste", "portal", "ydotool"),
     "none": (),
 }
 
 
 def auto_order(session: str, environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """The methods "auto" tries, in order. GNOME has no virtual-keyboard protocol, so wtype cannot work
-    there: its own RemoteDesktop service goes first (and wtype stays in the chain, in case). KWin offers no
-    virtual keyboard either: paste (wl-copy + KWin fake input) goes first on KDE."""
+    there: its own RemoteDesktop service goes first, then the RemoteDesktop portal (and wtype stays in the
+    chain, in case). KWin offers no virtual keyboard either: paste (wl-copy + KWin fake input) goes first on
+    KDE, then the portal, which needs no authorisation file."""
     order = AUTO_ORDER[session]
     env = os.environ if environ is None else environ
     desktops = env.get("XDG_CURRENT_DESKTOP", "").lower().split(":")
+    first: tuple[str, ...] = ()
     if session == "wayland" and "gnome" in desktops:
-        order = ("remote-desktop", *(m for m in order if m != "remote-desktop"))
+        first = ("remote-desktop", "portal")
     elif session == "wayland" and "kde" in desktops:
-        order = ("paste", *(m for m in order if m != "paste"))
-    return order
+        first = ("paste", "portal")
+    return (*first, *(m for m in order if m not in first))
 
 
 def create_injector(cfg: InjectionConfig, session: str | None = None) -> Injector:
@@ -77,6 +80,10 @@ def _build(method: str, cfg: InjectionConfig, session: str, keyboard: SharedKeyb
         from onevox.inject.remote_desktop import RemoteDesktopInjector
 
         return RemoteDesktopInjector(cfg)
+    if method == "portal":
+        from onevox.inject.rd_portal import PortalInjector
+
+        return PortalInjector(cfg)
     if method == "stdout":
         from onevox.inject.stdout import StdoutInjector
 
@@ -85,6 +92,7 @@ def _build(method: str, cfg: InjectionConfig, session: str, keyboard: SharedKeyb
 
     builders = {"wtype": tools.WtypeInjector, "ydotool": tools.YdotoolInjector}
     if method not in builders:
-        allowed = ", ".join(["auto", "paste", "type", "xdotool", *builders, "remote-desktop", "stdout"])
+        allowed = ", ".join(["auto", "paste", "type", "xdotool", *builders, "remote-desktop", "portal",
+                             "stdout"])
         raise InjectionError(f"injection.method {method!r} is not one of: {allowed}")
     return builders[method](cfg, session)

@@ -11,7 +11,7 @@ from onevox.errors import InjectionError
 class Injector(Protocol):
     """Delivers text to whatever window has focus. InjectorBase gives every part but inject() a default."""
 
-    # 'paste', 'type', 'xdotool', 'wtype', 'remote-desktop', 'ydotool', 'stdout'; 'auto' for the chain
+    # 'paste', 'type', 'xdotool', 'wtype', 'remote-desktop', 'portal', 'ydotool', 'stdout'; 'auto': the chain
     name: str
 
     def unavailable_reason(self) -> str | None:

@@ -1,6 +1,6 @@
 """Pressing single keys (BackSpace, Enter, Tab) for the edit commands, through the way keys reach windows in
-this session: XTEST on X11; on Wayland wtype, GNOME's RemoteDesktop service or ydotool, in the order the
-injection stage tries them. Each reuses its injection method's own key sending."""
+this session: XTEST on X11; on Wayland wtype, GNOME's RemoteDesktop service, the RemoteDesktop portal or
+ydotool, in the order the injection stage tries them. Each reuses its injection method's own key sending."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ X_KEYSYMS = {"backspace": 0xFF08, "enter": 0xFF0D, "tab": 0xFF09}
 
 
 class KeySender(Protocol):
-    name: str  # 'xtest', 'wtype', 'remote-desktop', 'ydotool'; the chain reports the one used last
+    name: str  # 'xtest', 'wtype', 'remote-desktop', 'portal', 'ydotool'; the chain: the one used last
 
     def unavailable_reason(self) -> str | None:
         """Why keys cannot be sent this way here (None: they can). Cheap, nothing opened."""
@@ -90,6 +90,21 @@ class RemoteDesktopKeys:
         self.injector.press_keysyms([X_KEYSYMS[key]] * count)
 
 
+class PortalKeys:
+    name = "portal"
+
+    def __init__(self, cfg: InjectionConfig) -> None:
+        from onevox.inject.rd_portal import PortalInjector
+
+        self.injector = PortalInjector(cfg)
+
+    def unavailable_reason(self) -> str | None:
+        return self.injector.unavailable_reason()
+
+    def press(self, key: str, count: int = 1) -> None:
+        self.injector.press_keysyms([X_KEYSYMS[key]] * count)
+
+
 class FirstAvailableKeys:
     """The first sender that can work here; `name` is the one that pressed last."""
 
@@ -123,6 +138,6 @@ def create_key_sender(cfg: InjectionConfig, session: str) -> FirstAvailableKeys:
         return FirstAvailableKeys([XTestKeys()], session)
     builders: dict[str, Callable[[], KeySender]] = {
         "wtype": lambda: WtypeKeys(session), "remote-desktop": lambda: RemoteDesktopKeys(cfg),
-        "ydotool": lambda: YdotoolKeys(session)}
+        "portal": lambda: PortalKeys(cfg), "ydotool": lambda: YdotoolKeys(session)}
     senders = [builders[m]() for m in auto_order(session) if m in builders]
     return FirstAvailableKeys(senders, session)

@@ -217,11 +217,12 @@ class PasteInjector(InjectionMethod):
         self.last_backend = ""
         self.last_keys = ""
         self._backend: PasteBackend | None = backend  # chosen on first use when None
+        self._given_backend = backend is not None
         self._lock = threading.Lock()
         self._pending: _Restore | None = None
 
     def unavailable_reason(self) -> str | None:
-        if self.session == "x11":
+        if self.session == "x11" or self._given_backend:  # a given backend has its own tools and keys
             return None
         if self.session == "wayland":
             from onevox.inject.kwin_fake_input import is_kde

@@ -70,17 +70,23 @@ def keysym_for(char: str) -> int:
     return UNICODE_KEYSYM_BASE + code
 
 
-def mutter_keysyms(text: str) -> list[int]:
-    """The keysyms that type `text` through Mutter 43, or InjectionError naming every character it would
-    drop (anything but printable ASCII, newline and tab: Mutter types only keys on the current layout)."""
+def layout_keysyms(text: str, route: str) -> list[int]:
+    """The keysyms that type `text` through a route that types only keys on the current keyboard layout
+    (Mutter 43, the RemoteDesktop portal), or InjectionError naming every character it would drop: anything
+    but printable ASCII, newline and tab, which every Latin layout has."""
     text = text.replace("\r\n", "\n")
     odd = sorted({c for c in text if not (c in "\n\t" or " " <= c <= "~")})
     if odd:
         names = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in odd)
         raise InjectionError(
-            f"GNOME's RemoteDesktop types only keys on the keyboard layout (printable ASCII, newline, tab) "
+            f"{route} types only keys on the keyboard layout (printable ASCII, newline, tab) "
             f"and drops the rest silently; refusing the whole text rather than losing {names}")
     return [keysym_for(c) for c in text]
+
+
+def mutter_keysyms(text: str) -> list[int]:
+    """The keysyms that type `text` through Mutter 43 (layout_keysyms)."""
+    return layout_keysyms(text, "GNOME's RemoteDesktop")
 
 
 def _read_all(fd: int, timeout: float) -> bytes | None:
