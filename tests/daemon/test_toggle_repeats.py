@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from onevox.daemon.toggle_repeats import ToggleActions, ToggleRepeats
+from onevox.daemon.toggle_repeats import FIRST_REPEAT_S, ToggleActions, ToggleRepeats
 
 GAP_S = 0.12
 DELAY_S, RATE_S = 0.5, 0.03  # GNOME's default repeat delay and interval
@@ -107,8 +107,8 @@ def test_taps_toggle() -> None:
 def test_a_held_chord_talks_while_held_and_stops_when_let_go() -> None:
     toggles, daemon, timers = make()
     hold(toggles, timers, 2.0)
-    # the first repeat looked like a tap and stopped; the second showed it was a repeat and went on talking
-    assert daemon.log == ["start", "stop", "start", "stop"] and not daemon.recording
+    # the first repeat looked like a tap, so its stop waited a gap: the second repeat showed it was a hold
+    assert daemon.log == ["start", "stop"] and not daemon.recording
     assert toggles.repeats > 40
 
 
@@ -119,6 +119,20 @@ def test_a_held_chord_while_recording_stops_once() -> None:
     hold(toggles, timers, 1.5)
     # press: stop; first repeat: start; second repeat: that start undone; nothing when let go
     assert daemon.log == ["start", "stop", "start", "stop"] and not daemon.recording
+
+
+def test_a_quick_stop_waits_one_gap_for_a_repeat_and_a_long_one_does_not() -> None:
+    toggles, daemon, timers = make()
+    toggles.toggle()
+    timers.advance(0.6)
+    assert toggles.toggle().get("stopping")  # could be a held chord's first repeat
+    assert daemon.recording
+    timers.advance(GAP_S)  # no repeat: it was a tap
+    assert daemon.log == ["start", "stop"]
+    toggles.toggle()
+    timers.advance(FIRST_REPEAT_S + 0.1)
+    toggles.toggle()
+    assert daemon.log == ["start", "stop", "start", "stop"]  # at once
 
 
 def test_a_held_chord_shorter_than_the_repeat_delay_is_a_tap() -> None:
@@ -154,7 +168,7 @@ def test_a_stop_from_elsewhere_during_the_hold_is_not_undone_when_let_go() -> No
     assert daemon.recording
     daemon.stop()  # max duration, an IPC stop, the cancel key
     timers.advance(1.0)
-    assert daemon.log == ["start", "stop", "start", "stop"] and not daemon.recording
+    assert daemon.log == ["start", "stop"] and not daemon.recording
 
 
 def test_start_times_not_arrivals_tell_repeats_on_a_busy_machine() -> None:
@@ -178,7 +192,7 @@ def test_start_times_not_arrivals_tell_repeats_on_a_busy_machine() -> None:
         timers.advance(max(at - clock.now, 0.0))
         toggles.toggle(pid)
     timers.advance(1.0)
-    assert daemon.log == ["start", "stop", "start", "stop"] and not daemon.recording
+    assert daemon.log == ["start", "stop"] and not daemon.recording
 
 
 def test_a_late_run_started_after_the_let_go_decision_goes_on_talking() -> None:
@@ -197,7 +211,7 @@ def test_a_late_run_started_after_the_let_go_decision_goes_on_talking() -> None:
     timers.advance(RATE_S)
     toggles.toggle(3)  # held: talking
     timers.advance(0.5)  # no run arrived for a while: taken as let go
-    assert daemon.log == ["start", "stop", "start", "stop"]
+    assert daemon.log == ["start", "stop"]
     decided = clock.now - 0.2
     spawned[4] = decided - 0.02  # runs from before that decision arrive late: nothing
     toggles.toggle(4)
@@ -209,7 +223,7 @@ def test_a_late_run_started_after_the_let_go_decision_goes_on_talking() -> None:
     toggles.toggle(6)
     assert daemon.recording
     timers.advance(1.0)
-    assert daemon.log == ["start", "stop", "start", "stop", "start", "stop"]
+    assert daemon.log == ["start", "stop", "start", "stop"]
 
 
 def test_the_same_process_asking_twice_is_timed_by_arrival() -> None:

@@ -9,9 +9,10 @@ When a run was issued is the moment the desktop started its process, read from /
 pid: a new Python process takes tens of milliseconds to start and connect, and far longer on a busy machine,
 so arrival times jitter by more than the repeat interval while the start times keep the desktop's rhythm.
 
-The first repeat comes a whole repeat delay after the press, so it looks like a second tap and has flipped
-the state by the time the second repeat shows what it was. The second repeat undoes it (a stop becomes a new
-dictation: the warm microphone's pre-roll bridges the gap; a start is stopped again). While repeats go on
+The first repeat comes a whole repeat delay after the press, so it looks like a second tap. A stop that
+comes less than FIRST_REPEAT_S after its start waits one gap for a second repeat, which shows it was a hold:
+the dictation goes on, one piece. Otherwise the second repeat undoes what the first did (a stop becomes a
+new dictation, the warm microphone's pre-roll bridging the gap; a start is stopped again). While repeats go on
 nothing changes. When none has arrived for `release_s`, the keys were let go, and a dictation the held chord
 kept going is stopped: holding the chord works as push-to-talk, tapping it as a toggle. A late run started
 after that decision shows the chord was still held: the dictation goes on in a new one.
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 Result = dict[str, Any]
 RELEASE_S = 0.3  # no run for this long: the chord was let go (arrivals, not starts: it must cover jitter)
 RECENT_S = 5.0  # a process older than this when it asks is not a shortcut's run: its arrival time counts
+# A stop this soon after the start may be a held chord's first repeat (desktops repeat after 0.2-1 s): it
+# waits one gap for a second repeat, so a hold is one dictation. Longer dictations stop at once.
+FIRST_REPEAT_S = 1.0
 
 
 class Cancellable(Protocol):
@@ -99,6 +103,8 @@ class ToggleRepeats:
         self._held_recording = False  # the held chord keeps a dictation going, stopped when it is let go
         self._let_go_at: float | None = None  # when the hold was taken to have ended
         self._timer: Cancellable | None = None
+        self._started_at: float | None = None  # when the toggle that started the dictation was issued
+        self._pending_stop: Cancellable | None = None  # a stop waiting to see whether a repeat follows
         self.repeats = 0  # toggles taken as repeats (for tests and the log)
 
     def toggle(self, pid: int | None = None) -> Result:
@@ -112,14 +118,21 @@ class ToggleRepeats:
             previous = self._last_issued
             self._last_issued = issued if previous is None else max(previous, issued)
             if gap_s <= 0:
-                return self._tap()
+                return self._tap(issued, gap_s)
             let_go_at = self._let_go_at
             if self._held and let_go_at is None:  # held: every run is a repeat until the let-go
                 return self._repeat(arm=True)
             if self._held and let_go_at is not None and issued <= let_go_at:  # a late run of the ended hold
                 return self._repeat(arm=False)
             if previous is None or issued - previous >= gap_s:
-                return self._tap()
+                return self._tap(issued, gap_s)
+            if self._pending_stop is not None:  # the stop was a first repeat: one dictation, held
+                self._pending_stop.cancel()
+                self._pending_stop = None
+                self._repeat(arm=True)
+                self._held, self._held_recording = True, True
+                log.info("`onevox toggle` repeats: the shortcut is held, so it talks while held")
+                return {**self.actions.status(), "repeat": True}
             if self._held:  # started after the hold was taken to have ended: it was still held
                 self._let_go_at = None
                 result = self._repeat(arm=True)
@@ -147,10 +160,32 @@ class ToggleRepeats:
             return now
         return started
 
-    def _tap(self) -> Result:
+    def _tap(self, issued: float, gap_s: float) -> Result:
         self._held, self._held_recording, self._let_go_at = False, False, None
+        if self._pending_stop is not None:  # a tap after the wait: that stop is due now
+            self._pending_stop.cancel()
+            self._pending_stop = None
+            self.actions.stop()
         self._last_started = not self.actions.recording()
-        return self.actions.start() if self._last_started else self.actions.stop()
+        if self._last_started:
+            self._started_at = issued
+            return self.actions.start()
+        started_at, self._started_at = self._started_at, None
+        if gap_s > 0 and started_at is not None and issued - started_at < FIRST_REPEAT_S:
+            timer: list[Cancellable] = []
+            timer.append(self.schedule(gap_s, lambda: self._stop_now(timer[0])))
+            self._pending_stop = timer[0]
+            return {**self.actions.status(), "stopping": True}
+        return self.actions.stop()
+
+    def _stop_now(self, timer: Cancellable) -> None:
+        """No repeat followed the stop: it was a tap."""
+        with self._lock:
+            if timer is not self._pending_stop:
+                return
+            self._pending_stop = None
+            if self.actions.recording():
+                self.actions.stop()
 
     def _arm_timer(self) -> None:
         if self._timer is not None:
