@@ -116,3 +116,27 @@ def test_cancel_key_while_held_without_the_grab(desktop: VirtualDesktop, held) -
     assert rec.settled() == ["start", "cancel"]
     keyboard.type_text("after")
     window.wait_for_text("after")
+
+
+@pytest.mark.e2e
+def test_toggle_text_ready_before_the_stopping_press_is_let_go(desktop: VirtualDesktop, held) -> None:
+    """Toggle mode: a short dictation's text can be typed while the press that stopped it is still down;
+    it reaches the window, and the next press starts again."""
+    keyboard, _ = held
+    window = desktop.open_target("toggle")
+    rec = Recorder()
+    listener = X11HotkeyListener(parse_hotkey("ctrl+shift+space"), HotkeyGesture("toggle", 0), rec)
+    listener.start()
+    try:
+        window.focus()
+        desktop.xdotool("key", "ctrl+shift+space")
+        assert rec.wait_for(1) == ["start"]
+        desktop.xdotool("keydown", "ctrl+shift+space")
+        assert rec.wait_for(2) == ["start", "stop"]
+        keyboard.type_text("the text")
+        window.wait_for_text("the text")
+        desktop.xdotool("keyup", "ctrl+shift+space")
+        desktop.xdotool("key", "ctrl+shift+space")
+        assert rec.wait_for(3) == ["start", "stop", "start"]
+    finally:
+        listener.stop()

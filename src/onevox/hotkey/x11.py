@@ -4,14 +4,15 @@ Why a grab rather than listening through RECORD (pynput): the grabbed combinatio
 focused window, and another program holding the same combination is reported instead of both firing.
 
 A passive grab becomes an active grab of the whole keyboard when the key goes down: until the release every
-key, ours injected through XTEST too, would go to us and not to the focused window. In toggle mode that lasts
-as long as the user's press. In push-to-talk the key is held for the whole dictation, and live mode types
-meanwhile: so the listener gives the keyboard back at once (XUngrabKeyboard) and sees the release through
-XInput2 raw events (hotkey/xraw.py). Auto-repeat presses the key again and again, and each repeat activates
-the passive grab anew: those grabs freeze the keyboard (GrabModeSync) until the listener lets go, so a key
-injected in that moment waits in the server's queue instead of coming to us. While the key is held it is
-also grabbed with fewer of its modifiers, because the injector releases the modifiers the user holds
-before it types (and the user may let go of ctrl before space): a repeat would otherwise type spaces.
+key, ours injected through XTEST too, would go to us and not to the focused window. In push-to-talk the key
+is held for the whole dictation, and live mode types meanwhile; in toggle mode the text of a short dictation
+can be ready before the user lets go of the stopping press. So the listener gives the keyboard back at once
+(XUngrabKeyboard) and sees the release through XInput2 raw events (hotkey/xraw.py). Auto-repeat presses the
+key again and again, and each repeat activates the passive grab anew: those grabs freeze the keyboard
+(GrabModeSync) until the listener lets go, so a key injected in that moment waits in the server's queue
+instead of coming to us. While the key is held it is also grabbed with fewer of its modifiers, because the
+injector releases the modifiers the user holds before it types (and the user may let go of ctrl before
+space): a repeat would otherwise type spaces.
 
 X auto-repeat reaches a grabbing client as release+press pairs with the same timestamp; such pairs are
 dropped here, and a second press without a release is ignored by the gesture.
@@ -121,8 +122,7 @@ class X11HotkeyListener:
         display = self._display = open_display(self.display_name)
         try:
             self._masks = modifier_masks(display)
-            if self.gesture.mode == "push-to-talk":
-                self._raw = RawKeyWatch(display)
+            self._raw = RawKeyWatch(display)
             self._grab_trigger()
         except BaseException:
             display.close()
@@ -173,12 +173,6 @@ class X11HotkeyListener:
     def _required_mask(self) -> int:
         return sum(self._masks[m] for m in self.trigger.modifiers)
 
-    def _keyboard_mode(self) -> int:
-        """Push-to-talk grabs freeze the keyboard until the listener gives it back (see the module doc)."""
-        from Xlib import X
-
-        return X.GrabModeSync if self._raw is not None else X.GrabModeAsync
-
     def _grab_trigger(self) -> None:
         from Xlib import X
         from Xlib.error import BadAccess, CatchError
@@ -192,7 +186,8 @@ class X11HotkeyListener:
         for code in sorted(self._trigger_codes):
             for locks in lock_combinations(self._masks):
                 mods = self._required_mask() | locks
-                root.grab_key(code, mods, False, X.GrabModeAsync, self._keyboard_mode(), onerror=catch)
+                # GrabModeSync: the keyboard is frozen until the listener gives it back (see the module doc)
+                root.grab_key(code, mods, False, X.GrabModeAsync, X.GrabModeSync, onerror=catch)
                 self._grabbed.append((code, mods))
         display.sync()
         if catch.get_error() is not None:
@@ -201,8 +196,8 @@ class X11HotkeyListener:
                               "choose another [hotkey] trigger")
 
     def _set_hold(self, on: bool) -> None:
-        """Push-to-talk, the key went down (on) or up: watch its release through raw events, grab it with
-        fewer modifiers and grab the cancel key, all only while it is held."""
+        """The key went down (on) or up: watch its release through raw events and grab it with fewer
+        modifiers, only while it is held; in push-to-talk the cancel key is grabbed meanwhile too."""
         from Xlib import X
         from Xlib.error import CatchError
 
@@ -221,7 +216,7 @@ class X11HotkeyListener:
             for code, mods in self._hold_grabbed:
                 root.ungrab_key(code, mods)
             self._hold_grabbed = []
-        if self._cancel_codes:
+        if self._cancel_codes and self.gesture.mode == "push-to-talk":
             self._set_cancel_grab(on)
         self._dpy.sync()
 
