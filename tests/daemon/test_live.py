@@ -51,3 +51,4 @@ def test_live_typing_with_a_held_key_follows_the_running_backend() -> None:
     assert not live_typing(live, "evdev")
     assert not live_typing(live, "none")  # a held key is configured but no listener runs yet
     assert not live_typing(Config(), "x11")  # live mode off
+    assert not live_typing(live.with_changes("injection", method="xdotool"), "x11")

@@ -60,7 +60,9 @@ def live_typing(config: Config, hotkey_backend: str = "none") -> bool:
     (the portal's compositor, a grab) and the held modifiers would turn the typed text into shortcuts;
     settled words are then still shown (partial events) and typed at release."""
     held = config.hotkey.mode == "push-to-talk" and config.hotkey.backend != "none"
-    return config.injection.live and (not held or hotkey_backend in FREE_WHILE_HELD)
+    # `xdotool type` would type a space on the held space key itself, releasing it as far as X knows
+    free = hotkey_backend in FREE_WHILE_HELD and config.injection.method != "xdotool"
+    return config.injection.live and (not held or free)
 
 
 class PipelineListener(Protocol):
