@@ -10,9 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from onevox.config import InjectionConfig
 from onevox.desktop.keys import parse_hotkey
 from onevox.hotkey.gesture import HotkeyGesture
 from onevox.hotkey.x11 import X11HotkeyListener, modifier_subsets
+from onevox.inject.paste import PasteInjector
 from onevox.inject.xkeyboard import XKeyboard
 from tests.hotkey.recorder import Recorder
 from tests.support.desktop import VirtualDesktop
@@ -75,6 +77,29 @@ def test_text_typed_while_the_key_is_held_reaches_the_window(desktop: VirtualDes
     time.sleep(0.2)
     desktop.xdotool("keyup", trigger)
     assert rec.wait_for(4) == ["start", "stop", "start", "stop"]
+
+
+@pytest.mark.e2e
+def test_pasted_while_the_key_is_held(desktop: VirtualDesktop, held) -> None:
+    """The paste method's ctrl+v with ctrl+shift held by the user: pasted (not ctrl+shift+v), twice."""
+    _, make = held
+    window = desktop.open_target("paste-held")
+    rec = make("ctrl+shift+space")
+    injector = PasteInjector(InjectionConfig(method="paste"))
+    try:
+        window.focus()
+        desktop.xdotool("keydown", "ctrl+shift+space")
+        assert rec.wait_for(1) == ["start"]
+        time.sleep(REPEATING_S)
+        injector.inject("pasted ")
+        window.wait_for_text("pasted ")
+        injector.inject("wörds")
+        window.wait_for_text("pasted wörds")
+        desktop.xdotool("keyup", "ctrl+shift+space")
+        assert rec.wait_for(2) == ["start", "stop"]
+        assert window.settled_text() == "pasted wörds"
+    finally:
+        injector.close()
 
 
 @pytest.mark.e2e
