@@ -41,3 +41,14 @@ def test_live_typing_waits_for_the_release_of_a_held_key() -> None:
     assert live_typing(live.with_changes("hotkey", mode="toggle"))
     assert live_typing(live.with_changes("hotkey", backend="none"))
     assert not live_typing(Config().with_changes("hotkey", mode="toggle"))
+
+
+def test_live_typing_with_a_held_key_follows_the_running_backend() -> None:
+    """The X11 listener gives the keyboard back while its key is held; the portal's compositor does not."""
+    live = Config().with_changes("injection", live=True)
+    assert live_typing(live, "x11")
+    assert not live_typing(live, "portal")
+    assert not live_typing(live, "evdev")
+    assert not live_typing(live, "none")  # a held key is configured but no listener runs yet
+    assert not live_typing(Config(), "x11")  # live mode off
+    assert not live_typing(live.with_changes("injection", method="xdotool"), "x11")

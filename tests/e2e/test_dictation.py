@@ -143,14 +143,25 @@ def toggle_type(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def live_paste(tmp_path_factory):
-    """Toggle mode, clipboard paste, live mode: settled words go in while the user is still speaking (with
-    a held push-to-talk key they wait for the release: see `live_typing`)."""
+    """Toggle mode, clipboard paste, live mode: settled words go in while the user is still speaking."""
     session = _session(tmp_path_factory, "live-paste", repeat=True, sections={
         "hotkey": {"trigger": HOTKEY, "mode": "toggle"},
         "injection": {"method": "paste", "live": True},
     })
     yield session
     _close(session, "live-paste")
+
+
+@pytest.fixture(scope="module")
+def live_held(tmp_path_factory):
+    """Push-to-talk held through the whole dictation, typing (XTest), live mode, key auto-repeat ON: the
+    words go in while the key is still held (the X11 listener gives the keyboard back meanwhile)."""
+    session = _session(tmp_path_factory, "live-held", repeat=True, sections={
+        "hotkey": {"trigger": HOTKEY, "mode": "push-to-talk"},
+        "injection": {"method": "type", "live": True},
+    })
+    yield session
+    _close(session, "live-held")
 
 
 DICTATED: list[tuple[dict, str, str]] = []  # (clip, dictated text, `onevox transcribe` text) of this module
@@ -272,6 +283,36 @@ def test_live_mode_types_words_before_the_stop(live_paste, speech_dir, clips, tr
     print(f"\nfirst words {released - first_change:.1f} s before the stop; typed while speaking: "
           f"{while_held[len(before):]!r}; final: {text!r}")
     assert text.startswith(while_held[len(before):]), "live mode took back text it had typed"
+    _assert_close_to_transcribe(clips[clip_id], text, transcribed[clip_id])
+
+
+def test_live_mode_types_words_while_the_key_is_held(live_held, speech_dir, clips, transcribed) -> None:
+    """The same sentence with the push-to-talk key held down (xdotool keydown: a real X key event) from
+    before the first word to after the last: words show up in the window before the key goes up, the held
+    ctrl+shift do not turn them into shortcuts, and the final text is as good as normal mode's."""
+    clip_id = "ls-1088-134315-0000"
+    session = live_held
+    session.window.focus()
+    before = session.window.text()
+    press, release = session.hold()
+    press()
+    player = session.mic.play(speech_dir / f"{clip_id}.wav", wait=False)
+    first_change: float | None = None
+    while player.poll() is None:
+        if first_change is None and session.window.text() != before:
+            first_change = time.monotonic()
+        time.sleep(0.02)
+    while_held = session.window.text()
+    released = release()
+    after = session.window.wait_for_change(while_held, timeout=30.0, settle=0.6)
+    status = session.daemon.wait_idle()
+    assert first_change is not None and first_change < released, "no words in the window before the release"
+    assert len(while_held) > len(before), "nothing was typed while the key was held"
+    text = after[len(before):]
+    print(f"\nfirst words {released - first_change:.1f} s before the release; typed while held: "
+          f"{while_held[len(before):]!r}; final: {text!r}")
+    assert text.startswith(while_held[len(before):]), "live mode took back text it had typed"
+    assert status["state"] == "idle"
     _assert_close_to_transcribe(clips[clip_id], text, transcribed[clip_id])
 
 

@@ -8,6 +8,7 @@ shutdown is asked for (IPC `shutdown`, SIGTERM, SIGINT), stop everything in reve
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import threading
@@ -134,10 +135,10 @@ class Daemon:
         controller.mark_ready()
         if self._shutdown_early:
             controller.shutdown()
-        if config.injection.live and not live_typing(config):
+        if config.injection.live and not live_typing(config, self.diagnostics.hotkey_backend):
             log.warning("injection.live is on, but with a push-to-talk key words are typed only at release "
-                        "(a held key owns the keyboard): set hotkey.mode = \"toggle\" to see them as you "
-                        "speak")
+                        "(with this hotkey backend a held key owns the keyboard): set hotkey.mode = "
+                        "\"toggle\" to see them as you speak")
         if (privacy := privacy_line(config.model)) is not None:
             log.warning(privacy)
         log.info("onevox ready: model %s, audio %s, injection %s, hotkey %s", recognizer.model_name,
@@ -273,9 +274,17 @@ class Daemon:
             self.diagnostics.error("hotkey", f"{exc}; use `onevox toggle` instead")
             return
         self._hotkey = listener
+        self._follow_hotkey_backend(config)
         # IPC, max duration or an error may start/stop a dictation: a toggle gesture's next press must still
         # mean "start" when idle and "stop" when recording
         self.controller.add_state_listener(self._sync_hotkey)
+
+    def _follow_hotkey_backend(self, config: Config) -> None:
+        """Live typing with a held push-to-talk key depends on the backend that runs (`live_typing`)."""
+        pipeline = self.controller.pipeline
+        live = live_typing(config, self.diagnostics.hotkey_backend)
+        if pipeline.options.live != live:
+            pipeline.set_options(dataclasses.replace(pipeline.options, live=live))
 
     def _hotkey_problem(self, problem: str) -> None:
         """The listener stopped working after it started (the portal's bind cancelled or refused, the bus

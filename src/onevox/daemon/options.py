@@ -31,14 +31,15 @@ class PipelineOptions:
     edit_commands: bool = True  # [commands] edit: "scratch that", "press enter" as a whole dictation
 
     @classmethod
-    def from_config(cls, config: Config) -> PipelineOptions:
+    def from_config(cls, config: Config, hotkey_backend: str = "none") -> PipelineOptions:
+        """`hotkey_backend`: the listener running (Diagnostics.hotkey_backend), which decides live typing."""
         return cls(pre_roll_ms=config.audio.pre_roll_ms, post_roll_ms=config.audio.post_roll_ms,
                    max_dictation_s=float(config.audio.max_dictation_s),
                    save_recordings=config.audio.save_recordings, min_speech_ms=config.vad.min_speech_ms,
                    save_failed=config.model.backend == "openai" and config.model.fallback == "none",
                    hallucination_filter=config.post_processing.hallucination_filter,
                    early_decode_ms=early_decode_ms(config), pass_interval_ms=config.vad.pass_interval_ms,
-                   live=live_typing(config), language=config.model.language,
+                   live=live_typing(config, hotkey_backend), language=config.model.language,
                    edit_commands=config.commands.edit)
 
 
@@ -48,13 +49,20 @@ def early_decode_ms(config: Config) -> int:
     return 0 if config.model.backend == "openai" else config.vad.early_decode_ms
 
 
-def live_typing(config: Config) -> bool:
-    """Whether live mode may type while the user speaks. Not while a push-to-talk key is held: the desktop
-    gives a held global key the whole keyboard (X11 grabs it until release) and the held modifiers would
-    turn the typed text into shortcuts; settled words are still shown (partial events) and typed at
-    release."""
+# hotkey backends that leave the keyboard to the focused window while a push-to-talk key is held, with an
+# injector that releases the held modifiers before it types (hotkey/x11.py, inject/xkeyboard.py)
+FREE_WHILE_HELD = ("x11",)
+
+
+def live_typing(config: Config, hotkey_backend: str = "none") -> bool:
+    """Whether live mode may type while the user speaks. With a push-to-talk key held, only where the
+    running hotkey backend gives the keyboard back meanwhile: a held global key otherwise owns the keyboard
+    (the portal's compositor, a grab) and the held modifiers would turn the typed text into shortcuts;
+    settled words are then still shown (partial events) and typed at release."""
     held = config.hotkey.mode == "push-to-talk" and config.hotkey.backend != "none"
-    return config.injection.live and not held
+    # `xdotool type` would type a space on the held space key itself, releasing it as far as X knows
+    free = hotkey_backend in FREE_WHILE_HELD and config.injection.method != "xdotool"
+    return config.injection.live and (not held or free)
 
 
 class PipelineListener(Protocol):

@@ -82,7 +82,8 @@ class Reloader:
 
         if any(key in OPTION_KEYS for key in changed):
             pipeline.set_options(dataclasses.replace(
-                PipelineOptions.from_config(new), recordings_dir=pipeline.options.recordings_dir,
+                PipelineOptions.from_config(new, self.controller.diagnostics.hotkey_backend),
+                recordings_dir=pipeline.options.recordings_dir,
                 read_timeout_s=pipeline.options.read_timeout_s))
         if touched("post_processing.") or touched("commands."):
             pipeline.set_text_config(new.post_processing, new.commands)

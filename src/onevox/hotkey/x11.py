@@ -1,8 +1,18 @@
 """Global hotkey on X11 with a passive key grab (python-xlib).
 
 Why a grab rather than listening through RECORD (pynput): the grabbed combination does not also reach the
-focused window, another program holding the same combination is reported instead of both firing, and while
-the hotkey is held the keyboard is grabbed by us, so the cancel key and the release are seen too.
+focused window, and another program holding the same combination is reported instead of both firing.
+
+A passive grab becomes an active grab of the whole keyboard when the key goes down: until the release every
+key, ours injected through XTEST too, would go to us and not to the focused window. In push-to-talk the key
+is held for the whole dictation, and live mode types meanwhile; in toggle mode the text of a short dictation
+can be ready before the user lets go of the stopping press. So the listener gives the keyboard back at once
+(XUngrabKeyboard) and sees the release through XInput2 raw events (hotkey/xraw.py). Auto-repeat presses the
+key again and again, and each repeat activates the passive grab anew: those grabs freeze the keyboard
+(GrabModeSync) until the listener lets go, so a key injected in that moment waits in the server's queue
+instead of coming to us. While the key is held it is also grabbed with fewer of its modifiers, because the
+injector releases the modifiers the user holds before it types (and the user may let go of ctrl before
+space): a repeat would otherwise type spaces.
 
 X auto-repeat reaches a grabbing client as release+press pairs with the same timestamp; such pairs are
 dropped here, and a second press without a release is ignored by the gesture.
@@ -22,6 +32,7 @@ from onevox.desktop.keys import Hotkey
 from onevox.errors import HotkeyError
 from onevox.hotkey.base import CommandCallback
 from onevox.hotkey.gesture import HotkeyGesture
+from onevox.hotkey.xraw import RawKeyWatch
 
 if TYPE_CHECKING:
     from Xlib.display import Display
@@ -67,6 +78,14 @@ def lock_combinations(masks: dict[str, int]) -> list[int]:
     return sorted(result)
 
 
+def modifier_subsets(required: int, masks: dict[str, int]) -> list[int]:
+    """Each proper subset of the `required` modifier bits combined with each lock combination: what a held
+    trigger is grabbed with besides its own modifiers, as the held modifiers are released."""
+    bits = [bit for bit in {masks[m] for m in ("ctrl", "shift", "alt", "super")} if bit & required]
+    subsets = {sum(combo) for n in range(len(bits)) for combo in combinations(bits, n)}
+    return sorted(sub | locks for sub in subsets for locks in lock_combinations(masks))
+
+
 def keycodes_for(display: Display, hotkey: Hotkey) -> list[int]:
     from Xlib import XK
 
@@ -94,6 +113,8 @@ class X11HotkeyListener:
         self._cancel_grabbed: list[int] = []
         self._trigger_codes: set[int] = set()
         self._cancel_codes: set[int] = set()
+        self._hold_grabbed: list[tuple[int, int]] = []  # the trigger with fewer modifiers, while held
+        self._raw: RawKeyWatch | None = None
 
     def start(self) -> None:
         if self._thread is not None:
@@ -101,6 +122,7 @@ class X11HotkeyListener:
         display = self._display = open_display(self.display_name)
         try:
             self._masks = modifier_masks(display)
+            self._raw = RawKeyWatch(display)
             self._grab_trigger()
         except BaseException:
             display.close()
@@ -164,7 +186,8 @@ class X11HotkeyListener:
         for code in sorted(self._trigger_codes):
             for locks in lock_combinations(self._masks):
                 mods = self._required_mask() | locks
-                root.grab_key(code, mods, False, X.GrabModeAsync, X.GrabModeAsync, onerror=catch)
+                # GrabModeSync: the keyboard is frozen until the listener gives it back (see the module doc)
+                root.grab_key(code, mods, False, X.GrabModeAsync, X.GrabModeSync, onerror=catch)
                 self._grabbed.append((code, mods))
         display.sync()
         if catch.get_error() is not None:
@@ -172,8 +195,41 @@ class X11HotkeyListener:
             raise HotkeyError(f"hotkey {self.trigger} is already taken by another program on this display; "
                               "choose another [hotkey] trigger")
 
+    def _set_hold(self, on: bool) -> None:
+        """The key went down (on) or up: watch its release through raw events and grab it with fewer
+        modifiers, only while it is held; in push-to-talk the cancel key is grabbed meanwhile too."""
+        from Xlib import X
+        from Xlib.error import CatchError
+
+        if self._raw is None or on == self._raw.selected:
+            return
+        root = self._dpy.screen().root
+        if on:
+            self._raw.select(True)
+            catch = CatchError()  # another program's grab of, say, bare space: that repeat is not caught
+            for code in sorted(self._trigger_codes):
+                for mods in modifier_subsets(self._required_mask(), self._masks):
+                    root.grab_key(code, mods, False, X.GrabModeAsync, X.GrabModeSync, onerror=catch)
+                    self._hold_grabbed.append((code, mods))
+        else:
+            self._raw.select(False)
+            for code, mods in self._hold_grabbed:
+                root.ungrab_key(code, mods)
+            self._hold_grabbed = []
+        if self._cancel_codes and self.gesture.mode == "push-to-talk":
+            self._set_cancel_grab(on)
+        self._dpy.sync()
+
+    def _give_keyboard_back(self) -> None:
+        from Xlib import X
+
+        if self._raw is not None:
+            self._dpy.ungrab_keyboard(X.CurrentTime)
+            self._dpy.flush()
+
     def _set_cancel_grab(self, on: bool) -> None:
-        """In toggle mode the keyboard is not held, so the cancel key is grabbed only while dictating."""
+        """The keyboard is not held (toggle mode, or push-to-talk once given back), so the cancel key is
+        grabbed only while dictating."""
         from Xlib import X
         from Xlib.error import CatchError
 
@@ -193,6 +249,7 @@ class X11HotkeyListener:
             self._dpy.flush()
 
     def _ungrab_all(self) -> None:
+        self._set_hold(False)
         root = self._dpy.screen().root
         for code, mods in self._grabbed:
             root.ungrab_key(code, mods)
@@ -221,11 +278,17 @@ class X11HotkeyListener:
         display = self._dpy
         while display.pending_events():
             event = display.next_event()
+            raw = self._raw.parse(event) if self._raw is not None else None
+            if raw is not None:
+                if not raw.pressed and raw.keycode in self._trigger_codes:
+                    self._key_up(raw.time_ms)
+                continue
             if not self._is_trigger_release(event):
                 self._handle(event)
                 continue
             following = self._next_event_soon()
             if following is not None and is_repeat_pair(event, following):
+                self._give_keyboard_back()  # the repeat's press activated a (freezing) grab
                 continue
             self._handle(event)
             if following is not None:
@@ -248,19 +311,33 @@ class X11HotkeyListener:
         from Xlib import X
 
         if event.type == X.KeyPress and event.detail in self._trigger_codes:
-            if event.state & self._relevant_mask() == self._required_mask():
-                self._emit(self.gesture.key_down(event.time / 1000.0))
+            if not self.gesture.held and event.state & self._relevant_mask() == self._required_mask():
+                command = self.gesture.key_down(event.time / 1000.0)
+                self._set_hold(self.gesture.held)
+                self._give_keyboard_back()
+                self._emit(command)
+            else:
+                self._give_keyboard_back()  # a repeat (or a stray press) activated a grab
         elif event.type == X.KeyRelease and event.detail in self._trigger_codes:
-            self._emit(self.gesture.key_up(event.time / 1000.0))
+            self._key_up(event.time)
         elif event.type == X.KeyPress and event.detail in self._cancel_codes:
+            self._give_keyboard_back()
             self._emit(self.gesture.cancel())
         elif event.type == X.MappingNotify:
             self._dpy.refresh_keyboard_mapping(event)
             self._regrab_if_moved()
 
+    def _key_up(self, time_ms: int) -> None:
+        """The trigger went up: reported by the grab (core event) or by raw events, or by both."""
+        command = self.gesture.key_up(time_ms / 1000.0)
+        self._set_hold(self.gesture.held)
+        self._emit(command)
+
     def _regrab_if_moved(self) -> None:
         try:
-            moved = set(keycodes_for(self._dpy, self.trigger)) != self._trigger_codes
+            # a keycode that only gained the key's keysym (the injector puts a held key's character on a
+            # spare keycode) changes nothing: the user's key is where it was
+            moved = not self._trigger_codes <= set(keycodes_for(self._dpy, self.trigger))
         except HotkeyError as exc:
             log.error("%s", exc)
             return

@@ -72,6 +72,7 @@ class XKeyboard:
         self._restore_timer: threading.Timer | None = None
         self.broken: str | None = None  # why the connection can no longer be used
         self._group = 0  # the keyboard layout group active when the current operation began
+        self._held_keys: set[int] = set()  # keys other than modifiers held when the current operation began
         self._closed = False
 
     def close(self) -> None:
@@ -219,7 +220,7 @@ class XKeyboard:
         if self._group:
             return None
         for code, level in self.display.keysym_to_keycodes(keysym):
-            if level in (0, 1) and code not in self._scratch.values():
+            if level in (0, 1) and code not in self._scratch.values() and code not in self._held_keys:
                 return code, level == 1
         return None
 
@@ -302,15 +303,19 @@ class XKeyboard:
                 self._send([(True, caps_code), (False, caps_code)])
 
     def _held_modifier_keycodes(self) -> list[int]:
+        """The modifier keys held now; the other keys held are remembered, as typing must not use them."""
         keymap = self.display.query_keymap()
+        down = {code for code in range(8, 256) if keymap[code // 8] & (1 << (code % 8))}
         mapping = self.display.get_modifier_mapping()
+        modifiers = {code for codes in mapping for code in codes if code}
+        # a key the user holds (a push-to-talk hotkey's space) would be released by typing its character
+        # on it, ending the hold as far as the server knows: such characters go on a spare keycode
+        self._held_keys = down - modifiers
         held = []
         for index, codes in enumerate(mapping):
             if index == 1:
                 continue  # Lock is a toggle, handled separately
-            for code in codes:
-                if code and keymap[code // 8] & (1 << (code % 8)):
-                    held.append(code)
+            held += [code for code in codes if code in down]
         return held
 
     def _send(self, events: list[tuple[bool, int]]) -> None:
