@@ -166,3 +166,21 @@ def test_english_on_base_is_as_accurate_as_faster_whisper(base, speech_manifest,
         print("WER (English, base): " + ", ".join(f"{n} {100 * r:.2f}%" for n, r in wer.items()))
     assert all(runs["auto"][c["id"]].language == "en" for c in clips)
     assert wer["auto"] <= wer["faster-whisper"]
+
+
+def test_language_replacements_apply_only_to_dictations_in_that_language(base, tmp_path):
+    """[post_processing.languages.de] through a real config file and the real decode: the German clip gets
+    them, the French one (same file, same run) does not."""
+    from onevox.config import load_config
+
+    file = tmp_path / "config.toml"
+    file.write_text(f'[model]\nname = "{base}"\nlanguage = "auto"\nlanguages = ["de", "fr"]\n'
+                    '[post_processing]\nreplacements = { "consulat" = "CONSULAT" }\n'
+                    '[post_processing.languages.de]\n'
+                    'replacements = { "Raum" = "Zimmer", "consulat" = "x" }\n')
+    transcriber = FileTranscriber(load_config(file))
+    german = transcriber.transcribe_file(MULTI_DIR / "de-pvleopard.wav")
+    french = transcriber.transcribe_file(MULTI_DIR / "fr-pvleopard.wav")
+
+    assert german.language == "de" and "Zimmer" in german.text and "Raum" not in german.text
+    assert french.language == "fr" and "CONSULAT" in french.text and "Zimmer" not in french.text

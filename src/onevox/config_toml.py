@@ -4,7 +4,7 @@ comment), and the quoting `config_edit` uses for one value."""
 from __future__ import annotations
 
 import re
-from dataclasses import fields
+from dataclasses import fields, is_dataclass
 from typing import Any
 
 from onevox.config import PROFILE_MATCH, SECTIONS, Config
@@ -35,8 +35,10 @@ def to_toml(config: Config, *, with_docs: bool = True) -> str:
 
 
 def _toml_value(value: Any) -> str:
+    if is_dataclass(value):  # a table of keys in a section (post_processing.languages.de)
+        value = {f.name: getattr(value, f.name) for f in fields(value)}
     if isinstance(value, dict):
-        inline = ", ".join(f"{toml_string(k)} = {toml_string(v)}" for k, v in value.items())
+        inline = ", ".join(f"{toml_string(k)} = {_toml_value(v)}" for k, v in value.items())
         return f"{{ {inline} }}" if inline else "{}"
     if isinstance(value, bool):
         return "true" if value else "false"
