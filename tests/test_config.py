@@ -309,6 +309,8 @@ def test_rendered_file_documents_every_key() -> None:
         assert f"[{name}]" in text
         for f in dataclasses.fields(cls):
             assert f"# {f.metadata['doc']}" in text
+            if f.name == "languages" and cls is not ModelConfig:  # [post_processing.languages.CODE] tables
+                continue
             assert f"\n{f.name} = " in text
     assert "(push-to-talk | toggle)" in text
 
@@ -409,6 +411,15 @@ def test_language_tables_of_post_processing() -> None:
     assert languages["fr"] == LanguagePostConfig(fillers=["ben"], replacements={})
     assert cfg.post_processing.replacements == {"smiley": ":)"}
     assert parse_config(to_toml(cfg)) == cfg
+    assert '\n[post_processing.languages.de]\nfillers = ["also"]\n' in to_toml(cfg)
+
+
+def test_a_written_config_takes_language_tables_added_to_it_later() -> None:
+    """`config init` writes no inline `languages = {}`: TOML would refuse a [post_processing.languages.de]
+    table the user adds below it."""
+    text = to_toml(Config()) + '\n[post_processing.languages.de]\nfillers = ["also"]\n'
+
+    assert parse_config(text).post_processing.languages["de"].fillers == ["also"]
     assert Config().post_processing.languages == {}
 
 
