@@ -18,6 +18,7 @@ from onevox.config import (
     CONFIG_ENV,
     SECTIONS,
     Config,
+    LanguagePostConfig,
     ModelConfig,
     load_config,
     parse_config,
@@ -308,6 +309,8 @@ def test_rendered_file_documents_every_key() -> None:
         assert f"[{name}]" in text
         for f in dataclasses.fields(cls):
             assert f"# {f.metadata['doc']}" in text
+            if f.name == "languages" and cls is not ModelConfig:  # [post_processing.languages.CODE] tables
+                continue
             assert f"\n{f.name} = " in text
     assert "(push-to-talk | toggle)" in text
 
@@ -345,6 +348,9 @@ def _value_strategy(hint: Any, meta: Any) -> st.SearchStrategy[Any]:
         return _SAFE_TEXT
     if typing.get_origin(hint) is list:
         return st.lists(_SAFE_TEXT, max_size=4)
+    if typing.get_origin(hint) is dict and dataclasses.is_dataclass(value := typing.get_args(hint)[1]):
+        codes = st.sampled_from(["de", "fr", "zh", "yue"])
+        return st.dictionaries(codes, _section_strategy(value), max_size=2)
     return st.dictionaries(_SAFE_TEXT.filter(str.strip), _SAFE_TEXT, max_size=4)
 
 
@@ -391,3 +397,62 @@ def test_feedback_section() -> None:
     assert "feedback.indicator: must be one of auto, layer-shell, x11, off; got 'on'" in str(
         _error('[feedback]\nindicator = "on"\n'))
     assert "feedback.sounds: must be true or false" in str(_error('[feedback]\nsounds = "yes"\n'))
+
+
+# --- per-language post-processing -------------------------------------------------------------------------
+
+def test_language_tables_of_post_processing() -> None:
+    cfg = parse_config('[post_processing]\nreplacements = { "smiley" = ":)" }\n'
+                       '[post_processing.languages.de]\nreplacements = { "Punkt Punkt" = "…" }\n'
+                       'fillers = ["also"]\n[post_processing.languages.fr]\nfillers = ["ben"]\n')
+
+    languages = cfg.post_processing.languages
+    assert languages["de"] == LanguagePostConfig(fillers=["also"], replacements={"Punkt Punkt": "…"})
+    assert languages["fr"] == LanguagePostConfig(fillers=["ben"], replacements={})
+    assert cfg.post_processing.replacements == {"smiley": ":)"}
+    assert parse_config(to_toml(cfg)) == cfg
+    assert '\n[post_processing.languages.de]\nfillers = ["also"]\n' in to_toml(cfg)
+
+
+def test_a_written_config_takes_language_tables_added_to_it_later() -> None:
+    """`config init` writes no inline `languages = {}`: TOML would refuse a [post_processing.languages.de]
+    table the user adds below it."""
+    text = to_toml(Config()) + '\n[post_processing.languages.de]\nfillers = ["also"]\n'
+
+    assert parse_config(text).post_processing.languages["de"].fillers == ["also"]
+    assert Config().post_processing.languages == {}
+
+
+@pytest.mark.parametrize(("toml", "key", "message"), [
+    ("[post_processing.languages.german]\nfillers = []\n", "post_processing.languages.german",
+     "not a Whisper language code"),
+    ("[post_processing.languages.DE]\nfillers = []\n", "post_processing.languages.DE",
+     "not a Whisper language code"),
+    ("[post_processing.languages.de]\nfiller = []\n", "post_processing.languages.de.filler",
+     "unknown key; allowed: fillers, replacements"),
+    ("[post_processing.languages.de]\nreplacements = [\"x\"]\n", "post_processing.languages.de.replacements",
+     "must be a table of"),
+    ('[post_processing.languages.de]\nreplacements = { " " = "x" }\n',
+     "post_processing.languages.de.replacements", "cannot be empty"),
+    ("[post_processing.languages.de]\nfillers = [1]\n", "post_processing.languages.de.fillers",
+     "must be a list of strings"),
+    ('[post_processing]\nlanguages = { de = "x" }\n', "post_processing.languages",
+     "must be [post_processing.languages.CODE] tables"),
+    ('[post_processing]\nlanguages = ["de"]\n', "post_processing.languages", "tables, one per language"),
+])
+def test_language_table_errors_name_the_file_and_key(toml: str, key: str, message: str) -> None:
+    err = _error(toml)
+
+    assert err.key == key
+    assert str(err).startswith(f"test.toml: {key}: ")
+    assert message in str(err)
+
+
+def test_a_profile_may_change_the_language_tables() -> None:
+    cfg = parse_config('[profiles.chat]\nmatch_class = ["slack"]\n'
+                       '[profiles.chat.post_processing.languages.de]\nreplacements = { "Lächeln" = "🙂" }\n')
+
+    assert cfg.profiles[0].overrides["post_processing"]["languages"]["de"].replacements == {"Lächeln": "🙂"}
+    assert "profiles.chat.post_processing.languages.xx" in str(_error(
+        '[profiles.chat]\nmatch_class = ["slack"]\n'
+        '[profiles.chat.post_processing.languages.xx]\nfillers = []\n'))

@@ -84,12 +84,16 @@ def rates(clips: list[dict], errors: dict[str, dict[str, WordErrors]]) -> dict[s
     return {name: corpus_wer([errs[c["id"]] for c in clips]) for name, errs in errors.items()}
 
 
-# Measured here (2 shared cores; int8 greedy against faster-whisper's float32 beam 5): the sized window
-# costs base several word errors on these short clips that the full window does not (15 against 11 on the
-# eight clearly spoken word-scored clips; faster-whisper 9; the Spanish clip, which everyone gets wrong,
-# loops in auto mode). Issue 13's target (no worse than faster-whisper) is NOT met yet; the two tests below
-# hold the gap where it was measured, so it cannot grow unnoticed, and print the table every run.
+# Where base's errors come from (compared step by step with faster-whisper on these clips): the log-mel
+# features, the prompt, the suppressed tokens and the temperature fallback are the same or change nothing;
+# at equal settings (greedy, int8) onevox's sized window and faster-whisper are level. What faster-whisper
+# has on top is its 30 s window with beam search in float32: beam search and float32 help only on the full
+# window, and base, unlike tiny.en, decodes a short encoder output worse (laid over the silent window's
+# output it is worse still). The fast default therefore stays behind faster-whisper's defaults, by the gap
+# held below; decoding as faster-whisper does (`window = "full"`, `beam_size = 5`, `compute_type =
+# "float32"`, several times slower) is held to "no worse than faster-whisper" by the "as-faster-whisper" run.
 GAP_TO_FASTER_WHISPER = 0.10  # WER with the language listed, over faster-whisper's (measured +6.6 points)
+AS_FASTER_WHISPER: dict[str, object] = {"window": "full", "beam_size": 5, "compute_type": "float32"}
 GAP_TO_FULL_WINDOW = 0.06  # WER of the sized window over the full window, auto mode (measured +4.4 points)
 
 
@@ -116,6 +120,7 @@ def measured(base) -> Measured:
         "full": onevox_runs(base_config(base, window="full"), clips, MULTI_DIR),
         "listed": onevox_runs(base_config(base, languages=["en", *languages]), clips, MULTI_DIR),
         "faster-whisper": faster_whisper_runs(base, clips, MULTI_DIR),
+        "as-faster-whisper": onevox_runs(base_config(base, **AS_FASTER_WHISPER), clips, MULTI_DIR),
     }
     second: dict[str, Run] = {}
     for language in languages:  # the clip's language listed second, after one it is not
@@ -149,6 +154,11 @@ def test_error_rate_stays_within_the_measured_gap_to_faster_whisper(measured):
     assert measured.cer["listed"] <= measured.cer["faster-whisper"] + measured.one_error[1] + 1e-9
 
 
+def test_decoding_as_faster_whisper_does_is_no_worse_than_faster_whisper(measured):
+    assert measured.wer["as-faster-whisper"] <= measured.wer["faster-whisper"] + 1e-9
+    assert measured.cer["as-faster-whisper"] <= measured.cer["faster-whisper"] + 1e-9
+
+
 def test_sized_window_stays_within_the_measured_gap_to_the_full_window(measured):
     assert measured.wer["auto"] <= measured.wer["full"] + GAP_TO_FULL_WINDOW
     assert measured.cer["auto"] <= measured.cer["full"] + measured.one_error[1] + 1e-9
@@ -166,3 +176,21 @@ def test_english_on_base_is_as_accurate_as_faster_whisper(base, speech_manifest,
         print("WER (English, base): " + ", ".join(f"{n} {100 * r:.2f}%" for n, r in wer.items()))
     assert all(runs["auto"][c["id"]].language == "en" for c in clips)
     assert wer["auto"] <= wer["faster-whisper"]
+
+
+def test_language_replacements_apply_only_to_dictations_in_that_language(base, tmp_path):
+    """[post_processing.languages.de] through a real config file and the real decode: the German clip gets
+    them, the French one (same file, same run) does not."""
+    from onevox.config import load_config
+
+    file = tmp_path / "config.toml"
+    file.write_text(f'[model]\nname = "{base}"\nlanguage = "auto"\nlanguages = ["de", "fr"]\n'
+                    '[post_processing]\nreplacements = { "consulat" = "CONSULAT" }\n'
+                    '[post_processing.languages.de]\n'
+                    'replacements = { "Raum" = "Zimmer", "consulat" = "x" }\n')
+    transcriber = FileTranscriber(load_config(file))
+    german = transcriber.transcribe_file(MULTI_DIR / "de-pvleopard.wav")
+    french = transcriber.transcribe_file(MULTI_DIR / "fr-pvleopard.wav")
+
+    assert german.language == "de" and "Zimmer" in german.text and "Raum" not in german.text
+    assert french.language == "fr" and "CONSULAT" in french.text and "Zimmer" not in french.text

@@ -118,6 +118,16 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
+class LanguagePostConfig:
+    """[post_processing.languages.CODE]: what post-processing adds for dictations in one language."""
+
+    fillers: list[str] = _opt(None, "more filler words removed in this language (with remove_fillers on), on "
+                              "top of the list every language gets", factory=list)
+    replacements: dict[str, str] = _opt(None, "spoken phrase -> text, in this language only; wins over "
+                                        "[post_processing] replacements of the same phrase", factory=dict)
+
+
+@dataclass(frozen=True)
 class PostProcessingConfig:
     capitalize: bool = _opt(True, "capitalise the first letter of each dictation (false: lower-case it, as "
                             "a terminal wants; 'I', 'NASA' and German text keep their capitals)")
@@ -131,6 +141,9 @@ class PostProcessingConfig:
     hallucination_filter: bool = _opt(True, "drop repetition loops and phrases Whisper invents in silence")
     trailing_space: bool = _opt(True, "add a space after each dictation so the next one follows on")
     final_period: bool = _opt(True, "keep the full stop the model puts at the end (false drops it)")
+    languages: dict[str, LanguagePostConfig] = _opt(None, "per language (Whisper code): fillers and "
+                                                    "replacements for its dictations only, as "
+                                                    "[post_processing.languages.de] tables", factory=dict)
 
 
 @dataclass(frozen=True)
@@ -396,6 +409,8 @@ def _check_value(value: Any, hint: Any, meta: Any, source: str, key: str) -> Any
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(source, key, f"must be a list of strings, got {_show(value)}")
         return list(value)
+    if origin is dict and dataclasses.is_dataclass(typing.get_args(hint)[1]):
+        return _language_tables(value, typing.get_args(hint)[1], source, key)
     if origin is dict:
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(source, key,
@@ -404,6 +419,22 @@ def _check_value(value: Any, hint: Any, meta: Any, source: str, key: str) -> Any
             raise ConfigError(source, key, "a phrase to replace cannot be empty or only spaces")
         return dict(value)
     raise TypeError(f"config field {key} has unsupported type {hint}")  # a bug in this module, not user input
+
+
+def _language_tables(value: Any, cls: type, source: str, key: str) -> dict[str, Any]:
+    """[KEY.CODE] tables, one per Whisper language code, each checked as a section of `cls`."""
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise ConfigError(source, key, f"must be [{key}.CODE] tables, one per language (e.g. [{key}.de]), "
+                          f"got {_show(value)}")
+    if value:
+        from onevox.compat import whisper_language_codes  # imports faster-whisper: only when needed
+
+        codes = whisper_language_codes()
+        for code in value:
+            if code not in codes:
+                raise ConfigError(source, f"{key}.{code}", "not a Whisper language code (lower case, e.g. "
+                                  "en, de, fr, es, zh)")
+    return {code: _build_section(cls, table, source, f"{key}.{code}") for code, table in value.items()}
 
 
 def _in_range(value: float, meta: Any, source: str, key: str) -> Any:

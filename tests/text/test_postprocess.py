@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from onevox.config import PostProcessingConfig
+from onevox.config import LanguagePostConfig, PostProcessingConfig
 from onevox.errors import ConfigError
 from onevox.text.postprocess import capitalize_first, join_segments, postprocess, strip_punctuation
 
@@ -103,3 +105,32 @@ def test_join_segments() -> None:
     assert join_segments([" Hello. ", "", "  ", "world "]) == "Hello. world"
     assert join_segments(["line\n", "next"]) == "line\nnext"
     assert join_segments([]) == ""
+
+
+# --- [post_processing.languages.CODE] ---------------------------------------------------------------------
+
+PER_LANGUAGE = PostProcessingConfig(
+    trailing_space=False, remove_fillers=True,
+    replacements={"smiley face": "🙂", "punkt punkt": "(global)"},
+    languages={"de": LanguagePostConfig(fillers=["also"], replacements={"Punkt  Punkt": "…", "Mfg": "MfG"}),
+               "it": LanguagePostConfig(fillers=["cioè"], replacements={"faccina": "🙂"})})
+
+
+def test_language_replacements_apply_to_that_language_only_and_win_over_the_global_ones() -> None:
+    assert postprocess("Bis morgen, punkt punkt mfg", PER_LANGUAGE, "de") == "Bis morgen, … MfG"
+    assert postprocess("Bis morgen, punkt punkt mfg", PER_LANGUAGE, "de-AT") == "Bis morgen, … MfG"
+    assert postprocess("see you punkt punkt mfg", PER_LANGUAGE, "en") == "See you (global) mfg"
+    assert postprocess("smiley face", PER_LANGUAGE, "de") == "🙂"  # the global ones still apply
+    assert postprocess("una faccina", PER_LANGUAGE, "it") == "Una 🙂"  # a language without built-in rules
+    assert postprocess("una faccina", PER_LANGUAGE, "es") == "Una faccina"
+    assert postprocess("una faccina", PER_LANGUAGE, "auto") == "Una faccina"  # not known: the global ones
+
+
+def test_language_fillers_are_added_to_that_languages_list() -> None:
+    assert postprocess("Also, äh, das geht", PER_LANGUAGE, "de") == "Das geht"  # built-in "äh" stays on
+    assert postprocess("Also, um, that works", PER_LANGUAGE, "en") == "Also that works"
+    assert postprocess("Cioè, funziona", PER_LANGUAGE, "it") == "Funziona"
+    mine = dataclasses.replace(PER_LANGUAGE, fillers=["halt"])  # the user's list for every language
+    assert postprocess("Also das geht halt, äh, so", mine, "de") == "Das geht äh, so"
+    assert postprocess("Also das geht halt", dataclasses.replace(mine, remove_fillers=False), "de") == \
+        "Also das geht halt"

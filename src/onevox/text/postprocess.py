@@ -24,7 +24,7 @@ from onevox.text.hallucination import (
     is_letterless_loop,
     strip_annotations,
 )
-from onevox.text.languages import LanguageRules, is_cjk, rules_for
+from onevox.text.languages import LanguageRules, base_language, is_cjk, rules_for
 from onevox.text.spoken import applies, apply_spoken_commands
 
 _NOT_IN_WORD = r"(?<![\w'’-])"  # whole words: "um" but not "uh-huh", "umbrella" or "drum's"
@@ -56,8 +56,8 @@ def postprocess(text: str, cfg: PostProcessingConfig, language: str = "en",
     """The text to type for one dictation in `language` (a Whisper code; "auto" when not known);
     "" means there is nothing to type. `commands`: the [commands] section (None: no spoken commands)."""
     lang = rules_for(language)
-    fillers = fillers_for(cfg, lang) if cfg.remove_fillers else ()
-    rules = _rules(fillers, tuple(cfg.replacements.items()), lang.spaced)
+    fillers = fillers_for(cfg, language) if cfg.remove_fillers else ()
+    rules = _rules(fillers, replacements_for(cfg, language), lang.spaced)
     text = " ".join(text.split())
     if cfg.hallucination_filter:
         text = " ".join(strip_annotations(text).split())
@@ -85,11 +85,29 @@ def postprocess(text: str, cfg: PostProcessingConfig, language: str = "en",
     return text
 
 
-def fillers_for(cfg: PostProcessingConfig, lang: LanguageRules) -> tuple[str, ...]:
-    """The user's `fillers` when given (for every language), else the language's built-in list."""
-    if not cfg.fillers or tuple(cfg.fillers) == _OLD_DEFAULT_FILLERS:
-        return lang.fillers
-    return tuple(cfg.fillers)
+def fillers_for(cfg: PostProcessingConfig, language: str) -> tuple[str, ...]:
+    """The user's `fillers` when given (for every language), else the built-in list of `language`; then
+    the fillers the user listed for this language ([post_processing.languages.CODE])."""
+    builtin = rules_for(language).fillers
+    common = builtin if not cfg.fillers or tuple(cfg.fillers) == _OLD_DEFAULT_FILLERS else cfg.fillers
+    own = cfg.languages.get(base_language(language))
+    return tuple(dict.fromkeys([*common, *(own.fillers if own else ())]))
+
+
+def replacements_for(cfg: PostProcessingConfig, language: str) -> tuple[tuple[str, str], ...]:
+    """The replacements of a dictation in `language`: [post_processing] replacements, with those of
+    [post_processing.languages.CODE] added; the language's own wins for the same phrase (compared as the
+    matching compares it: case and spacing aside)."""
+    own = cfg.languages.get(base_language(language))
+    if own is None or not own.replacements:
+        return tuple(cfg.replacements.items())
+    merged = {_phrase_key(phrase): (phrase, text) for phrase, text in cfg.replacements.items()}
+    merged.update({_phrase_key(phrase): (phrase, text) for phrase, text in own.replacements.items()})
+    return tuple(merged.values())
+
+
+def _phrase_key(phrase: str) -> str:
+    return " ".join(phrase.split()).casefold()
 
 
 def join_segments(texts: list[str]) -> str:
