@@ -35,6 +35,7 @@ class IncrementalOptions:
     release_slack_s: float = 0.08  # speech heard this long after the stop still counts as "nothing new"
     tail_quiet_s: float = 0.08  # after the stop, this long without a voiced frame ends the tail
     pending_covers_s: float = 0.6  # a doubted last decode: the last pass's words stand if it heard this near
+    pending_quiet_s: float = 0.2  # ...and this long after its last word
     rest_context_s: float = 2.0  # settled speech the last decode hears before the unsettled part
 
 
@@ -138,8 +139,11 @@ class IncrementalDecoder:
         if not result.doubt:
             words = [Word(w.text, start_s, start_s) for w in result.words]
             agreement.finish_rest(words, end_s, restated)
-        elif agreement.pending and end_s - agreement.heard_s <= self.options.pending_covers_s:
-            # the last pass heard nearly all of it: its unsettled words beat a decode of the full window
+        elif agreement.pending and end_s - agreement.heard_s <= self.options.pending_covers_s and \
+                agreement.heard_s - agreement.pending[-1].end_s >= self.options.pending_quiet_s:
+            # the last pass heard nearly all of it, and heard the speech stop after its last word: its
+            # unsettled words beat a decode of the full window (a last word that runs to the end of what the
+            # pass heard was cut off there: "buy" heard as "be-")
             agreement.finish(agreement.pending, end_s, from_cut=True)
         else:
             text = self.transcribe(d, audio, prompt)
