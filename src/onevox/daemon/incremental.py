@@ -27,6 +27,8 @@ from onevox.daemon.record import Dictation
 from onevox.vad.segmenter import SpeechSegment
 
 MIN_PASS_S = 0.5  # less unsettled audio than this is not worth a pass
+MIN_WORD_S = 0.02  # a word aligned shorter than this was not heard out
+_CUT_MARKS = ("-", "...", "\u2026")
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,13 @@ class IncrementalOptions:
     release_slack_s: float = 0.08  # speech heard this long after the stop still counts as "nothing new"
     tail_quiet_s: float = 0.08  # after the stop, this long without a voiced frame ends the tail
     pending_covers_s: float = 0.6  # a doubted last decode: the last pass's words stand if it heard this near
-    pending_quiet_s: float = 0.2  # ...and this long after its last word
     rest_context_s: float = 2.0  # settled speech the last decode hears before the unsettled part
+
+
+def cut_off(word: Word) -> bool:
+    """Whisper's mark of a word that the end of the audio cut ("be-", "chiefly..."), or one the alignment
+    found no time for."""
+    return word.text.rstrip().endswith(_CUT_MARKS) or word.end_s - word.start_s < MIN_WORD_S
 
 
 class Decode(Protocol):
@@ -140,10 +147,9 @@ class IncrementalDecoder:
             words = [Word(w.text, start_s, start_s) for w in result.words]
             agreement.finish_rest(words, end_s, restated)
         elif agreement.pending and end_s - agreement.heard_s <= self.options.pending_covers_s and \
-                agreement.heard_s - agreement.pending[-1].end_s >= self.options.pending_quiet_s:
-            # the last pass heard nearly all of it, and heard the speech stop after its last word: its
-            # unsettled words beat a decode of the full window (a last word that runs to the end of what the
-            # pass heard was cut off there: "buy" heard as "be-")
+                not cut_off(agreement.pending[-1]):
+            # the last pass heard nearly all of it: its unsettled words beat a decode of the full window,
+            # unless its last word was cut off where the pass stopped listening ("buy" heard as "be-")
             agreement.finish(agreement.pending, end_s, from_cut=True)
         else:
             text = self.transcribe(d, audio, prompt)
