@@ -137,3 +137,20 @@ def test_a_decode_that_starts_without_a_space_still_follows_with_one() -> None:
     agreement.finish([Word("friend", agreement.cut_s, agreement.cut_s + 0.3)], 2.0, from_cut=True)
     assert agreement.text == "hello there friend"
     assert agreement.update(words("say"), 2.5) == [] and agreement.update(words("say"), 2.5) == []
+
+
+def test_a_sentence_end_the_decoder_stopped_at_well_before_the_audio_ends_settles() -> None:
+    """Whisper sometimes stops after a sentence with more audio to hear; as the last word of every decode
+    it would never settle, and the buffer would grow to the release."""
+    agreement = la2()
+    agreement.update(words("to reap any pecuniary advantage."), 2.4)
+    settled = agreement.update(words("to reap any pecuniary advantage."), 4.0)  # 2 s of audio after it
+    assert join_words(settled) == "to reap any pecuniary advantage."
+    assert agreement.cut_s == 2.0 and not agreement.pending
+
+
+def test_a_last_word_near_the_end_of_the_audio_waits_even_when_it_ends_a_sentence() -> None:
+    agreement = la2()
+    agreement.update(words("to reap any pecuniary advantage."), 2.2)
+    settled = agreement.update(words("to reap any pecuniary advantage."), 2.4)
+    assert join_words(settled) == "to reap any pecuniary"

@@ -40,6 +40,7 @@ def shifted(words: Sequence[Word], offset_s: float) -> list[Word]:
 class AgreementOptions:
     trim_s: float = 4.0  # a buffer longer than this starts again after its last committed sentence...
     max_s: float = 10.0  # ...and one longer than this after its last committed word
+    stop_early_s: float = 1.5  # a decode's last word settles if it ends a sentence this long before its end
     first_agree: int = 3  # how many successive decodes must agree on a segment's first words (2 or 3)
 
 
@@ -72,8 +73,12 @@ class Agreement:
         self.heard_s = max(self.heard_s, end_s)
         fresh = self._fresh(words)
         # the decode's last word never settles: its end is where the decoder stopped listening (the
-        # alignment gives it all the audio after it), and words said after it would be cut off
-        agreed = _agreed(self.pending, fresh[:-1])
+        # alignment gives it all the audio after it), and words said after it would be cut off; unless it
+        # ends a sentence well before the audio does: the decoder stopped there with more to hear, and
+        # would stop there again and again while the buffer grows
+        last = len(fresh) if fresh and _SENTENCE_END.search(fresh[-1].text) and \
+            end_s - fresh[-1].end_s >= self.options.stop_early_s else len(fresh) - 1
+        agreed = _agreed(self.pending, fresh[:last])
         if not self.committed and self.options.first_agree > 2:
             # the first words of a segment need one more decode to agree: the first decodes of a short
             # buffer often miss a soft first word ("And Mr. John..." heard as "Mr. John..." twice), and
