@@ -40,7 +40,8 @@ def shifted(words: Sequence[Word], offset_s: float) -> list[Word]:
 class AgreementOptions:
     trim_s: float = 4.0  # a buffer longer than this starts again after its last committed sentence...
     max_s: float = 10.0  # ...and one longer than this after its last committed word
-    stop_early_s: float = 1.5  # a decode's last word settles if it ends a sentence this long before its end
+    stop_early_s: float = 1.5  # decodes that stop at a sentence end this long before the audio's end...
+    stop_repeats: int = 3  # ...this many times in a row settle it
     first_agree: int = 3  # how many successive decodes must agree on a segment's first words (2 or 3)
 
 
@@ -56,6 +57,7 @@ class Agreement:
     origin_s: float = 0.0  # where the first decode began (audio before it is the caller's to decode)
     heard_s: float = 0.0  # where the audio of the latest decode ended
     _in_buffer: int = 0  # how many committed words lie in the buffer
+    _stops: int = 0  # decodes in a row that stopped early at the same sentence end
     _earlier: list[Word] = field(default_factory=list)  # the decode before the last one, until words settle
 
     @property
@@ -73,11 +75,11 @@ class Agreement:
         self.heard_s = max(self.heard_s, end_s)
         fresh = self._fresh(words)
         # the decode's last word never settles: its end is where the decoder stopped listening (the
-        # alignment gives it all the audio after it), and words said after it would be cut off; unless it
-        # ends a sentence well before the audio does: the decoder stopped there with more to hear, and
-        # would stop there again and again while the buffer grows
-        last = len(fresh) if fresh and _SENTENCE_END.search(fresh[-1].text) and \
-            end_s - fresh[-1].end_s >= self.options.stop_early_s else len(fresh) - 1
+        # alignment gives it all the audio after it), and words said after it would be cut off; unless
+        # decode after decode stopped at the same sentence end well before the audio's end: the decoder
+        # stops there with more to hear, and would go on doing so while the buffer grows
+        self._stops = self._stopped_early(fresh, end_s)
+        last = len(fresh) if self._stops >= self.options.stop_repeats else len(fresh) - 1
         agreed = _agreed(self.pending, fresh[:last])
         if not self.committed and self.options.first_agree > 2:
             # the first words of a segment need one more decode to agree: the first decodes of a short
@@ -90,6 +92,17 @@ class Agreement:
         self._commit(settled)
         self._trim(end_s)
         return settled
+
+    def _stopped_early(self, fresh: Sequence[Word], end_s: float) -> int:
+        """How many decodes in a row (this one included) stopped at the same sentence end, well before the
+        end of their audio."""
+        if not fresh or not _SENTENCE_END.search(fresh[-1].text) or \
+                end_s - fresh[-1].end_s < self.options.stop_early_s:
+            return 0
+        last = self.pending[-1] if self.pending else None
+        same = last is not None and normal(last.text) == normal(fresh[-1].text) and \
+            abs(last.end_s - fresh[-1].end_s) <= TIME_SLACK_S
+        return self._stops + 1 if same else 1
 
     def finish(self, words: Sequence[Word], end_s: float, *, from_cut: bool = False) -> list[Word]:
         """The last decode of the audio from `buffer_s` (or from `cut_s`, with the whole committed text as
