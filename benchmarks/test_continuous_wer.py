@@ -12,6 +12,13 @@ past 1.5 points, see GUARD. The ~60 s of gap-free speech
 (onevox.bench.continuous) is the hard case: one or two words either way are within what two decodes of the
 same audio differ by, so it is held to 2 points - what a lost sentence or a doubled phrase would exceed.
 Also: non-speech (silence, white noise, tones) types nothing in either mode.
+
+Said in real time, where the incremental passes fall depends on how long each decode takes, so the
+machine's load moves the result by a word or two. The replay (tests/support/replay.py) runs the same
+pipeline in virtual time, every decode taking a fixed time: one number per policy and timing. The corpus is
+replayed at several timings (where the passes fall against the words: the silence before the speech; how
+long a decode takes: a 1.3 s decode is a loaded machine that drops passes), and each must stay within the
+issue's bound.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from onevox.audio.files import load_audio
 from onevox.bench import continuous
 from onevox.bench import workloads as wl
 from onevox.config import Config
+from tests.support.replay import replay
 from tests.support.speech import speech_dir, speech_file, speech_manifest
 from tests.support.wer import WordErrors, word_errors
 
@@ -36,6 +44,8 @@ TOLERANCE = 0.005  # the issue's bound: 0.5 WER points above the whole-segment d
 # the issue's bound, met or not; issue 9 stays open on this point.
 GUARD = {"normal": 0.015, "live": 0.015}
 GAP_FREE_TOLERANCE = 0.02  # the 60 s of gap-free speech: no words lost or doubled
+# the replay's timings: (silence before the speech, virtual time every decode takes), in seconds
+REPLAY_TIMINGS = [(lead, decode) for decode in (0.3, 1.3) for lead in (0.3, 0.6, 0.9)]
 
 
 def live_config(config: Config) -> Config:
@@ -143,3 +153,23 @@ def test_non_speech_types_nothing(request, mode: str) -> None:
     for name in [c["file"] for c in speech_manifest() if not c["text"]]:
         rig.speak(load_audio(speech_file(name)))
         assert rig.release() == "", f"{mode} mode typed something for {name}"
+
+
+@pytest.mark.parametrize("mode", ["normal", "live"])
+def test_corpus_wer_replayed_at_fixed_pass_timings(mode: str, config: Config, recognizer, corpus,
+                                                    corpus_whole, capsys) -> None:
+    """The corpus through the pipeline in virtual time at each of REPLAY_TIMINGS: deterministic, whatever
+    the machine's load; each timing within issue 9's bound."""
+    results = []
+    for lead_s, decode_s in REPLAY_TIMINGS:
+        pairs = [(ref, replay(config, recognizer, audio, live=mode == "live", decode_s=decode_s,
+                              lead_s=lead_s).text) for _id, ref, audio in corpus]
+        results.append((lead_s, decode_s, _corpus_errors(pairs), pairs))
+    with capsys.disabled():
+        print(f"\nreplayed corpus, {mode} mode (whole-segment {corpus_whole.errors} errors, "
+              f"{corpus_whole.wer:.2%}): " + ", ".join(
+                  f"lead {lead:g} s / decode {decode:g} s: {got.errors} ({got.wer - corpus_whole.wer:+.2%})"
+                  for lead, decode, got, _pairs in results))
+    for lead, decode, got, pairs in results:
+        wrong = [text for ref, text in pairs if word_errors(ref, text).errors]
+        assert got.wer <= corpus_whole.wer + TOLERANCE, f"lead {lead} s, decode {decode} s: {wrong}"

@@ -1,4 +1,5 @@
-"""LocalAgreement-2: what is settled, where the next decode starts, and which restated words are skipped."""
+"""LocalAgreement-2 (a segment's first words: -3): what is settled, where the next decode starts, and which
+restated words are skipped."""
 
 from __future__ import annotations
 
@@ -12,15 +13,42 @@ def words(text: str, start: float = 0.0, step: float = 0.4) -> list[Word]:
             for i, w in enumerate(text.split())]
 
 
-def test_a_decodes_last_word_waits_for_one_after_it() -> None:
+def la2() -> Agreement:
+    """LocalAgreement-2 from the first word on (the mechanics after a segment's first words settle)."""
+    return Agreement(AgreementOptions(first_agree=2))
+
+
+def test_a_segments_first_words_wait_for_a_third_decode_that_agrees() -> None:
     agreement = Agreement()
+    # the first two decodes of a short buffer both miss the soft first word...
+    assert agreement.update(words("mister john dashwood had", 0.4), 2.0) == []
+    assert agreement.update(words("mister john dashwood had then", 0.4), 2.4) == []
+    # ...the third hears it: nothing settles on the words only the first two shared
+    assert agreement.update(words("and mister john dashwood had then leisure"), 2.8) == []
+    assert agreement.update(words("and mister john dashwood had then leisure to"), 3.2) == []
+    settled = agreement.update(words("and mister john dashwood had then leisure to consider"), 3.6)
+    assert join_words(settled) == "and mister john dashwood had then leisure"
+    # once words are settled, two decodes suffice again
+    settled = agreement.update(words("and mister john dashwood had then leisure to consider how"), 4.0)
+    assert [normal(w.text) for w in settled] == ["to", "consider"]
+
+
+def test_with_first_agree_2_two_decodes_settle_the_first_words() -> None:
+    agreement = la2()
+    agreement.update(words("mister john dashwood had"), 1.6)
+    assert [normal(w.text) for w in agreement.update(words("mister john dashwood had then"), 2.0)] == [
+        "mister", "john", "dashwood", "had"]
+
+
+def test_a_decodes_last_word_waits_for_one_after_it() -> None:
+    agreement = la2()
     agreement.update(words("people to buy"), 1.2)
     assert [normal(w.text) for w in agreement.update(words("people to buy"), 1.2)] == ["people", "to"]
     assert agreement.cut_s == 0.8
 
 
 def test_two_decodes_settle_only_the_words_they_share() -> None:
-    agreement = Agreement()
+    agreement = la2()
     assert agreement.update(words("and so my fellow"), 1.6) == []
     settled = agreement.update(words("and so, my fellow Americans"), 2.4)
     assert [normal(w.text) for w in settled] == ["and", "so", "my", "fellow"]
@@ -30,7 +58,7 @@ def test_two_decodes_settle_only_the_words_they_share() -> None:
 
 
 def test_settled_words_are_final_and_are_not_restated() -> None:
-    agreement = Agreement()
+    agreement = la2()
     agreement.update(words("ask not what"), 1.2)
     agreement.update(words("ask not what your"), 1.6)
     # the next decode of the same buffer writes the settled words again (one of them differently)
@@ -42,7 +70,7 @@ def test_settled_words_are_final_and_are_not_restated() -> None:
 
 
 def test_a_dropped_or_misspelled_settled_word_does_not_shift_the_rest() -> None:
-    agreement = Agreement()
+    agreement = la2()
     agreement.update(words("I have the greatest"), 1.6)
     agreement.update(words("I have the greatest admiration"), 2.0)  # settles four words
     # this decode drops "the" and hears "gratest": still aligned, so only the new words are fresh
@@ -54,7 +82,7 @@ def test_a_dropped_or_misspelled_settled_word_does_not_shift_the_rest() -> None:
 
 
 def test_the_buffer_restarts_after_a_settled_sentence_once_it_is_long() -> None:
-    agreement = Agreement(AgreementOptions(trim_s=2.0, max_s=10.0))
+    agreement = Agreement(AgreementOptions(trim_s=2.0, max_s=10.0, first_agree=2))
     first = words("It was late. We went home and", step=0.5)
     agreement.update(first, 3.5)
     agreement.update(first, 3.5)  # settles all but the last word, "and"
@@ -68,7 +96,7 @@ def test_the_buffer_restarts_after_a_settled_sentence_once_it_is_long() -> None:
 
 
 def test_a_buffer_without_a_sentence_end_restarts_at_max_s() -> None:
-    agreement = Agreement(AgreementOptions(trim_s=1.0, max_s=2.0))
+    agreement = Agreement(AgreementOptions(trim_s=1.0, max_s=2.0, first_agree=2))
     run = words("one two three four five six seven")
     agreement.update(run, 2.8)
     agreement.update(run, 2.8)
@@ -77,7 +105,7 @@ def test_a_buffer_without_a_sentence_end_restarts_at_max_s() -> None:
 
 
 def test_finish_settles_everything_and_skips_a_repeated_tail() -> None:
-    agreement = Agreement()
+    agreement = la2()
     agreement.update(words("for one whose work"), 1.6)
     agreement.update(words("for one whose work for"), 2.0)
     cut = agreement.cut_s
@@ -89,7 +117,7 @@ def test_finish_settles_everything_and_skips_a_repeated_tail() -> None:
 
 
 def test_a_single_repeated_word_away_from_the_cut_is_kept() -> None:
-    agreement = Agreement()
+    agreement = la2()
     agreement.update(words("I said that"), 1.2)
     agreement.update(words("I said that"), 1.2)
     settled = agreement.finish(words("that is fine", start=agreement.cut_s + 1.0), 3.0, from_cut=True)
@@ -103,9 +131,28 @@ def test_words_keep_their_own_spacing_when_joined() -> None:
 
 
 def test_a_decode_that_starts_without_a_space_still_follows_with_one() -> None:
-    agreement = Agreement()
+    agreement = la2()
     agreement.update(words("hello there you"), 1.2)
     agreement.update(words("hello there you"), 1.2)
     agreement.finish([Word("friend", agreement.cut_s, agreement.cut_s + 0.3)], 2.0, from_cut=True)
     assert agreement.text == "hello there friend"
     assert agreement.update(words("say"), 2.5) == [] and agreement.update(words("say"), 2.5) == []
+
+
+def test_a_sentence_end_the_decoder_stopped_at_well_before_the_audio_ends_settles() -> None:
+    """Whisper sometimes stops after a sentence with more audio to hear; as the last word of every decode
+    it would never settle, and the buffer would grow to the release."""
+    agreement = la2()
+    agreement.update(words("to reap any pecuniary advantage."), 3.6)  # 1.6 s of audio after it
+    settled = agreement.update(words("to reap any pecuniary advantage."), 4.6)
+    assert join_words(settled) == "to reap any pecuniary"  # once could be a pause the speaker goes on from
+    # the third decode that stops there settles it
+    assert join_words(agreement.update(words("to reap any pecuniary advantage."), 5.6)) == "advantage."
+    assert agreement.cut_s == 2.0 and not agreement.pending
+
+
+def test_a_last_word_near_the_end_of_the_audio_waits_even_when_it_ends_a_sentence() -> None:
+    agreement = la2()
+    agreement.update(words("to reap any pecuniary advantage."), 2.2)
+    settled = agreement.update(words("to reap any pecuniary advantage."), 2.4)
+    assert join_words(settled) == "to reap any pecuniary"

@@ -12,7 +12,7 @@ import pytest
 from onevox.asr.base import TimedTranscript, Transcript, Word, WordRecognizer
 from onevox.audio import SAMPLE_RATE
 from onevox.daemon.early import Snapshot
-from onevox.daemon.incremental import IncrementalDecoder, IncrementalOptions
+from onevox.daemon.incremental import IncrementalDecoder, IncrementalOptions, cut_off
 from onevox.daemon.options import PipelineOptions
 from onevox.daemon.record import Dictation
 from onevox.vad.segmenter import SpeechSegment
@@ -37,6 +37,7 @@ class PositionalRecognizer:
     def __init__(self) -> None:
         self.gate: threading.Event | None = None  # what close_harness releases
         self.calls: list[tuple[str, float, float, str]] = []  # (kind, start_s, end_s, prompt)
+        self.until_s = float("inf")  # the speaker stops here
 
     def _span(self, audio: np.ndarray) -> tuple[float, float]:
         start = round(float(audio[0]) * 1e7) / SAMPLE_RATE if audio.size else 0.0
@@ -46,7 +47,7 @@ class PositionalRecognizer:
         first = int(start / WORD_S + 0.5)
         out = []
         k = first
-        while (k + 0.8) * WORD_S <= end:
+        while (k + 0.8) * WORD_S <= end and (k + 1) * WORD_S <= self.until_s:
             out.append(Word(f" w{k}", round(k * WORD_S - start, 3), round((k + 1) * WORD_S - start, 3)))
             k += 1
         return out
@@ -144,15 +145,18 @@ class DoubtingRecognizer(PositionalRecognizer):
     def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
                          fallback: bool = True, timed: bool = True) -> TimedTranscript:
         heard = super().transcribe_words(audio, prompt=prompt, language=language, timed=timed)
-        if fallback or not self.doubt:
+        if fallback or not self.doubt or self.doubts <= 0:
             return heard
+        self.doubts -= 1
         return TimedTranscript(words=(), audio_s=heard.audio_s, doubt="no words, but maybe speech")
 
     doubt = False
+    doubts = 1_000_000  # how many decodes in a row it doubts once `doubt` is set
 
 
 def test_a_doubted_last_decode_takes_the_last_passes_words_when_they_heard_nearly_all() -> None:
     recognizer = DoubtingRecognizer()
+    recognizer.until_s = 5.65  # w13 ends at 5.6 s: the last pass hears the speech stop after it
     inc = decoder(recognizer)
     d = Dictation(1)
     for second in range(1, 7):
@@ -161,8 +165,25 @@ def test_a_doubted_last_decode_takes_the_last_passes_words_when_they_heard_nearl
     recognizer.doubt = True
     recognizer.calls.clear()
     text = inc.final_text(d, segment(0.0, 6.3))  # the last pass heard up to 6.0 s
-    assert text.endswith(pending.strip()) and pending
+    assert text.endswith(pending.strip()) and pending.endswith("w13")
     assert [call[0] for call in recognizer.calls] == ["words"]  # no full-window decode
+
+
+def test_a_doubted_last_decode_does_not_take_a_last_word_cut_off_where_the_last_pass_ended() -> None:
+    """The last pass's last word was cut off where it stopped listening ("buy" heard as "be-"): the audio
+    is decoded in full instead."""
+    recognizer = DoubtingRecognizer()
+    inc = decoder(recognizer)
+    d = Dictation(1)
+    for second in range(1, 7):
+        inc.run_pass(d, snap(float(second)))
+    assert d.agreement is not None
+    last = d.agreement.pending[-1]
+    d.agreement.pending[-1] = Word(last.text + "-", last.start_s, last.end_s)
+    recognizer.doubt = True
+    text = inc.final_text(d, segment(0.0, 6.3))
+    assert recognizer.calls[-1][0] == "text"
+    assert text == " ".join(f"w{k}" for k in range(15))
 
 
 def test_a_doubted_last_decode_far_from_the_last_pass_is_decoded_in_full() -> None:
@@ -255,3 +276,27 @@ def test_live_words_reach_the_window_before_the_stop(tmp_path: Path) -> None:
         assert window.split() == event["text"].split()
     finally:
         close_harness(h)
+
+
+def test_a_doubted_last_decode_with_speech_after_the_last_pass_is_decoded_again_from_the_cut() -> None:
+    """The speaker went on after the last pass: its words would lose the rest. A second decode, from the
+    end of the settled words with all of them as prompt, settles it."""
+    recognizer = DoubtingRecognizer()
+    inc = decoder(recognizer)
+    d = Dictation(1)
+    for second in range(1, 7):
+        inc.run_pass(d, snap(float(second)))
+    assert d.agreement is not None
+    cut = d.agreement.cut_s
+    recognizer.doubt, recognizer.doubts = True, 1
+    recognizer.calls.clear()
+    text = inc.final_text(d, segment(0.0, 6.5))
+    assert text == " ".join(f"w{k}" for k in range(16))  # w15 ends at 6.4 s, after the last pass
+    assert [call[0] for call in recognizer.calls] == ["words", "words"]
+    assert recognizer.calls[-1][1] == pytest.approx(cut, abs=1e-3)
+
+
+def test_a_word_whisper_marks_as_cut_off_or_without_time_counts_as_cut_off() -> None:
+    assert cut_off(Word(" be-", 3.1, 3.48)) and cut_off(Word(" chiefly...", 2.2, 2.44))
+    assert cut_off(Word(" buy", 3.48, 3.48))
+    assert not cut_off(Word(" buy.", 3.1, 3.5)) and not cut_off(Word(" ill-disposed", 4.3, 4.9))

@@ -2,7 +2,8 @@
 whisper_streaming).
 
 The open segment is decoded again and again while the user speaks. A word is committed when two successive
-decodes agree on it and on every word before it; committed words are final.
+decodes agree on it and on every word before it; committed words are final. A segment's first words need
+three (`first_agree`): the first decodes of a short buffer often both miss a soft first word.
 
 Each decode starts at `buffer_s`, the end of the last committed sentence, so the model hears whole sentences
 (a decode started in the middle of one mishears its first words and, with no sentence start, sometimes hears
@@ -39,6 +40,9 @@ def shifted(words: Sequence[Word], offset_s: float) -> list[Word]:
 class AgreementOptions:
     trim_s: float = 4.0  # a buffer longer than this starts again after its last committed sentence...
     max_s: float = 10.0  # ...and one longer than this after its last committed word
+    stop_early_s: float = 1.5  # decodes that stop at a sentence end this long before the audio's end...
+    stop_repeats: int = 3  # ...this many times in a row settle it
+    first_agree: int = 3  # how many successive decodes must agree on a segment's first words (2 or 3)
 
 
 @dataclass
@@ -53,6 +57,8 @@ class Agreement:
     origin_s: float = 0.0  # where the first decode began (audio before it is the caller's to decode)
     heard_s: float = 0.0  # where the audio of the latest decode ended
     _in_buffer: int = 0  # how many committed words lie in the buffer
+    _stops: int = 0  # decodes in a row that stopped early at the same sentence end
+    _earlier: list[Word] = field(default_factory=list)  # the decode before the last one, until words settle
 
     @property
     def text(self) -> str:
@@ -68,18 +74,35 @@ class Agreement:
         decode, and returns them."""
         self.heard_s = max(self.heard_s, end_s)
         fresh = self._fresh(words)
-        agreed = 0
         # the decode's last word never settles: its end is where the decoder stopped listening (the
-        # alignment gives it all the audio after it), and words said after it would be cut off
-        for old, new in zip(self.pending, fresh[:-1], strict=False):
-            if normal(old.text) != normal(new.text):
-                break
-            agreed += 1
+        # alignment gives it all the audio after it), and words said after it would be cut off; unless
+        # decode after decode stopped at the same sentence end well before the audio's end: the decoder
+        # stops there with more to hear, and would go on doing so while the buffer grows
+        self._stops = self._stopped_early(fresh, end_s)
+        last = len(fresh) if self._stops >= self.options.stop_repeats else len(fresh) - 1
+        agreed = _agreed(self.pending, fresh[:last])
+        if not self.committed and self.options.first_agree > 2:
+            # the first words of a segment need one more decode to agree: the first decodes of a short
+            # buffer often miss a soft first word ("And Mr. John..." heard as "Mr. John..." twice), and
+            # once settled it can never come back
+            agreed = _agreed(self._earlier, fresh[:agreed])
         settled = fresh[:agreed]
+        self._earlier = [] if agreed else self.pending
         self.pending = fresh[agreed:]
         self._commit(settled)
         self._trim(end_s)
         return settled
+
+    def _stopped_early(self, fresh: Sequence[Word], end_s: float) -> int:
+        """How many decodes in a row (this one included) stopped at the same sentence end, well before the
+        end of their audio."""
+        if not fresh or not _SENTENCE_END.search(fresh[-1].text) or \
+                end_s - fresh[-1].end_s < self.options.stop_early_s:
+            return 0
+        last = self.pending[-1] if self.pending else None
+        same = last is not None and normal(last.text) == normal(fresh[-1].text) and \
+            abs(last.end_s - fresh[-1].end_s) <= TIME_SLACK_S
+        return self._stops + 1 if same else 1
 
     def finish(self, words: Sequence[Word], end_s: float, *, from_cut: bool = False) -> list[Word]:
         """The last decode of the audio from `buffer_s` (or from `cut_s`, with the whole committed text as
@@ -127,6 +150,7 @@ class Agreement:
     def skip_to(self, position_s: float) -> None:
         """Nothing before `position_s` needs decoding again (a closed segment, or the silence after it)."""
         self.pending = []
+        self._earlier = []
         self.cut_s = max(self.cut_s, position_s)
         self.buffer_s = max(self.buffer_s, self.cut_s)
         self._in_buffer = 0
@@ -175,6 +199,16 @@ class Agreement:
             if tail[-size:] == head[:size] and (size > 1 or fresh[0].start_s < self.cut_s + TIME_SLACK_S):
                 return fresh[size:]
         return fresh
+
+
+def _agreed(before: Sequence[Word], now: Sequence[Word]) -> int:
+    """How many words at the start of two decodes are the same."""
+    agreed = 0
+    for old, new in zip(before, now, strict=False):
+        if normal(old.text) != normal(new.text):
+            break
+        agreed += 1
+    return agreed
 
 
 def _past(settled: Sequence[Word], words: Sequence[Word], *, timed: bool = True) -> int:

@@ -27,6 +27,8 @@ from onevox.daemon.record import Dictation
 from onevox.vad.segmenter import SpeechSegment
 
 MIN_PASS_S = 0.5  # less unsettled audio than this is not worth a pass
+MIN_WORD_S = 0.02  # a word aligned shorter than this was not heard out
+_CUT_MARKS = ("-", "...", "\u2026")
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,14 @@ class IncrementalOptions:
     release_slack_s: float = 0.08  # speech heard this long after the stop still counts as "nothing new"
     tail_quiet_s: float = 0.08  # after the stop, this long without a voiced frame ends the tail
     pending_covers_s: float = 0.6  # a doubted last decode: the last pass's words stand if it heard this near
+    pending_quiet_s: float = 0.2  # ...and this long after its last word
     rest_context_s: float = 2.0  # settled speech the last decode hears before the unsettled part
+
+
+def cut_off(word: Word) -> bool:
+    """Whisper's mark of a word that the end of the audio cut ("be-", "chiefly..."), or one the alignment
+    found no time for."""
+    return word.text.rstrip().endswith(_CUT_MARKS) or word.end_s - word.start_s < MIN_WORD_S
 
 
 class Decode(Protocol):
@@ -138,12 +147,24 @@ class IncrementalDecoder:
         if not result.doubt:
             words = [Word(w.text, start_s, start_s) for w in result.words]
             agreement.finish_rest(words, end_s, restated)
-        elif agreement.pending and end_s - agreement.heard_s <= self.options.pending_covers_s:
-            # the last pass heard nearly all of it: its unsettled words beat a decode of the full window
-            agreement.finish(agreement.pending, end_s, from_cut=True)
-        else:
-            text = self.transcribe(d, audio, prompt)
-            agreement.finish_rest([Word(" " + w, start_s, start_s) for w in text.split()], end_s, restated)
+            return
+        pending = agreement.pending
+        if pending and end_s - agreement.heard_s <= self.options.pending_covers_s and not cut_off(
+                pending[-1]) and agreement.heard_s - pending[-1].end_s >= self.options.pending_quiet_s:
+            # the last pass heard nearly all of it, and heard the speech stop after its last word: its
+            # unsettled words beat a decode of the full window (a last word cut off where the pass stopped
+            # listening, "buy" heard as "be-", or words said after it, would be lost)
+            agreement.finish(pending, end_s, from_cut=True)
+            return
+        if start_s < agreement.cut_s - 0.1:  # once more from the cut, with all the settled text as prompt
+            cut_s = agreement.cut_s
+            result = self.decode_words(d, self._from(snap, cut_s), self._prompt(d, agreement.text),
+                                       timed=False)
+            if not result.doubt:
+                agreement.finish([Word(w.text, cut_s, cut_s) for w in result.words], end_s, from_cut=True)
+                return
+        text = self.transcribe(d, audio, prompt)
+        agreement.finish_rest([Word(" " + w, start_s, start_s) for w in text.split()], end_s, restated)
 
     def _agreement(self, d: Dictation, start: int) -> Agreement:
         """The open segment's agreement; a new one starts after the last closed segment (the capture keeps
