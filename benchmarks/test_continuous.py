@@ -1,7 +1,8 @@
 """Talking without a pause (issue 9): gap-free speech built from the real clips (onevox.bench.continuous),
 1-3 s and 5, 15, 30 and 60 s long, said to the in-process daemon in real time. Timed from key release to text
 delivered, the key released on the last word (workloads.RELEASE_AFTER_SPEECH_S after its last sample), so
-nothing is left to hear after release. Each round also records the CPU the process used while speaking.
+nothing is left to hear after release. Each round also records the CPU the process used while speaking;
+the 15 s one is held to the issue's bound.
 
 Under --benchmark-disable (CI) each length is said once: 112 s of speech in all."""
 
@@ -26,7 +27,7 @@ def speech() -> dict[float, continuous.Continuous]:
 
 
 @pytest.mark.parametrize("length", continuous.LENGTHS_S, ids=lambda s: f"{s:g}s")
-def test_release_to_text_cont(benchmark, rig, speech, length: float) -> None:
+def test_release_to_text_cont(benchmark, rig, speech, length: float, capsys) -> None:
     said = speech[length]
     key = continuous.release_key(length)
     # a long round is its own warm-up: the daemon and model are warm from the shorter ones
@@ -39,15 +40,10 @@ def test_release_to_text_cont(benchmark, rig, speech, length: float) -> None:
                                 cpu_while_speaking=round(rig.speaking[-1].cores, 3))
     assert text.strip(), f"{said.duration_s:.1f} s of speech produced no text"
     assert errors.wer < 0.25, f"WER {errors.wer:.1%} on {said.duration_s:.1f} s: {text!r}"
-
-
-def test_cpu_while_speaking(rig, speech, capsys) -> None:
-    """CPU time of the whole process (every thread) over the wall time of speaking, as a share of one core."""
-    said = speech[CPU_SPEECH_S]
-    rig.speak(said.audio, wl.release_hold_s(said))
-    rig.release()
-    used = rig.speaking[-1]
-    with capsys.disabled():
-        print(f"\nCPU while speaking {said.duration_s:.1f} s: {used.cpu_s:.2f} s CPU in {used.wall_s:.2f} s "
-              f"= {used.cores:.0%} of one core")
-    assert used.cores < MAX_CORES
+    if length == CPU_SPEECH_S:
+        # CPU time of the whole process (every thread) over the wall time of speaking, as a share of one core
+        used = rig.speaking[-1]
+        with capsys.disabled():
+            print(f"\nCPU while speaking {said.duration_s:.1f} s: {used.cpu_s:.2f} s CPU in "
+                  f"{used.wall_s:.2f} s = {used.cores:.0%} of one core")
+        assert used.cores < MAX_CORES

@@ -7,8 +7,9 @@ WER (tests/support/wer.py: Whisper's English normaliser, jiwer):
   words are typed while speaking); the rig collects everything typed from the start to the dictation's end.
 
 The corpus (every speech clip of tests/data/speech, each its own dictation): issue 9 asks for normal and
-live at most 0.5 WER points above the whole-segment decode; that is printed every run, and the test fails
-past 1.5 points, see GUARD. The ~60 s of gap-free speech
+live at most 0.5 WER points above the whole-segment decode. Said in real time (live mode: normal mode's
+real-time path is the minute below), that is printed every run, and the test fails past 1.5 points, see
+GUARD; replayed (both modes), it holds to the 0.5 points. The ~60 s of gap-free speech
 (onevox.bench.continuous) is the hard case: one or two words either way are within what two decodes of the
 same audio differ by, so it is held to 2 points - what a lost sentence or a doubled phrase would exceed.
 Also: non-speech (silence, white noise, tones) types nothing in either mode.
@@ -45,7 +46,9 @@ TOLERANCE = 0.005  # the issue's bound: 0.5 WER points above the whole-segment d
 GUARD = {"normal": 0.015, "live": 0.015}
 GAP_FREE_TOLERANCE = 0.02  # the 60 s of gap-free speech: no words lost or doubled
 # the replay's timings: (silence before the speech, virtual time every decode takes), in seconds
-REPLAY_TIMINGS = [(lead, decode) for decode in (0.3, 1.3) for lead in (0.3, 0.6, 0.9)]
+# (each lead puts the passes at other points of the words; each pairing was checked with both decode times,
+# and these three keep one of each)
+REPLAY_TIMINGS = [(0.3, 0.3), (0.9, 0.3), (0.6, 1.3)]
 
 
 def live_config(config: Config) -> Config:
@@ -126,7 +129,7 @@ def _corpus_errors(pairs: list[tuple[str, str]]) -> WordErrors:
     return WordErrors(sum(e.errors for e in scored), sum(e.ref_words for e in scored))
 
 
-@pytest.mark.parametrize("mode", ["normal", "live"])
+@pytest.mark.parametrize("mode", ["live"])  # normal mode said in real time: see the replay below
 def test_corpus_wer_stays_near_the_whole_segment_decode(request, mode: str, corpus, corpus_whole,
                                                             capsys) -> None:
     rig = request.getfixturevalue("rig" if mode == "normal" else "live_rig")

@@ -16,7 +16,7 @@ if [ -z "$quick" ] || [ ! -x .venv/bin/mypy ] || [ ! -x .venv/bin/faster-whisper
 .venv/bin/mypy  # strict over src/onevox ([tool.mypy] in pyproject.toml)
 set +e
 if [ -n "$quick" ]; then set -- -m "not e2e and not slow" "$@"
-elif [ "$#" -eq 0 ]; then set -- tests benchmarks --benchmark-disable; fi
+elif [ "$#" -eq 0 ]; then set -- tests benchmarks --benchmark-disable --durations=25; fi
 .venv/bin/python -m pytest "$@"
 rc=$?
 set -e

@@ -82,7 +82,8 @@ class ModelConfig:
                              choices=("default", "auto", "int8", "int8_float32", "int8_float16",
                                       "int16", "float16", "float32", "bfloat16"))
     device: str = _opt("cpu", "where the model runs", choices=("cpu", "cuda", "auto"))
-    threads: int = _opt(0, "CPU threads for the model (0 = all cores)", lo=0, hi=256)
+    threads: int = _opt(0, "CPU threads for the model (0 = auto: one for tiny and base, which decode "
+                               "fastest on one; all cores for larger models)", lo=0, hi=256)
     beam_size: int = _opt(1, "beam search width (1 = greedy, fastest)", lo=1, hi=16)
     language: str = _opt("en", "spoken language code, or 'auto' to detect (multilingual models only)")
     languages: list[str] = _opt(None, "with language = 'auto': the languages you speak; detection picks "

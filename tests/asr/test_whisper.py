@@ -143,3 +143,30 @@ def test_short_audio_decoded_without_timestamps_gives_the_same_words(model_path,
         assert normalize(out.text) == normalize(engine.transcribe(clip(clip_id)).text)
         assert not out.fallback
     assert plain.transcribe(clip("nonspeech-silence-2s")).text == ""
+
+
+def test_auto_threads_one_for_small_models_all_cores_for_large(tmp_path, model_path):
+    """tiny and base decode fastest on one thread; a larger model.bin (sparse here) gets every core."""
+    import os
+
+    from onevox.asr.whisper import SMALL_MODEL_BYTES, auto_threads
+
+    assert auto_threads(model_path) == 1
+    big = tmp_path / "big"
+    big.mkdir()
+    with open(big / "model.bin", "wb") as f:
+        f.truncate(SMALL_MODEL_BYTES + 1)
+    assert auto_threads(big) == len(os.sched_getaffinity(0))
+    assert auto_threads(tmp_path / "missing") == len(os.sched_getaffinity(0))
+
+
+def test_serve_workers_share_the_cores_and_keep_small_models_on_one_thread(monkeypatch, isolated_xdg):
+    import os
+
+    from onevox.config import Config
+    from onevox.serve.server import worker_config
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(8)))
+    assert worker_config(Config(), 1).model.threads == 1  # the bundled tiny.en
+    assert worker_config(Config().with_changes("model", threads=3), 2).model.threads == 3
+    assert worker_config(Config().with_changes("model", name="/no/such/model"), 2).model.threads == 4

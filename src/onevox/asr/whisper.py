@@ -356,11 +356,27 @@ def load_recognizer(cfg: ModelConfig) -> WhisperEngine:
     return WhisperEngine(resolved.path, cfg, resolved.name)
 
 
+# Whisper's decoder works one token at a time through small matrix-vector products; for tiny and base, waking
+# a second thread for each of them costs more than it saves (measured on 2 cores: one thread decoded a third
+# faster, and a dictation's release-to-text fell alike). Only the encoder gains from more threads, on windows
+# of 10 s and more, which dictation rarely encodes. Larger models have enough work per token to share.
+SMALL_MODEL_BYTES = 200 * 1024 * 1024  # tiny and base in float16 (their usual conversion) or int8
+
+
+def auto_threads(path: Path) -> int:
+    """The CPU threads for the model in `path` when `[model] threads` is 0."""
+    try:
+        small = (path / "model.bin").stat().st_size <= SMALL_MODEL_BYTES
+    except OSError:
+        small = False
+    return 1 if small else len(os.sched_getaffinity(0))
+
+
 def _load_model(path: Path, cfg: ModelConfig) -> ctranslate2.models.Whisper:
     if not (path / "model.bin").is_file():
         raise ModelError(f"{path}: not a CTranslate2 Whisper model folder (no model.bin); "
                          "run `onevox models list` to see the models you can use")
-    threads = cfg.threads or len(os.sched_getaffinity(0))
+    threads = cfg.threads or auto_threads(path)
     limit_heap_arenas()  # before the model's threads first allocate (see asr/memory.py)
     try:
         return ctranslate2.models.Whisper(str(path), device=cfg.device, compute_type=cfg.compute_type,

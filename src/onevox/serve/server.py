@@ -25,10 +25,20 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def worker_config(config: Config, workers: int) -> Config:
-    """Each worker's model gets its share of the cores (unless model.threads says how many)."""
+    """Each worker's model gets its share of the cores, or fewer where the model decodes fastest on fewer
+    (unless model.threads says how many)."""
     if config.model.threads:
         return config
-    return config.with_changes("model", threads=max(1, len(os.sched_getaffinity(0)) // workers))
+    from onevox.asr.whisper import auto_threads
+    from onevox.errors import ModelError
+    from onevox.models.registry import resolve_model
+
+    share = max(1, len(os.sched_getaffinity(0)) // workers)
+    try:
+        wanted = auto_threads(resolve_model(config.model.name).path)
+    except ModelError:  # the workers' own load names the problem
+        wanted = share
+    return config.with_changes("model", threads=min(wanted, share))
 
 
 def serve(config: Config, options: ServeOptions, *, announce: Callable[[str], None] = print) -> None:
