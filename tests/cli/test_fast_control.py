@@ -89,14 +89,22 @@ def test_not_running_is_the_full_clis_answer(config_file: Path, command: list[st
     assert fast_out[2] == 3 and "not running" in fast_out[0] + fast_out[1]
 
 
-def test_the_fast_path_imports_neither_click_nor_rich(server: IpcServer, config_file: Path) -> None:
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "onevox", "status", "--json",
-                           "--config", str(config_file)], capture_output=True, text=True, timeout=60)
+@pytest.mark.parametrize("where", ["--config", "default"])
+def test_the_fast_path_imports_neither_click_nor_rich(server: IpcServer, config_file: Path,
+                                                      where: str) -> None:
+    args, env = ["--config", str(config_file)], os.environ.copy()
+    if where == "default":  # the user's own config file, found where platformdirs would find it
+        folder = config_file.parent / "config_home"
+        (folder / "onevox").mkdir(parents=True)
+        (folder / "onevox" / "config.toml").write_text(config_file.read_text())
+        args, env["XDG_CONFIG_HOME"] = [], str(folder)
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "onevox", "status", "--json", *args],
+                          capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line}
     assert "onevox.cli.fast" in imported
-    heavy = {name for name in imported if name.split(".")[0] in ("click", "rich", "numpy")}
-    heavy |= imported & {"onevox.config", "onevox.ipc.client", "onevox.ipc.protocol"}
+    heavy = {name for name in imported if name.split(".")[0] in ("click", "rich", "numpy", "platformdirs")}
+    heavy |= imported & {"onevox.config", "onevox.ipc.client", "onevox.ipc.protocol", "onevox.paths"}
     assert not heavy
 
 
@@ -137,6 +145,34 @@ def test_socket_path_is_the_configs(isolated_xdg: Path, monkeypatch: pytest.Monk
     monkeypatch.delenv("XDG_RUNTIME_DIR")
     inv = _inv("toggle", "--config", str(other))
     assert fast.socket_path(inv) == same(inv) == f"/tmp/onevox-{os.getuid()}/onevox.sock"
+
+
+@settings(max_examples=60, deadline=None)
+@given(xdg=st.sampled_from([None, "", "relative/cfg", "/abs/cfg", "/abs/cfg/", "//x", " /sp"]),
+       home=st.sampled_from([None, "", "rel", "/home/u", "/", "/home/u/"]))
+def test_the_default_config_file_is_platformdirs(xdg: str | None, home: str | None) -> None:
+    """Where the slim path looks for the config without platformdirs: the same file, or None (it then asks
+    platformdirs)."""
+    from onevox.paths import default_config_path
+
+    saved = {name: os.environ.get(name) for name in ("XDG_CONFIG_HOME", "HOME")}
+    try:
+        for name, value in (("XDG_CONFIG_HOME", xdg), ("HOME", home)):
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        plain = fast.default_config_file()
+        if plain is not None:
+            assert plain == os.fspath(default_config_path())
+        else:
+            assert not (xdg or "").startswith("/") and not (home or "").startswith("/")
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def test_configs_it_cannot_read_simply_go_to_the_full_cli(isolated_xdg: Path) -> None:

@@ -103,8 +103,10 @@ def socket_path(inv: Invocation) -> str | None:
     explicit = inv.sub_config or root
     if explicit:
         config_file = os.path.expanduser(explicit)
+    elif (plain := default_config_file()) is not None:
+        config_file = plain
     else:
-        from onevox.paths import default_config_path  # platformdirs decides; a few ms
+        from onevox.paths import default_config_path  # platformdirs decides
 
         config_file = os.fspath(default_config_path())
     socket_setting = ""
@@ -120,6 +122,19 @@ def socket_path(inv: Invocation) -> str | None:
     base = os.environ.get("XDG_RUNTIME_DIR")  # onevox.paths.default_socket_path()
     folder = os.path.join(base, "onevox") if base else f"/tmp/onevox-{os.getuid()}"
     return os.path.join(folder, "onevox.sock")
+
+
+def default_config_file() -> str | None:
+    """onevox.paths.default_config_path() as platformdirs finds it on Linux, without importing pathlib and
+    platformdirs (which took more time than the rest of this path): $XDG_CONFIG_HOME when it is absolute,
+    else $HOME/.config. None where platformdirs has more to weigh (no absolute HOME)."""
+    xdg = os.environ.get("XDG_CONFIG_HOME", "")
+    if xdg.startswith("/"):
+        return os.path.join(xdg, "onevox", "config.toml")
+    home = os.environ.get("HOME", "")
+    if home.startswith("/"):
+        return os.path.join(home, ".config", "onevox", "config.toml")
+    return None
 
 
 def _socket_setting(config_file: str) -> str | None:
