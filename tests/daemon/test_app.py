@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from onevox.config import Config, DaemonConfig, HistoryConfig, HotkeyConfig, ModelConfig, VadConfig
-from onevox.daemon.app import Daemon, run_daemon
+from onevox.daemon.app import Daemon
+from onevox.daemon.run import run_daemon
 from onevox.daemon.stages import StageFactory
 from onevox.ipc.client import DaemonNotRunning, IpcClient
 from tests.daemon.conftest import WAIT_S

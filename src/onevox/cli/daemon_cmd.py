@@ -76,7 +76,7 @@ def _serve(cfg: Config, foreground: bool, config_path: Path) -> Callable[[Callab
         from onevox.daemon.lifecycle import configure_logging
 
         configure_logging(cfg.daemon.log_level)
-        from onevox.daemon.app import run_daemon  # the model and audio stack load here, after any fork
+        from onevox.daemon.run import run_daemon  # the model and audio stack load here, after any fork
 
         run_daemon(cfg, foreground=foreground, ready=ready, config_path=config_path)
 

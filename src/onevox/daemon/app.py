@@ -2,17 +2,15 @@
 command table, the IPC server, the hotkey and the config watcher, and runs it.
 
 `Daemon` is the whole daemon in-process (start()/stop()), so tests and benchmarks drive exactly the code path
-`onevox daemon` runs, with no subprocess; `run_daemon` is what the CLI calls: start, ready(), block until a
-shutdown is asked for (IPC `shutdown`, SIGTERM, SIGINT), stop everything in reverse order.
+`onevox daemon` runs, with no subprocess; what only a real process needs on top (logging, signal handlers,
+blocking until a shutdown is asked for) is `run_daemon` in daemon/run.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import signal
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -373,51 +371,3 @@ class Daemon:
         if self.config.daemon.trace_path:
             path = self.metrics.export_chrome_trace(self.config.daemon.trace_path)
             log.info("trace written to %s", path)
-
-
-def run_daemon(config: Config, *, foreground: bool = True, ready: Callable[[], None] | None = None,
-               factory: StageFactory | None = None, config_path: Path | None = None) -> None:
-    """Run the daemon until it is asked to stop. `ready()` is called once the model is warm and the socket
-    answers. Detaching (when not `foreground`) and the single-instance lock are the CLI's job
-    (daemon/lifecycle.py); SIGTERM and SIGINT stop the daemon cleanly when this runs on the main thread."""
-    _setup_logging(config.daemon.log_level, foreground)
-    daemon = Daemon(config, factory=factory, config_path=config_path)
-    restore = _install_signal_handlers(daemon)
-    try:
-        daemon.start()
-        if ready is not None:
-            ready()
-        while not daemon.wait(1.0):  # wake now and then so signal handlers run promptly
-            pass
-        log.info("shutting down")
-    finally:
-        daemon.stop()
-        restore()
-
-
-def _setup_logging(level: str, foreground: bool) -> None:
-    root = logging.getLogger()
-    if not root.handlers:  # the CLI may have configured logging already (e.g. to a log file)
-        fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-        if foreground:
-            fmt = "%(levelname)s: %(message)s"
-        logging.basicConfig(level=level.upper(), format=fmt)
-    logging.getLogger("onevox").setLevel(level.upper())
-
-
-def _install_signal_handlers(daemon: Daemon) -> Callable[[], None]:
-    """SIGTERM/SIGINT -> a clean shutdown (lifecycle's handlers: a second signal exits at once); returns a
-    function that puts the previous handlers back."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    from onevox.daemon.lifecycle import install_signal_handlers
-
-    signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-    previous = {sig: signal.getsignal(sig) for sig in signals}
-    install_signal_handlers(daemon.request_shutdown, daemon.request_reload)
-
-    def restore() -> None:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-    return restore
