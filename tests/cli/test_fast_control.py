@@ -9,6 +9,7 @@ import sys
 import tomllib
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -155,8 +156,7 @@ def test_the_default_config_file_is_platformdirs(xdg: str | None, home: str | No
     platformdirs)."""
     from onevox.paths import default_config_path
 
-    saved = {name: os.environ.get(name) for name in ("XDG_CONFIG_HOME", "HOME")}
-    try:
+    with mock.patch.dict(os.environ):  # the whole environment comes back as it was
         for name, value in (("XDG_CONFIG_HOME", xdg), ("HOME", home)):
             if value is None:
                 os.environ.pop(name, None)
@@ -167,12 +167,6 @@ def test_the_default_config_file_is_platformdirs(xdg: str | None, home: str | No
             assert plain == os.fspath(default_config_path())
         else:
             assert not (xdg or "").startswith("/") and not (home or "").startswith("/")
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def test_configs_it_cannot_read_simply_go_to_the_full_cli(isolated_xdg: Path) -> None:
