@@ -13,7 +13,8 @@ import pytest
 from onevox.desktop.keys import parse_hotkey
 from onevox.errors import HotkeyError
 from onevox.hotkey.gesture import HotkeyGesture
-from onevox.hotkey.portal import APP_ID, PortalHotkeyListener, portal_trigger, portal_version
+from onevox.hotkey.portal import PortalHotkeyListener, portal_trigger
+from onevox.hotkey.portal_session import APP_ID, portal_version
 from tests.hotkey.recorder import Recorder
 from tests.support.fake_portal import FakePortal, PrivateBus
 from tests.support.requirements import require_program

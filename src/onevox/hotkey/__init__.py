@@ -99,7 +99,7 @@ def _check_x11() -> None:
 
 def _check_portal() -> int:
     """The GlobalShortcuts interface's version: one property read, no session, nothing shown to the user."""
-    from onevox.hotkey.portal import portal_version
+    from onevox.hotkey.portal_session import portal_version
 
     try:
         version = portal_version()

@@ -5,12 +5,8 @@ server itself and `status` has its own workers, so both answer at once even whil
 Every connection's peer must be our own user (SO_PEERCRED). Bad input gets an error line and the server
 carries on.
 
-Connections are a fixed number of slots, and a new client is never turned away for want of one: a client
-connects to send a command at once, so a connection that owes us a request (none sent yet, or idle between
-requests) is the one to go. The server accepts only when a slot is free or can be freed by closing the
-connection that has owed a request longest; when every slot is running a command, the oldest is asked to close
-after its reply and the newcomer waits in the listen backlog meanwhile. Event subscribers are not evicted and
-have no idle timeout; their own cap keeps slots free for commands.
+Connections are a fixed number of slots, and a new client is never turned away for want of one (slots.py says
+who makes way for it).
 """
 
 from __future__ import annotations
@@ -31,6 +27,7 @@ from typing import Any
 from onevox import __version__
 from onevox.errors import IpcError, OnevoxError
 from onevox.ipc import protocol as proto
+from onevox.ipc.slots import IDLE, RUNNING, STREAMING, Conn, Slots, wait_for_client
 from onevox.ipc.sockets import bind_private_socket, peer_credentials, remove_own_socket
 from onevox.ipc.streaming import Subscription, stream_events
 
@@ -55,23 +52,10 @@ class ServerLimits:
             raise ValueError("max_subscribers must leave at least one of max_connections for commands")
 
 
-# where a connection is; the first two owe us a request and may be evicted for a newcomer
-_NEW, _IDLE, _RUNNING, _STREAMING, _CLOSING = "new", "idle", "running", "streaming", "closing"
-_EVICTABLE = (_NEW, _IDLE)
 _FAST_COMMANDS = frozenset({"status"})
 _STAT_KEYS = ("connections", "requests", "errors", "subscribers", "refused_forbidden", "refused_busy",
               "dropped_subscribers", "evicted", "timed_out", "peak_connections")
 _local = threading.local()  # marks worker threads while they run a command of this server
-
-
-@dataclass(eq=False)
-class _Conn:
-    writer: asyncio.StreamWriter
-    since: float  # loop time it entered `state`: the longest-idle connection is evicted first
-    state: str = _NEW
-    last_call: bool = False  # a newcomer needs this slot: close after the reply in flight
-    task: asyncio.Task[None] | None = None
-    pid: int | None = None  # the peer's process (SO_PEERCRED), once checked
 
 
 class IpcServer:
@@ -96,11 +80,10 @@ class IpcServer:
         self._stop_requested: asyncio.Event | None = None
         self._idle: asyncio.Event | None = None  # set while no request is being answered
         self._busy = 0
-        self._room: asyncio.Event | None = None  # set when a slot frees or a connection becomes evictable
-        self._conns: set[_Conn] = set()  # the slots in use
         self._tasks: set[asyncio.Task[Any]] = set()  # every connection's task, evicted ones until they end
         # every key exists from the start, so stats() can copy it from another thread while counts change
         self._stats: Counter[str] = Counter(dict.fromkeys(_STAT_KEYS, 0))
+        self._slots = Slots(self.limits.max_connections, self._stats)
 
     # ---- lifecycle -------------------------------------------------------------------------------------
 
@@ -142,7 +125,7 @@ class IpcServer:
 
     def stats(self) -> dict[str, int]:
         """Counters since start: connections, requests, errors, refused and dropped peers."""
-        return {**self._stats, "open_connections": len(self._conns)}
+        return {**self._stats, "open_connections": len(self._slots.conns)}
 
     def __enter__(self) -> IpcServer:
         self.start()
@@ -170,7 +153,7 @@ class IpcServer:
         self._stop_requested = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
-        self._room = asyncio.Event()
+        self._slots.open()
         accepting = asyncio.create_task(self._accept(sock))
         stop = asyncio.create_task(self._stop_requested.wait())
         self._ready.set()
@@ -190,7 +173,7 @@ class IpcServer:
         assert self._idle is not None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), self.limits.stop_grace_s)
-        for conn in list(self._conns):
+        for conn in list(self._slots.conns):
             conn.writer.close()
         for task in list(self._tasks):
             task.cancel()
@@ -199,15 +182,15 @@ class IpcServer:
         remove_own_socket(self.socket_path, self._inode)
         log.info("IPC server stopped")
 
-    # ---- connection slots ------------------------------------------------------------------------------
+    # ---- connections -----------------------------------------------------------------------------------
 
     async def _accept(self, listener: socket.socket) -> None:
         """Take a waiting client only once it has a slot, so the number open never passes max_connections."""
         loop = asyncio.get_running_loop()
         failing = False
         while True:
-            await _readable(loop, listener)
-            await self._make_room()
+            await wait_for_client(loop, listener)
+            await self._slots.make_room()
             try:
                 client, _ = await loop.sock_accept(listener)
             except OSError as exc:  # out of file descriptors: the client stays queued until some close
@@ -223,56 +206,15 @@ class IpcServer:
             except OSError:
                 client.close()
                 continue
-            conn = _Conn(writer, since=loop.time())
-            self._conns.add(conn)
+            conn = Conn(writer, since=loop.time())
+            self._slots.add(conn)
             conn.task = asyncio.create_task(self._on_connection(conn, reader))
             self._tasks.add(conn.task)
             conn.task.add_done_callback(self._tasks.discard)
             self._stats["connections"] += 1
-            self._stats["peak_connections"] = max(self._stats["peak_connections"], len(self._conns))
+            self._stats["peak_connections"] = max(self._stats["peak_connections"], len(self._slots.conns))
 
-    async def _make_room(self) -> None:
-        """Free a slot for the client waiting to connect: close the connection that has owed us a request
-        longest; when every slot runs a command, ask the oldest to close after its reply and wait for it."""
-        assert self._room is not None
-        while len(self._conns) >= self.limits.max_connections:
-            self._room.clear()
-            if not any(conn.state == _CLOSING for conn in self._conns):  # else a slot is about to free
-                owing = [conn for conn in self._conns if conn.state in _EVICTABLE]
-                running = [conn for conn in self._conns if conn.state == _RUNNING and not conn.last_call]
-                if owing:
-                    self._evict(min(owing, key=lambda conn: conn.since))
-                elif running:
-                    min(running, key=lambda conn: conn.since).last_call = True
-            await self._room.wait()
-
-    def _evict(self, conn: _Conn) -> None:
-        self._stats["evicted"] += 1
-        conn.writer.transport.abort()  # at once: its unread output must not keep the socket open
-        self._release_when_closed(conn)
-        if conn.task is not None:
-            conn.task.cancel()
-
-    def _release_when_closed(self, conn: _Conn) -> None:
-        # the transport closes its socket in a callback it has just scheduled; freeing the slot in one
-        # scheduled after it means a newcomer's socket never coexists with it, so the cap holds for fds
-        conn.state = _CLOSING
-        asyncio.get_running_loop().call_soon(self._release, conn)
-
-    def _release(self, conn: _Conn) -> None:
-        self._conns.discard(conn)
-        assert self._room is not None
-        self._room.set()
-
-    def _enter(self, conn: _Conn, state: str) -> None:
-        conn.state, conn.since = state, asyncio.get_running_loop().time()
-        if state in _EVICTABLE:
-            assert self._room is not None
-            self._room.set()
-
-    # ---- connections -----------------------------------------------------------------------------------
-
-    async def _on_connection(self, conn: _Conn, reader: asyncio.StreamReader) -> None:
+    async def _on_connection(self, conn: Conn, reader: asyncio.StreamReader) -> None:
         writer = conn.writer
         try:
             refusal = self._refusal(conn)
@@ -292,9 +234,9 @@ class IpcServer:
                 writer.transport.abort()  # the peer is not reading: close() would wait for it forever
             else:
                 writer.close()
-            self._release_when_closed(conn)
+            self._slots.release_when_closed(conn)
 
-    def _refusal(self, conn: _Conn) -> bytes | None:
+    def _refusal(self, conn: Conn) -> bytes | None:
         conn.pid, uid = peer_credentials(conn.writer.get_extra_info("socket"))
         if uid != os.getuid():
             self._stats["refused_forbidden"] += 1
@@ -304,7 +246,7 @@ class IpcServer:
             return proto.encode_error(None, proto.SHUTTING_DOWN, "the daemon is shutting down")
         return None
 
-    async def _serve(self, conn: _Conn, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve(self, conn: Conn, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         # a client that connects to send a command sends it at once; blank lines do not buy more time
         deadline = conn.since + self.limits.line_timeout_s
         while True:
@@ -336,20 +278,20 @@ class IpcServer:
                 return
             deadline = conn.since + self.limits.idle_timeout_s
 
-    async def _answer_line(self, conn: _Conn, line: bytes,
+    async def _answer_line(self, conn: Conn, line: bytes,
                            writer: asyncio.StreamWriter) -> Subscription | None:
         """Write the response to one request line; returns the subscription when it was `subscribe`."""
         self._busy += 1
         assert self._idle is not None
         self._idle.clear()
-        self._enter(conn, _RUNNING)
+        self._slots.enter(conn, RUNNING)
         subscription: Subscription | None = None
         try:
             self._stats["requests"] += 1
             response, subscription = await self._respond(line, conn)
             writer.write(response)
             if subscription is None:
-                self._enter(conn, _IDLE)  # the reply is out; a peer that does not take it may be evicted
+                self._slots.enter(conn, IDLE)  # the reply is out; a peer that does not take it may be evicted
             await asyncio.wait_for(writer.drain(), self.limits.line_timeout_s)
         except BaseException:
             if subscription is not None:
@@ -361,7 +303,7 @@ class IpcServer:
                 self._idle.set()
         return subscription
 
-    async def _respond(self, line: bytes, conn: _Conn) -> tuple[bytes, Subscription | None]:
+    async def _respond(self, line: bytes, conn: Conn) -> tuple[bytes, Subscription | None]:
         try:
             request = proto.parse_request(line)
         except proto.ProtocolError as exc:
@@ -395,11 +337,11 @@ class IpcServer:
         finally:
             _local.server = _local.pid = None
 
-    def _open_subscription(self, request: proto.Request, conn: _Conn) -> tuple[bytes, Subscription | None]:
+    def _open_subscription(self, request: proto.Request, conn: Conn) -> tuple[bytes, Subscription | None]:
         if self._subscribe is None:
             return self._error(request.id, proto.FAILED, "this server does not stream events"), None
         limit = self.limits.max_subscribers
-        if sum(other.state == _STREAMING for other in self._conns) >= limit:
+        if self._slots.streaming() >= limit:
             self._stats["refused_busy"] += 1
             return self._error(request.id, proto.BUSY, f"too many event subscribers (limit {limit}); "
                                                        "try again"), None
@@ -409,7 +351,7 @@ class IpcServer:
             log.exception("subscribe failed")
             return self._error(request.id, proto.INTERNAL, f"cannot subscribe: {exc}"), None
         self._stats["subscribers"] += 1
-        self._enter(conn, _STREAMING)
+        self._slots.enter(conn, STREAMING)
         return proto.encode_result(request.id, {"subscribed": True}), subscription
 
 
@@ -423,18 +365,3 @@ def _encode_result(request: proto.Request, result: Any) -> bytes:
     if not isinstance(result, dict):
         raise TypeError(f"dispatch returned {type(result).__name__} for {request.cmd}, not a dict")
     return proto.encode_result(request.id, result)
-
-
-async def _readable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
-    """Wait for a client to connect without accepting it yet."""
-    ready: asyncio.Future[None] = loop.create_future()
-
-    def wake() -> None:
-        if not ready.done():
-            ready.set_result(None)
-
-    loop.add_reader(sock.fileno(), wake)
-    try:
-        await ready
-    finally:
-        loop.remove_reader(sock.fileno())
