@@ -149,7 +149,7 @@ def test_auto_threads_one_for_small_models_all_cores_for_large(tmp_path, model_p
     """tiny and base decode fastest on one thread; a larger model.bin (sparse here) gets every core."""
     import os
 
-    from onevox.asr.whisper import SMALL_MODEL_BYTES, auto_threads
+    from onevox.asr.model_files import SMALL_MODEL_BYTES, auto_threads
 
     assert auto_threads(model_path) == 1
     big = tmp_path / "big"

@@ -17,7 +17,6 @@ language of a dictation's first speech to every later call, so a dictation never
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,6 @@ from pathlib import Path
 
 import ctranslate2
 import numpy as np
-import tokenizers
 from faster_whisper.tokenizer import Tokenizer
 
 from onevox.asr.base import TimedTranscript, Transcript, Word
@@ -40,7 +38,8 @@ from onevox.asr.decoding import (
 )
 from onevox.asr.features import LogMel
 from onevox.asr.language import LanguageChoice, LanguagePolicy, language_policy
-from onevox.asr.memory import limit_heap_arenas, release_free_memory
+from onevox.asr.memory import release_free_memory
+from onevox.asr.model_files import load_model, load_tokenizer
 from onevox.asr.window import (
     FULL_FRAMES,
     HOP_LENGTH,
@@ -117,9 +116,9 @@ class WhisperEngine:
         self.model_name = model_name
         self._cfg = cfg
         self._context: tuple[str, list[str]] = (cfg.initial_prompt, cfg.vocabulary)
-        self._model = _load_model(Path(model_path), cfg)
+        self._model = load_model(Path(model_path), cfg)
         self._opts = options or (MULTILINGUAL_OPTIONS if self._model.is_multilingual else EngineOptions())
-        self._hf_tokenizer = _load_tokenizer(Path(model_path))
+        self._hf_tokenizer = load_tokenizer(Path(model_path))
         self._policy: LanguagePolicy = language_policy(cfg.language, cfg.languages,
                                                        self._model.is_multilingual, model_name)
         self._tokenizers: dict[str, Tokenizer] = {}
@@ -354,47 +353,6 @@ def load_recognizer(cfg: ModelConfig) -> WhisperEngine:
 
     resolved = resolve_model(cfg.name)
     return WhisperEngine(resolved.path, cfg, resolved.name)
-
-
-# Whisper's decoder works one token at a time through small matrix-vector products; for tiny and base, waking
-# a second thread for each of them costs more than it saves (measured on 2 cores: one thread decoded a third
-# faster, and a dictation's release-to-text fell alike). Only the encoder gains from more threads, on windows
-# of 10 s and more, which dictation rarely encodes. Larger models have enough work per token to share.
-SMALL_MODEL_BYTES = 200 * 1024 * 1024  # tiny and base in float16 (their usual conversion) or int8
-
-
-def auto_threads(path: Path) -> int:
-    """The CPU threads for the model in `path` when `[model] threads` is 0."""
-    try:
-        small = (path / "model.bin").stat().st_size <= SMALL_MODEL_BYTES
-    except OSError:
-        small = False
-    return 1 if small else len(os.sched_getaffinity(0))
-
-
-def _load_model(path: Path, cfg: ModelConfig) -> ctranslate2.models.Whisper:
-    if not (path / "model.bin").is_file():
-        raise ModelError(f"{path}: not a CTranslate2 Whisper model folder (no model.bin); "
-                         "run `onevox models list` to see the models you can use")
-    threads = cfg.threads or auto_threads(path)
-    limit_heap_arenas()  # before the model's threads first allocate (see asr/memory.py)
-    try:
-        return ctranslate2.models.Whisper(str(path), device=cfg.device, compute_type=cfg.compute_type,
-                                          intra_threads=threads)
-    except (RuntimeError, ValueError) as exc:
-        raise ModelError(f"cannot load the model in {path} (device={cfg.device}, "
-                         f"compute_type={cfg.compute_type}): {exc}") from exc
-
-
-def _load_tokenizer(path: Path) -> tokenizers.Tokenizer:
-    file = path / "tokenizer.json"
-    if not file.is_file():
-        raise ModelError(f"{path}: model folder has no tokenizer.json; download the model again with "
-                         "`onevox models download`")
-    try:
-        return tokenizers.Tokenizer.from_file(str(file))
-    except Exception as exc:  # the tokenizers library raises its own exception type
-        raise ModelError(f"{file}: cannot read the tokenizer: {exc}") from exc
 
 
 def _as_mono_float32(audio: np.ndarray) -> np.ndarray:

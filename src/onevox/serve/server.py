@@ -29,7 +29,7 @@ def worker_config(config: Config, workers: int) -> Config:
     (unless model.threads says how many)."""
     if config.model.threads:
         return config
-    from onevox.asr.whisper import auto_threads
+    from onevox.asr.model_files import auto_threads
     from onevox.errors import ModelError
     from onevox.models.registry import resolve_model
 

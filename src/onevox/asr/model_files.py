@@ -1,0 +1,54 @@
+"""A CTranslate2 Whisper folder loaded for the engine: the model with its CPU threads, and the tokenizer. Kept
+apart from the decoding in `whisper.py`, which only needs what these return."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import ctranslate2
+import tokenizers
+
+from onevox.asr.memory import limit_heap_arenas
+from onevox.config import ModelConfig
+from onevox.errors import ModelError
+
+# Whisper's decoder works one token at a time through small matrix-vector products; for tiny and base, waking
+# a second thread for each of them costs more than it saves (measured on two cores: one thread decoded
+# faster, and a dictation's release-to-text fell with it). Only the encoder gains from more threads, on long
+# windows, which dictation rarely encodes. Larger models have enough work per token to share.
+SMALL_MODEL_BYTES = 200 * 1024 * 1024  # tiny and base in float16 (their usual conversion) or int8
+
+
+def auto_threads(path: Path) -> int:
+    """The CPU threads for the model in `path` when `[model] threads` is 0."""
+    try:
+        small = (path / "model.bin").stat().st_size <= SMALL_MODEL_BYTES
+    except OSError:
+        small = False
+    return 1 if small else len(os.sched_getaffinity(0))
+
+
+def load_model(path: Path, cfg: ModelConfig) -> ctranslate2.models.Whisper:
+    if not (path / "model.bin").is_file():
+        raise ModelError(f"{path}: not a CTranslate2 Whisper model folder (no model.bin); "
+                         "run `onevox models list` to see the models you can use")
+    threads = cfg.threads or auto_threads(path)
+    limit_heap_arenas()  # before the model's threads first allocate (see asr/memory.py)
+    try:
+        return ctranslate2.models.Whisper(str(path), device=cfg.device, compute_type=cfg.compute_type,
+                                          intra_threads=threads)
+    except (RuntimeError, ValueError) as exc:
+        raise ModelError(f"cannot load the model in {path} (device={cfg.device}, "
+                         f"compute_type={cfg.compute_type}): {exc}") from exc
+
+
+def load_tokenizer(path: Path) -> tokenizers.Tokenizer:
+    file = path / "tokenizer.json"
+    if not file.is_file():
+        raise ModelError(f"{path}: model folder has no tokenizer.json; download the model again with "
+                         "`onevox models download`")
+    try:
+        return tokenizers.Tokenizer.from_file(str(file))
+    except Exception as exc:  # the tokenizers library raises its own exception type
+        raise ModelError(f"{file}: cannot read the tokenizer: {exc}") from exc
