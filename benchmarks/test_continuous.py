@@ -27,13 +27,14 @@ def speech() -> dict[float, continuous.Continuous]:
 
 
 @pytest.mark.parametrize("length", continuous.LENGTHS_S, ids=lambda s: f"{s:g}s")
-def test_release_to_text_cont(benchmark, rig, speech, length: float, capsys) -> None:
+def test_release_to_text_cont(benchmark, rig, speech, length: float, said_to_rig, capsys) -> None:
     said = speech[length]
     key = continuous.release_key(length)
     # a long round is its own warm-up: the daemon and model are warm from the shorter ones
     run_workload(benchmark, wl.continuous_release_to_text(rig, said, key), rounds=ROUNDS[length],
                  warmup=1 if length < 15 else 0)
     text = rig.texts[-1]
+    said_to_rig[length] = (text, rig.speaking[-1].cores)
     errors = word_errors(said.reference, text)
     benchmark.extra_info.update(speech_s=round(said.duration_s, 2), clips=[c.id for c in said.clips],
                                 text=text, wer=round(errors.wer, 4),
