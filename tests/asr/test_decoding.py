@@ -162,3 +162,17 @@ def test_doubtful_short_window_results_are_redone(result, reason):
 ])
 def test_trusted_short_window_results(result):
     assert short_window_doubt(result, 2.0, WindowOptions()) is None
+
+
+def test_known_speech_drops_only_the_no_speech_doubt():
+    """Where the VAD heard speech, the model's no-speech probability is no reason to redo the decode; every
+    other doubt still holds."""
+    opts = WindowOptions()
+    assert short_window_doubt(decoded("Go forward 10 meters.", logprob=-0.45, no_speech=0.48), 2.0, opts,
+                              speech=True) is None
+    assert "maybe no speech" in (short_window_doubt(
+        decoded("Go forward 10 meters.", logprob=-0.45, no_speech=0.48), 2.0, opts) or "")
+    for result, reason in [(decoded("In 1813, in 1813."), "repetition"),
+                           (decoded("S-0", logprob=-1.15), "low confidence"),
+                           (decoded(".", no_speech=0.6), "no words")]:
+        assert reason in (short_window_doubt(result, 2.0, opts, speech=True) or "")

@@ -38,6 +38,7 @@ class PositionalRecognizer:
         self.gate: threading.Event | None = None  # what close_harness releases
         self.calls: list[tuple[str, float, float, str]] = []  # (kind, start_s, end_s, prompt)
         self.until_s = float("inf")  # the speaker stops here
+        self.speech: list[bool] = []  # what each word decode was told of its audio
 
     def _span(self, audio: np.ndarray) -> tuple[float, float]:
         start = round(float(audio[0]) * 1e7) / SAMPLE_RATE if audio.size else 0.0
@@ -53,9 +54,10 @@ class PositionalRecognizer:
         return out
 
     def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
-                         fallback: bool = True, timed: bool = True) -> TimedTranscript:
+                         fallback: bool = True, timed: bool = True, speech: bool = False) -> TimedTranscript:
         start, end = self._span(audio)
         self.calls.append(("words", start, end, prompt))
+        self.speech.append(speech)
         return TimedTranscript(words=tuple(self._words(start, end)), audio_s=end - start)
 
     def transcribe(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None) -> Transcript:
@@ -69,8 +71,9 @@ class PositionalRecognizer:
 
 
 def decoder(recognizer: PositionalRecognizer, live: bool = False) -> IncrementalDecoder:
-    def words(d: Dictation, audio: np.ndarray, prompt: str, *, timed: bool = True) -> TimedTranscript:
-        return recognizer.transcribe_words(audio, prompt=prompt, fallback=False, timed=timed)
+    def words(d: Dictation, audio: np.ndarray, prompt: str, *, timed: bool = True,
+              final: bool = False) -> TimedTranscript:
+        return recognizer.transcribe_words(audio, prompt=prompt, fallback=False, timed=timed, speech=final)
 
     def text(d: Dictation, audio: np.ndarray, prompt: str) -> str:
         return recognizer.transcribe(audio, prompt=prompt).text
@@ -105,6 +108,9 @@ def test_passes_settle_words_and_the_final_decodes_only_what_follows_them() -> N
     # only the rest, heard from rest_context_s (2 s) before the cut, with the words before as context
     assert kind == "words" and start == pytest.approx(7 * WORD_S) and end == 8.0
     assert prompt.endswith("w5 w6")
+    # the passes may be doubted for "maybe no speech" (the next pass comes); the decode the user waits for
+    # is of audio the VAD heard speech in, and is not sent to the full window on the model's doubt
+    assert recognizer.speech == [False] * 6 + [True]
 
 
 def test_a_short_final_segment_is_decoded_whole() -> None:
@@ -143,7 +149,7 @@ class DoubtingRecognizer(PositionalRecognizer):
     """Doubts every decode it is asked not to fall back on (what the engine does on a hard short window)."""
 
     def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
-                         fallback: bool = True, timed: bool = True) -> TimedTranscript:
+                         fallback: bool = True, timed: bool = True, speech: bool = False) -> TimedTranscript:
         heard = super().transcribe_words(audio, prompt=prompt, language=language, timed=timed)
         if fallback or not self.doubt or self.doubts <= 0:
             return heard
@@ -230,7 +236,7 @@ class GatedRecognizer(PositionalRecognizer):
         self.gate = self.held
 
     def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
-                         fallback: bool = True, timed: bool = True) -> TimedTranscript:
+                         fallback: bool = True, timed: bool = True, speech: bool = False) -> TimedTranscript:
         self.held.wait(10)
         return super().transcribe_words(audio, prompt=prompt, language=language, fallback=fallback,
                                         timed=timed)

@@ -124,9 +124,11 @@ def is_silence(decoded: Decoded, rule: SilenceRule) -> bool:
     return decoded.no_speech_prob > rule.no_speech_threshold and decoded.avg_logprob < rule.logprob_threshold
 
 
-def short_window_doubt(decoded: Decoded, window_s: float, opts: WindowOptions) -> str | None:
+def short_window_doubt(decoded: Decoded, window_s: float, opts: WindowOptions, *,
+                       speech: bool = False) -> str | None:
     """Why a decode of a `window_s` seconds short window cannot be trusted (the full window must be decoded),
-    or None."""
+    or None. With `speech` (the voice activity detector heard speech in it) the model's no-speech
+    probability is no reason: on some voices it sits near the threshold on every sentence."""
     if decoded.truncated:
         return "token budget exceeded"
     if not _HAS_WORD.search(decoded.text):
@@ -137,6 +139,7 @@ def short_window_doubt(decoded: Decoded, window_s: float, opts: WindowOptions) -
         return "repetition loop"
     if decoded.avg_logprob < opts.min_avg_logprob:
         return f"low confidence (avg log-probability {decoded.avg_logprob:.2f})"
-    if decoded.no_speech_prob > opts.max_no_speech and decoded.avg_logprob < opts.confident_logprob:
+    if not speech and decoded.no_speech_prob > opts.max_no_speech and \
+            decoded.avg_logprob < opts.confident_logprob:
         return f"maybe no speech (no-speech probability {decoded.no_speech_prob:.2f})"
     return None

@@ -176,7 +176,7 @@ class WhisperEngine:
                           language=chosen.language, language_prob=chosen.probability)
 
     def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
-                         fallback: bool = True, timed: bool = True) -> TimedTranscript:
+                         fallback: bool = True, timed: bool = True, speech: bool = False) -> TimedTranscript:
         """One window of up to 30 s decoded with each word's time (implements `WordRecognizer`). Unlike
         `transcribe`, a decode that ends early is not continued: the incremental decoder that calls this
         decodes the rest again on its next pass anyway. With `fallback` False a short-window decode in doubt
@@ -186,7 +186,7 @@ class WhisperEngine:
         start = time.perf_counter()
         context = self._context_text(prompt)
         text, done, used_full, doubt = self._transcribe_window(audio, context, self._given(language),
-                                                               full_if_doubt=fallback)
+                                                               full_if_doubt=fallback, speech=speech)
         audio_s = audio.size / SAMPLE_RATE
         words: tuple[Word, ...] = ()
         if text:
@@ -242,7 +242,8 @@ class WhisperEngine:
         return 0.0
 
     def _transcribe_window(self, audio: np.ndarray, context: str, language: LanguageChoice | None, *,
-                           full_if_doubt: bool = True) -> tuple[str, _Pass, bool, str | None]:
+                           full_if_doubt: bool = True,
+                           speech: bool = False) -> tuple[str, _Pass, bool, str | None]:
         """One window: the short one first (in auto mode), the full one when the short one is in doubt
         (unless `full_if_doubt` is False: then the doubted decode counts as no text, and the doubt is
         returned). A language detected on the short window is kept for the full one (detection never
@@ -251,7 +252,7 @@ class WhisperEngine:
         fallback = False
         result = self._decode(audio, context, language, short=short)
         window_s = window_frames(audio.size, self._opts.window) * HOP_LENGTH / SAMPLE_RATE
-        doubt = short and short_window_doubt(result.decoded, window_s, self._opts.window)
+        doubt = short and short_window_doubt(result.decoded, window_s, self._opts.window, speech=speech)
         if doubt and not full_if_doubt:
             return "", result, False, doubt
         if doubt:

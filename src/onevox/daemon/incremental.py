@@ -48,10 +48,11 @@ def cut_off(word: Word) -> bool:
 
 
 class Decode(Protocol):
-    """Words of the audio (`timed`: with their times); a doubted decode comes back empty with `doubt`."""
+    """Words of the audio (`timed`: with their times); a doubted decode comes back empty with `doubt`.
+    `final`: the decode the user waits for, of audio the VAD heard speech in (see `_settle_rest`)."""
 
     def __call__(self, d: Dictation, audio: np.ndarray, prompt: str, *,
-                 timed: bool = True) -> TimedTranscript: ...
+                 timed: bool = True, final: bool = False) -> TimedTranscript: ...
 
 
 Transcribe = Callable[[Dictation, np.ndarray, str], str]
@@ -135,7 +136,9 @@ class IncrementalDecoder:
     def _settle_rest(self, d: Dictation, agreement: Agreement, snap: Snapshot) -> None:
         """Settle the words after the settled ones: one decode (no word times, no full-window redo: this is
         the decode the user waits for) from `rest_context_s` of settled speech before the cut, with the
-        settled text before that point as its prompt; the settled words it restates are aligned away."""
+        settled text before that point as its prompt; the settled words it restates are aligned away.
+        Its audio is speech the VAD heard, so the model's doubt that it holds any does not send it to the
+        full window (the passes keep that doubt: a doubted pass only waits for the next)."""
         if snap.end / SAMPLE_RATE - agreement.cut_s < 0.1:
             return
         start_s, restated = agreement.rest_start(self.options.rest_context_s)
@@ -143,7 +146,7 @@ class IncrementalDecoder:
         end_s = snap.end / SAMPLE_RATE
         audio = self._from(snap, start_s)
         prompt = self._prompt(d, join_words(agreement.committed[:len(agreement.committed) - restated]))
-        result = self.decode_words(d, audio, prompt, timed=False)
+        result = self.decode_words(d, audio, prompt, timed=False, final=True)
         if not result.doubt:
             words = [Word(w.text, start_s, start_s) for w in result.words]
             agreement.finish_rest(words, end_s, restated)
@@ -159,7 +162,7 @@ class IncrementalDecoder:
         if start_s < agreement.cut_s - 0.1:  # once more from the cut, with all the settled text as prompt
             cut_s = agreement.cut_s
             result = self.decode_words(d, self._from(snap, cut_s), self._prompt(d, agreement.text),
-                                       timed=False)
+                                       timed=False, final=True)
             if not result.doubt:
                 agreement.finish([Word(w.text, cut_s, cut_s) for w in result.words], end_s, from_cut=True)
                 return
