@@ -90,22 +90,26 @@ def test_not_running_is_the_full_clis_answer(config_file: Path, command: list[st
     assert fast_out[2] == 3 and "not running" in fast_out[0] + fast_out[1]
 
 
-@pytest.mark.parametrize("where", ["--config", "default"])
-def test_the_fast_path_imports_neither_click_nor_rich(server: IpcServer, config_file: Path,
-                                                      where: str) -> None:
+@pytest.mark.parametrize(("where", "command"), [("--config", ["status", "--json"]),
+                                                ("default", ["status", "--json"]),
+                                                ("--config", ["stop-dictation"])])
+def test_the_fast_path_imports_neither_click_nor_rich(server: IpcServer, config_file: Path, where: str,
+                                                      command: list[str]) -> None:
     args, env = ["--config", str(config_file)], os.environ.copy()
     if where == "default":  # the user's own config file, found where platformdirs would find it
         folder = config_file.parent / "config_home"
         (folder / "onevox").mkdir(parents=True)
         (folder / "onevox" / "config.toml").write_text(config_file.read_text())
         args, env["XDG_CONFIG_HOME"] = [], str(folder)
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "onevox", "status", "--json", *args],
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "onevox", *command, *args],
                           capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line}
     assert "onevox.cli.fast" in imported
     heavy = {name for name in imported if name.split(".")[0] in ("click", "rich", "numpy", "platformdirs")}
     heavy |= imported & {"onevox.config", "onevox.ipc.client", "onevox.ipc.protocol", "onevox.paths"}
+    if "--json" not in command:  # what a key binding runs: the answer is read without the json package
+        heavy |= imported & {"json", "re"}
     assert not heavy
 
 
@@ -229,3 +233,38 @@ def test_the_plain_scan_agrees_with_tomllib_or_hands_over(lines: list[str]) -> N
     daemon = data.get("daemon", {})
     assert isinstance(daemon, dict)
     assert scanned == daemon.get("socket", "")
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner,
+                                                                                 max_size=4),
+                     max_leaves=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=_JSON, before=st.sampled_from(["", " ", "\t\n"]), after=st.sampled_from(["", "\n", " \r\n"]),
+       ascii_only=st.booleans())
+def test_the_slim_json_reader_is_json_loads(value: object, before: str, after: str, ascii_only: bool) -> None:
+    import json
+
+    text = before + json.dumps(value, ensure_ascii=ascii_only) + after
+    assert fast.parse_json(text) == json.loads(text)
+
+
+@pytest.mark.parametrize("text", ["", "  ", "{", '{"a": 1} x', '{"a": 1}{}', "[1,]", '"\x01"', "nul",
+                                  '{"a": NaN', "1 2"])
+def test_the_slim_json_reader_refuses_what_json_loads_refuses(text: str) -> None:
+    import json
+
+    with pytest.raises(ValueError):
+        json.loads(text)
+    with pytest.raises(ValueError):
+        fast.parse_json(text)
+
+
+def test_the_slim_json_reader_keeps_json_loads_constants() -> None:
+    import math
+
+    value = fast.parse_json('{"a": NaN, "b": -Infinity, "c": 1.5e3, "d": 10}')
+    assert math.isnan(value["a"]) and value["b"] == float("-inf")
+    assert value["c"] == 1500.0 and value["d"] == 10

@@ -246,8 +246,6 @@ def serve(args: list[str]) -> int | None:
 
 def _request(sock: _socket.socket, cmd: str) -> dict[str, Any]:
     """IpcClient.request(cmd) on a connected socket: the same bytes sent, the same errors raised."""
-    import json
-
     try:
         sock.sendall(request_bytes(cmd))
     except OSError as exc:
@@ -269,7 +267,7 @@ def _request(sock: _socket.socket, cmd: str) -> dict[str, Any]:
 
         raise client.no_answer_error(cmd)
     try:
-        message = json.loads(line.decode("utf-8"))
+        message = parse_json(line.decode("utf-8"))
     except ValueError:
         message = None
     if (isinstance(message, dict) and message.get("v") == 1 and message.get("id") == REQUEST_ID
@@ -279,6 +277,40 @@ def _request(sock: _socket.socket, cmd: str) -> dict[str, Any]:
     from onevox.ipc import protocol as proto  # anything unusual: the client's own decoding and errors
 
     return proto.result_of(proto.decode_message(line), REQUEST_ID)
+
+
+_JSON_SPACE = " \t\n\r"
+
+
+class _JsonContext:
+    """What the C scanner reads off a JSONDecoder: json.loads's defaults."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = {"-Infinity": float("-inf"), "Infinity": float("inf"), "NaN": float("nan")}.__getitem__
+
+
+def parse_json(text: str) -> Any:
+    """json.loads(text), raising ValueError on anything it rejects, through the C scanner json.decoder
+    itself uses: importing json pulls in re, enum and functools, a fifth of this path's start-up."""
+    try:
+        from _json import make_scanner  # CPython's accelerator module
+    except ImportError:
+        import json
+
+        return json.loads(text)
+    start = len(text) - len(text.lstrip(_JSON_SPACE))
+    context: Any = _JsonContext()  # typeshed wants a make_scanner; any object with these attributes will do
+    try:
+        value, end = make_scanner(context)(text, start)
+    except StopIteration as exc:
+        raise ValueError(f"no JSON value at {exc.value}") from None
+    if text[end:].strip(_JSON_SPACE):
+        raise ValueError(f"extra data at {end}")
+    return value
 
 
 def _readline(sock: _socket.socket) -> bytes:
