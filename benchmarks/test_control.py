@@ -34,7 +34,10 @@ def config_file() -> Iterator[Path]:
 
 
 def _fast(config: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "onevox", *args, "--config", str(config)]
+    """The `onevox` command a key binding runs: the console script pip installed beside this python."""
+    script = Path(sys.executable).with_name("onevox")
+    assert script.is_file(), f"{script} is missing: install onevox into this environment (pip install -e .)"
+    return [str(script), *args, "--config", str(config)]
 
 
 def _full(config: Path, *args: str) -> list[str]:

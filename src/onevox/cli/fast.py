@@ -236,9 +236,7 @@ def serve(args: list[str]) -> int | None:
     if cmd == "status":
         result = {"running": True, **result}
     if inv.as_json:
-        import json
-
-        echo(json.dumps(result, ensure_ascii=False, sort_keys=True))
+        echo(dump_json(result))
     else:
         echo(summarise(result))
     return 0
@@ -311,6 +309,24 @@ def parse_json(text: str) -> Any:
     if text[end:].strip(_JSON_SPACE):
         raise ValueError(f"extra data at {end}")
     return value
+
+
+def dump_json(value: Any) -> str:
+    """json.dumps(value, ensure_ascii=False, sort_keys=True) for a decoded JSON value, through the C encoder
+    json.encoder itself uses (see parse_json)."""
+    try:
+        from _json import encode_basestring, make_encoder
+    except ImportError:
+        import json
+
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    # no circular-reference markers: a value parse_json returned has none
+    encoder = make_encoder(None, _not_json, encode_basestring, None, ": ", ", ", True, False, True)
+    return "".join(encoder(value, 0))
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")  # json's default()
 
 
 def _readline(sock: _socket.socket) -> bytes:
