@@ -17,11 +17,12 @@ from jeepney.io.blocking import open_dbus_connection
 
 from onevox.config import HotkeyConfig
 from onevox.desktop.keys import parse_hotkey
+from onevox.desktop.portal_requests import BUS_NAME
 from onevox.errors import HotkeyError
 from onevox.hotkey import check_backends, create_listener
 from onevox.hotkey import evdev as evdev_backend
 from onevox.hotkey.gesture import HotkeyGesture
-from onevox.hotkey.portal import BUS_NAME, PortalHotkeyListener
+from onevox.hotkey.portal import PortalHotkeyListener
 from tests.hotkey.recorder import Recorder
 from tests.support.fake_portal import PrivateBus
 from tests.support.kde import portal_program
