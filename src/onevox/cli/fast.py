@@ -126,7 +126,7 @@ def socket_path(inv: Invocation) -> str | None:
 
 def default_config_file() -> str | None:
     """onevox.paths.default_config_path() as platformdirs finds it on Linux, without importing pathlib and
-    platformdirs (which took more time than the rest of this path): $XDG_CONFIG_HOME when it is absolute,
+    platformdirs (slow imports on a path a key binding waits for): $XDG_CONFIG_HOME when it is absolute,
     else $HOME/.config. None where platformdirs has more to weigh (no absolute HOME)."""
     xdg = os.environ.get("XDG_CONFIG_HOME", "")
     if xdg.startswith("/"):
@@ -293,7 +293,7 @@ class _JsonContext:
 
 def parse_json(text: str) -> Any:
     """json.loads(text), raising ValueError on anything it rejects, through the C scanner json.decoder
-    itself uses: importing json pulls in re, enum and functools, a fifth of this path's start-up."""
+    itself uses: importing json pulls in re, enum and functools, a large share of this path's start-up."""
     try:
         from _json import make_scanner  # CPython's accelerator module
     except ImportError:

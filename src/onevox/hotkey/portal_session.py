@@ -56,15 +56,23 @@ def session_bus_address(environ: Mapping[str, str] | None = None) -> str | None:
 def portal_version(address: str | None = None, timeout: float = CALL_TIMEOUT_S) -> int:
     """The GlobalShortcuts interface's version on the running portal (its `version` property: nothing is
     created, nothing shown); HotkeyError saying why there is none."""
+    with connect(address, timeout) as conn:
+        try:
+            return _version(conn, timeout)
+        except (OSError, ValueError) as exc:
+            raise HotkeyError(f"the D-Bus session bus went away: {exc}") from exc
+
+
+def connect(address: str | None, timeout: float) -> DBusConnection:
+    """A connection to `address`, or to this session's bus; HotkeyError saying why there is none."""
     from jeepney.io.blocking import open_dbus_connection
 
     address = address or session_bus_address()
     if not address:
         raise HotkeyError("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset), so no portal")
     try:
-        with open_dbus_connection(address, auth_timeout=timeout) as conn:
-            return _version(conn, timeout)
-    except (OSError, ValueError) as exc:
+        return open_dbus_connection(address, auth_timeout=timeout)
+    except (OSError, ValueError, TimeoutError) as exc:
         raise HotkeyError(f"cannot reach the D-Bus session bus at {address}: {exc}") from exc
 
 
@@ -102,15 +110,7 @@ class GlobalShortcutsSession:
     def _open(self) -> None:
         """Connect, register the app id, check the interface and create the session (HotkeyError on any
         failure, with the connection closed again)."""
-        from jeepney.io.blocking import open_dbus_connection
-
-        address = self.address or session_bus_address()
-        if not address:
-            raise HotkeyError("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset), so no portal")
-        try:
-            conn = open_dbus_connection(address, auth_timeout=self.call_timeout)
-        except (OSError, ValueError, TimeoutError) as exc:
-            raise HotkeyError(f"cannot reach the D-Bus session bus at {address}: {exc}") from exc
+        conn = connect(self.address, self.call_timeout)
         self._conn = conn
         try:
             self._register(conn)
