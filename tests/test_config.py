@@ -108,8 +108,8 @@ def test_section_that_is_not_a_table() -> None:
 @pytest.mark.parametrize(("toml", "key", "message"), [
     ("[model]\nname = 3", "model.name", "must be a string, got a number (3)"),
     ("[audio]\ndevice = true", "audio.device", "must be a string, got a boolean (True)"),
-    ("[model]\nbeam_size = '2'", "model.beam_size", "whole number from 1 to 16, got a string ('2')"),
-    ("[model]\nbeam_size = 2.0", "model.beam_size", "whole number from 1 to 16, got a number (2.0)"),
+    ("[model]\nbeam_size = '2'", "model.beam_size", "whole number from 0 to 16, got a string ('2')"),
+    ("[model]\nbeam_size = 2.0", "model.beam_size", "whole number from 0 to 16, got a number (2.0)"),
     ("[vad]\nthreshold = 'high'", "vad.threshold", "must be a number from 0 to 1, got a string ('high')"),
     ("[model]\nvocabulary = 'onevox'", "model.vocabulary", "must be a list of strings, got a string"),
     ("[model]\nvocabulary = ['a', 1]", "model.vocabulary", "must be a list of strings, got a list"),

@@ -1,8 +1,9 @@
 """Whisper base (multilingual) through onevox, against plain faster-whisper with its defaults on the same
 model, measured in the same run, on the non-English clips and on the English ones.
 
-- error rate (words; characters for Chinese) no worse than faster-whisper's, per corpus;
-- the sized window no worse than the full 30 s window by more than one error per corpus;
+- error rate (words; characters for Chinese) no worse than faster-whisper's, per corpus (one error allowed
+  on the ten non-English clips; whether the strict bar holds is printed);
+- the sized window within `GAP_TO_FULL_WINDOW` of the full 30 s window;
 - the language: right on every clip when the user lists it among two or more languages (as the first of
   several, and as the second of two, so the fallback to the first listed language cannot make it right),
   and wrong on at most one clip in plain auto mode.
@@ -84,17 +85,14 @@ def rates(clips: list[dict], errors: dict[str, dict[str, WordErrors]]) -> dict[s
     return {name: corpus_wer([errs[c["id"]] for c in clips]) for name, errs in errors.items()}
 
 
-# Where base's errors come from (compared step by step with faster-whisper on these clips): the log-mel
-# features, the prompt, the suppressed tokens and the temperature fallback are the same or change nothing;
-# at equal settings (greedy, int8) onevox's sized window and faster-whisper are level. What faster-whisper
-# has on top is its 30 s window with beam search in float32: beam search and float32 help only on the full
-# window, and base, unlike tiny.en, decodes a short encoder output worse (laid over the silent window's
-# output it is worse still). The fast default therefore stays behind faster-whisper's defaults, by the gap
-# held below; decoding as faster-whisper does (`window = "full"`, `beam_size = 5`, `compute_type =
-# "float32"`, several times slower) is held to "no worse than faster-whisper" by the "as-faster-whisper" run.
-GAP_TO_FASTER_WHISPER = 0.10  # WER with the language listed, over faster-whisper's (measured +6.6 points)
+# How base gets faster-whisper's accuracy on a sized window: beam 5 (`beam_size = 0`, auto, for multilingual
+# models), and 10 s of encoded silence after the speech before the silent window takes over
+# (`whisper.MULTILINGUAL_OPTIONS`). Greedy decoding lost whole sentences (the Spanish clip), and a short
+# margin read as "no speech" or looped. Measured: the same error count as faster-whisper, or one fewer; the
+# test allows one error more, as the issue's comparison is made on ten clips.
+LISTED_SLACK = 1  # errors over faster-whisper's allowed with the language listed (the issue's bar: 0)
 AS_FASTER_WHISPER: dict[str, object] = {"window": "full", "beam_size": 5, "compute_type": "float32"}
-GAP_TO_FULL_WINDOW = 0.06  # WER of the sized window over the full window, auto mode (measured +4.4 points)
+GAP_TO_FULL_WINDOW = 0.06  # WER of the sized window over the full window, auto mode
 
 
 @dataclass(frozen=True)
@@ -149,8 +147,12 @@ def test_language_in_auto_is_wrong_on_at_most_one_clip(measured):
     assert len(wrong) <= 1, f"auto: wrong language on {wrong}"
 
 
-def test_error_rate_stays_within_the_measured_gap_to_faster_whisper(measured):
-    assert measured.wer["listed"] <= measured.wer["faster-whisper"] + GAP_TO_FASTER_WHISPER
+def test_error_rate_is_no_worse_than_faster_whisper(measured, capsys):
+    wer, fw = measured.wer["listed"], measured.wer["faster-whisper"]
+    with capsys.disabled():
+        print(f"\nlanguage listed: WER {100 * wer:.1f}% against faster-whisper's {100 * fw:.1f}%: "
+              f"{'no worse' if wer <= fw + 1e-9 else 'worse'}")
+    assert wer <= fw + LISTED_SLACK * measured.one_error[0] + 1e-9
     assert measured.cer["listed"] <= measured.cer["faster-whisper"] + measured.one_error[1] + 1e-9
 
 

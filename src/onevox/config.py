@@ -84,7 +84,9 @@ class ModelConfig:
     device: str = _opt("cpu", "where the model runs", choices=("cpu", "cuda", "auto"))
     threads: int = _opt(0, "CPU threads for the model (0 = auto: one for tiny and base, which decode "
                                "fastest on one; all cores for larger models)", lo=0, hi=256)
-    beam_size: int = _opt(1, "beam search width (1 = greedy, fastest)", lo=1, hi=16)
+    beam_size: int = _opt(0, "beam search width (0 = auto: 5 for multilingual models, which decode other "
+                               "languages better with it; 1, greedy and fastest, for English-only ones)",
+                          lo=0, hi=16)
     language: str = _opt("en", "spoken language code, or 'auto' to detect (multilingual models only)")
     languages: list[str] = _opt(None, "with language = 'auto': the languages you speak; detection picks "
                                 "among these, and falls back to the first when unsure (one = no detection)",

@@ -116,6 +116,43 @@ def test_finish_settles_everything_and_skips_a_repeated_tail() -> None:
     assert agreement.cut_s == agreement.buffer_s == 3.0 and agreement.pending == []
 
 
+def settled_seven() -> Agreement:
+    agreement = la2()
+    for _ in range(2):
+        agreement.update(words("the room behind this portal served as a"), 3.2)
+    assert agreement.text == "the room behind this portal served as"
+    return agreement
+
+
+def finish_known(agreement: Agreement, decoded: str, known: int = 4) -> list[str]:
+    """A last decode told that the last `known` settled words are known, untimed (as the daemon makes it)."""
+    fresh = words(decoded, start=agreement.cut_s, step=0.0)
+    return [normal(w.text) for w in agreement.finish_known(fresh, 5.0, known)]
+
+
+def test_a_decode_told_the_known_words_keeps_all_it_wrote_when_it_restated_none() -> None:
+    kept = finish_known(settled_seven(), "a mortuary by the monks.")
+    assert kept == ["a", "mortuary", "by", "the", "monks"]
+
+
+def test_words_a_decode_restates_despite_being_told_they_are_known_are_aligned_away() -> None:
+    # all four known words, only their end, or all of them with a word written differently
+    for decoded in ("this portal served as a mortuary.", "served as a mortuary.",
+                    "this portl served as a mortuary.", "this portal, which served as a mortuary."):
+        assert finish_known(settled_seven(), decoded) == ["a", "mortuary"], decoded
+    # the last known word written differently is still that word
+    assert finish_known(settled_seven(), "this portal served ass a mortuary.") == ["a", "mortuary"]
+
+
+def test_a_known_word_that_recurs_later_in_the_decode_is_new_speech() -> None:
+    # "this" and "as" were said again, not restated: the decode did not begin by restating
+    assert finish_known(settled_seven(), "a mortuary as this one.") == ["a", "mortuary", "as", "this", "one"]
+    assert finish_known(settled_seven(), "as a mortuary.") == ["a", "mortuary"]  # "as" restated at the cut
+    # known words matched by chance, out of order or far from the end of the known ones: all new speech
+    assert finish_known(settled_seven(), "this is the room where as", known=7) == [
+        "this", "is", "the", "room", "where", "as"]
+
+
 def test_a_single_repeated_word_away_from_the_cut_is_kept() -> None:
     agreement = la2()
     agreement.update(words("I said that"), 1.2)

@@ -19,6 +19,7 @@ from onevox.asr.decoding import (
     read_result,
     short_window_doubt,
     split_timestamps,
+    timestamp_token,
 )
 from onevox.asr.window import WindowOptions
 
@@ -76,6 +77,15 @@ def test_prompt_without_timestamps_ends_with_notimestamps(tokenizer):
     prompt = build_prompt(tokenizer, "Hello there.", timestamps=False)
     assert prompt[-1] == tokenizer.no_timestamps
     assert prompt[:-1] == build_prompt(tokenizer, "Hello there.")
+
+
+def test_prompt_with_known_words_ends_with_the_timestamp_where_the_rest_begins(tokenizer):
+    prompt = build_prompt(tokenizer, "Hello there.", start_s=2.1)
+    assert prompt[:-1] == build_prompt(tokenizer, "Hello there.")
+    assert prompt[-1] == tokenizer.timestamp_begin + 105
+    assert build_prompt(tokenizer, "", start_s=0.0) == build_prompt(tokenizer, "")
+    assert timestamp_token(tokenizer, 31.0) == tokenizer.timestamp_begin + 1500  # <|30.00|>, the last
+    assert timestamp_token(tokenizer, -1.0) == tokenizer.timestamp_begin
 
 
 def test_prompt_with_context_starts_with_previous_marker(tokenizer):

@@ -19,7 +19,8 @@ class Scripted:
         self.answers = list(answers)
         self.calls: list[tuple[float, str, str | None]] = []
 
-    def transcribe_words(self, audio, *, prompt="", language=None, fallback=True, timed=True, speech=False):
+    def transcribe_words(self, audio, *, prompt="", language=None, fallback=True, timed=True, speech=False,
+                         known_s=0.0):
         self.calls.append((audio.size / RATE, prompt, language))
         words = self.answers.pop(0) if self.answers else ()
         return TimedTranscript(words=words, audio_s=audio.size / RATE, language="en", language_prob=0.9)

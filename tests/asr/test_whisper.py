@@ -160,6 +160,36 @@ def test_auto_threads_one_for_small_models_all_cores_for_large(tmp_path, model_p
     assert auto_threads(tmp_path / "missing") == len(os.sched_getaffinity(0))
 
 
+def test_a_second_encoder_copy_only_where_the_decoder_leaves_cores_idle(tmp_path, model_path, monkeypatch):
+    import os
+
+    from onevox.asr.model_files import SMALL_MODEL_BYTES, encoder_threads
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(4)))
+    assert encoder_threads(model_path, ModelConfig()) == 4  # tiny decodes on one thread: the encoder gets 4
+    assert encoder_threads(model_path, ModelConfig(threads=1)) == 0  # the user's count: one copy
+    assert encoder_threads(model_path, ModelConfig(device="cuda")) == 0
+    big = tmp_path / "big"
+    big.mkdir()
+    with open(big / "model.bin", "wb") as f:
+        f.truncate(SMALL_MODEL_BYTES + 1)
+    assert encoder_threads(big, ModelConfig()) == 0  # already on every core
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
+    assert encoder_threads(model_path, ModelConfig()) == 0
+
+
+def test_known_words_are_heard_but_not_written_again(engine, clip):
+    """`known_s`: the decode starts at that point (the words before it end the prompt) and writes only the
+    words after it."""
+    audio = clip("ls-2412-153948-0000")
+    whole = engine.transcribe_words(audio)
+    words = list(whole.words)
+    cut = next(i for i, w in enumerate(words) if w.end_s >= 3.0) + 1  # a word boundary about 3 s in
+    known = "".join(w.text for w in words[:cut])
+    rest = engine.transcribe_words(audio, prompt=known, known_s=words[cut - 1].end_s, timed=False)
+    assert normalize("".join(w.text for w in rest.words)) == normalize("".join(w.text for w in words[cut:]))
+
+
 def test_serve_workers_share_the_cores_and_keep_small_models_on_one_thread(monkeypatch, isolated_xdg):
     import os
 

@@ -51,7 +51,7 @@ def test_needs_a_file():
 
 def test_bad_config_is_one_clear_line(tmp_path, speech_dir):
     config = tmp_path / "bad.toml"
-    config.write_text("[model]\nbeam_size = 0\n")
+    config.write_text("[model]\nbeam_size = 17\n")
     result = run("--config", str(config), str(speech_dir / "ps-goforward.wav"))
     assert result.exit_code == 2
     assert "model.beam_size" in result.stderr and "Traceback" not in result.output

@@ -39,13 +39,14 @@ class PositionalRecognizer:
         self.calls: list[tuple[str, float, float, str]] = []  # (kind, start_s, end_s, prompt)
         self.until_s = float("inf")  # the speaker stops here
         self.speech: list[bool] = []  # what each word decode was told of its audio
+        self.known: list[float] = []  # ...and of the words it need not write again
 
     def _span(self, audio: np.ndarray) -> tuple[float, float]:
         start = round(float(audio[0]) * 1e7) / SAMPLE_RATE if audio.size else 0.0
         return start, start + audio.size / SAMPLE_RATE
 
-    def _words(self, start: float, end: float) -> list[Word]:
-        first = int(start / WORD_S + 0.5)
+    def _words(self, start: float, end: float, known_s: float = 0.0) -> list[Word]:
+        first = int((start + known_s) / WORD_S + 0.5)
         out = []
         k = first
         while (k + 0.8) * WORD_S <= end and (k + 1) * WORD_S <= self.until_s:
@@ -54,11 +55,13 @@ class PositionalRecognizer:
         return out
 
     def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
-                         fallback: bool = True, timed: bool = True, speech: bool = False) -> TimedTranscript:
+                         fallback: bool = True, timed: bool = True, speech: bool = False,
+                         known_s: float = 0.0) -> TimedTranscript:
         start, end = self._span(audio)
         self.calls.append(("words", start, end, prompt))
         self.speech.append(speech)
-        return TimedTranscript(words=tuple(self._words(start, end)), audio_s=end - start)
+        self.known.append(known_s)
+        return TimedTranscript(words=tuple(self._words(start, end, known_s)), audio_s=end - start)
 
     def transcribe(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None) -> Transcript:
         start, end = self._span(audio)
@@ -72,8 +75,9 @@ class PositionalRecognizer:
 
 def decoder(recognizer: PositionalRecognizer, live: bool = False) -> IncrementalDecoder:
     def words(d: Dictation, audio: np.ndarray, prompt: str, *, timed: bool = True,
-              final: bool = False) -> TimedTranscript:
-        return recognizer.transcribe_words(audio, prompt=prompt, fallback=False, timed=timed, speech=final)
+              final: bool = False, known_s: float = 0.0) -> TimedTranscript:
+        return recognizer.transcribe_words(audio, prompt=prompt, fallback=False, timed=timed, speech=final,
+                                           known_s=known_s)
 
     def text(d: Dictation, audio: np.ndarray, prompt: str) -> str:
         return recognizer.transcribe(audio, prompt=prompt).text
@@ -105,9 +109,11 @@ def test_passes_settle_words_and_the_final_decodes_only_what_follows_them() -> N
     text = inc.final_text(d, segment(0.0, 8.0))
     assert text == " ".join(f"w{k}" for k in range(20))
     (kind, start, end, prompt), = recognizer.calls
-    # only the rest, heard from rest_context_s (2 s) before the cut, with the words before as context
+    # only the rest: heard from rest_context_s (2 s) before the cut, with every settled word as context and
+    # those before the cut marked known, so that the decode writes only what follows them
     assert kind == "words" and start == pytest.approx(7 * WORD_S) and end == 8.0
-    assert prompt.endswith("w5 w6")
+    early = IncrementalOptions().known_early_s  # told to begin a little before the cut (see there)
+    assert prompt.endswith("w10 w11") and recognizer.known[-1] == pytest.approx(12 * WORD_S - start - early)
     # the passes may be doubted for "maybe no speech" (the next pass comes); the decode the user waits for
     # is of audio the VAD heard speech in, and is not sent to the full window on the model's doubt
     assert recognizer.speech == [False] * 6 + [True]
@@ -149,8 +155,10 @@ class DoubtingRecognizer(PositionalRecognizer):
     """Doubts every decode it is asked not to fall back on (what the engine does on a hard short window)."""
 
     def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
-                         fallback: bool = True, timed: bool = True, speech: bool = False) -> TimedTranscript:
-        heard = super().transcribe_words(audio, prompt=prompt, language=language, timed=timed)
+                         fallback: bool = True, timed: bool = True, speech: bool = False,
+                         known_s: float = 0.0) -> TimedTranscript:
+        heard = super().transcribe_words(audio, prompt=prompt, language=language, timed=timed,
+                                         known_s=known_s)
         if fallback or not self.doubt or self.doubts <= 0:
             return heard
         self.doubts -= 1
@@ -236,10 +244,11 @@ class GatedRecognizer(PositionalRecognizer):
         self.gate = self.held
 
     def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
-                         fallback: bool = True, timed: bool = True, speech: bool = False) -> TimedTranscript:
+                         fallback: bool = True, timed: bool = True, speech: bool = False,
+                         known_s: float = 0.0) -> TimedTranscript:
         self.held.wait(10)
         return super().transcribe_words(audio, prompt=prompt, language=language, fallback=fallback,
-                                        timed=timed)
+                                        timed=timed, known_s=known_s)
 
 
 def test_under_load_passes_are_skipped_not_queued(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ _NOT_WORD = re.compile(r"[^\w']+")
 _SENTENCE_END = re.compile(r"[.?!][\"')\]]*$")
 MAX_OVERLAP = 5  # the longest run of committed words a new decode may repeat at its start
 TIME_SLACK_S = 0.25  # alignment differs between two decodes of the same word by about this much
+SPELLED_ALIKE = 0.6  # two spellings of one word: difflib's similarity of their letters at least this
 
 
 def normal(word: str) -> str:
@@ -134,6 +135,19 @@ class Agreement:
         self.skip_to(end_s)
         return settled
 
+    def finish_known(self, words: Sequence[Word], end_s: float, known: int) -> list[Word]:
+        """The last decode, of audio that begins `known` settled words before the cut (`rest_start`), told
+        that those words are known so that it writes only what follows them. The model takes where it was
+        told to begin as a hint and may write some or all of them again first: those are aligned away; all
+        other words are settled."""
+        fresh = list(words)
+        if known:
+            fresh = fresh[_restated(self.committed[-known:], fresh):]
+        settled = self._fresh(fresh, from_cut=True)
+        self._commit(settled)
+        self.skip_to(end_s)
+        return settled
+
     def carried_after(self, position_s: float) -> Agreement:
         """A new agreement for the audio after `position_s` (where a segment was cut while the user went on
         speaking), keeping the words already settled there and where the decodes had got to."""
@@ -232,3 +246,29 @@ def _past(settled: Sequence[Word], words: Sequence[Word], *, timed: bool = True)
         while skip < len(words) and (words[skip].start_s + words[skip].end_s) / 2 < end:
             skip += 1
     return skip
+
+
+def _restated(known: Sequence[Word], words: Sequence[Word]) -> int:
+    """How many of `words` (a decode told that `known` came before it) write the end of `known` again.
+    None unless the decode begins by restating and goes on, in order and with at most a word left out or
+    written differently here and there, to the last or last but one known word: a known word that merely
+    recurs is new speech. A last known word that found no match counts as written by the decoded word after
+    the restatement when the two are spelled alike ("Leichenhalle", "Leichenhaler")."""
+    a = [normal(w.text) for w in known]
+    b = [normal(w.text) for w in words[:len(known) + MAX_OVERLAP]]
+    blocks = [m for m in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks() if m.size]
+    if not blocks or blocks[0].b > 1:
+        return 0
+    chain = blocks[:1]
+    for block in blocks[1:]:
+        gap_a, gap_b = block.a - (chain[-1].a + chain[-1].size), block.b - (chain[-1].b + chain[-1].size)
+        if gap_a > 1 or gap_b > 1:
+            break
+        chain.append(block)
+    end, after = chain[-1].b + chain[-1].size, chain[-1].a + chain[-1].size
+    if after == len(a):
+        return end
+    if after == len(a) - 1 and end < len(b) and \
+            difflib.SequenceMatcher(None, a[after], b[end]).ratio() >= SPELLED_ALIKE:
+        return end + 1
+    return 0

@@ -77,11 +77,14 @@ class WordRecognizer(SpeechRecognizer, Protocol):
     is still growing needs (it keeps the words two decodes agree on and decodes only the audio after them)."""
 
     def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
-                         fallback: bool = True, timed: bool = True, speech: bool = False) -> TimedTranscript:
+                         fallback: bool = True, timed: bool = True, speech: bool = False,
+                         known_s: float = 0.0) -> TimedTranscript:
         """Decode up to 30 s of audio in one window, with each word's start and end (`timed` False: no
         times). `fallback` False: a decode the recognizer doubts comes back empty with `doubt` set instead
         of being redone at a higher cost. `speech`: the caller knows the audio holds speech (its voice
-        activity detector heard it), so the model's own doubt that there is any is no reason to doubt."""
+        activity detector heard it), so the model's own doubt that there is any is no reason to doubt.
+        `known_s`: the words of the audio's first `known_s` seconds are known (the prompt ends with them):
+        they are heard as context but not written again, so only what follows costs decoding."""
         ...
 
 

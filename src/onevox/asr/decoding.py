@@ -18,6 +18,7 @@ from onevox.asr.window import MAX_DECODER_POSITIONS, WindowOptions, find_loop
 
 MAX_CONTEXT_TOKENS = MAX_DECODER_POSITIONS // 2 - 1  # earlier text kept in the prompt (as Whisper does)
 TIME_PER_TOKEN = 0.02  # seconds per timestamp step
+MAX_TIMESTAMP_INDEX = 1500  # the last timestamp token, <|30.00|>
 _HAS_WORD = re.compile(r"\w")
 
 
@@ -54,16 +55,27 @@ def context_text(initial_prompt: str, vocabulary: list[str], previous: str) -> s
     return " ".join(part for part in parts if part)
 
 
-def build_prompt(tokenizer: Tokenizer, context: str, *, timestamps: bool = True) -> list[int]:
+def build_prompt(tokenizer: Tokenizer, context: str, *, timestamps: bool = True,
+                 start_s: float = 0.0) -> list[int]:
     """Whisper's decoder prompt, [<|startofprev|> context...] <|startoftranscript|> [language task]
     [<|notimestamps|>], keeping the end of a long context. With `timestamps` (the default) the model decodes
-    with timestamps; without, it produces only text, two decoder steps fewer (for a short single sentence)."""
+    with timestamps; without, it produces only text, two decoder steps fewer (for a short single sentence).
+    `start_s` (timestamps only): the transcript is made to begin at that time, the timestamp Whisper writes
+    where a sentence starts, so the audio before it is heard but not transcribed (it ends the context)."""
     prompt: list[int] = []
     if context:
         tokens = tokenizer.encode(" " + context.strip())
         prompt = [tokenizer.sot_prev, *tokens[-MAX_CONTEXT_TOKENS:]]
-    ending = [] if timestamps else [tokenizer.no_timestamps]
-    return [*prompt, *tokenizer.sot_sequence, *ending]
+    if not timestamps:
+        return [*prompt, *tokenizer.sot_sequence, tokenizer.no_timestamps]
+    start = [timestamp_token(tokenizer, start_s)] if start_s > 0 else []
+    return [*prompt, *tokenizer.sot_sequence, *start]
+
+
+def timestamp_token(tokenizer: Tokenizer, time_s: float) -> int:
+    """The timestamp token nearest `time_s` (Whisper's run from 0 to 30 s)."""
+    begin: int = tokenizer.timestamp_begin
+    return begin + min(max(round(time_s / TIME_PER_TOKEN), 0), MAX_TIMESTAMP_INDEX)
 
 
 def split_timestamps(tokens: list[int], timestamp_begin: int, eot: int) -> Timed:

@@ -29,11 +29,23 @@ def auto_threads(path: Path) -> int:
     return 1 if small else len(os.sched_getaffinity(0))
 
 
-def load_model(path: Path, cfg: ModelConfig) -> ctranslate2.models.Whisper:
+def encoder_threads(path: Path, cfg: ModelConfig) -> int:
+    """Threads for a second copy of the model that only encodes, or 0 for none. Where the decoder runs on
+    fewer threads than there are cores (`threads` auto on a small model), long windows encode faster on
+    every core; the copy costs the model's weights once more in memory, so the engine asks for it only
+    where its windows are long (`EngineOptions.split_encoder`). An explicit `threads` means one copy."""
+    cores = len(os.sched_getaffinity(0))
+    if cfg.threads or cfg.device != "cpu" or auto_threads(path) >= cores:
+        return 0
+    return cores
+
+
+def load_model(path: Path, cfg: ModelConfig, threads: int = 0) -> ctranslate2.models.Whisper:
+    """The model in `path` on `threads` CPU threads (0: `[model] threads`, or `auto_threads`)."""
     if not (path / "model.bin").is_file():
         raise ModelError(f"{path}: not a CTranslate2 Whisper model folder (no model.bin); "
                          "run `onevox models list` to see the models you can use")
-    threads = cfg.threads or auto_threads(path)
+    threads = threads or cfg.threads or auto_threads(path)
     limit_heap_arenas()  # before the model's threads first allocate (see asr/memory.py)
     try:
         return ctranslate2.models.Whisper(str(path), device=cfg.device, compute_type=cfg.compute_type,

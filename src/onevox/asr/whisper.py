@@ -6,8 +6,8 @@ silent 30 s window (computed once per model), so the decoder sees the 1500 posit
 real-looking silence after the speech: without that, short windows make the decoder loop. A short-window
 decode the guard doubts (token budget exceeded, a repetition loop, text timed after the window, low
 confidence, maybe no speech: see `decoding.short_window_doubt`) is redone on the full 30 s window, which is
-what `window = "full"` always uses. Multilingual models decode the short window on its own instead, with a
-longer margin of silence (`MULTILINGUAL_OPTIONS`: the silent window confuses them).
+what `window = "full"` always uses. Multilingual models encode a longer margin of silence after the speech
+(`MULTILINGUAL_OPTIONS`).
 
 With `language = "auto"` the language is detected from the first window a call decodes (see `language.py`
 for why from the short window's own encoder output) and kept for the rest of the call; the daemon passes the
@@ -39,7 +39,7 @@ from onevox.asr.decoding import (
 from onevox.asr.features import LogMel
 from onevox.asr.language import LanguageChoice, LanguagePolicy, language_policy
 from onevox.asr.memory import release_free_memory
-from onevox.asr.model_files import load_model, load_tokenizer
+from onevox.asr.model_files import encoder_threads, load_model, load_tokenizer
 from onevox.asr.window import (
     FULL_FRAMES,
     HOP_LENGTH,
@@ -67,14 +67,19 @@ class EngineOptions:
     min_rest_s: float = 0.5  # audio left after the last timestamp shorter than this is not decoded again
     uncovered_s: float = 1.0  # audio this long after the text's last timestamp is decoded once more
     pad_short: bool = True  # lay a short window's encoder output over the silent 30 s one (see below)
+    split_encoder: bool = False  # encode on a copy of the model using every core (`encoder_threads`)
 
 
-# Measured on Whisper base (multilingual), de/es/fr/it/pt/zh: laid over the silent window, a short window's
-# encoder output reads as "no speech" (0.5-0.8 on clear speech) and the decoder repeats the sentence into the
-# silence, so nearly every decode fell back to 30 s. Decoded on its own, with 2 s of silence encoded after the
-# speech (0.5 s is too little: it loops), it ends cleanly with no-speech 0.0-0.4. English-only tiny.en keeps
-# the padded layout it was tuned with.
-MULTILINGUAL_OPTIONS = EngineOptions(window=WindowOptions(margin_s=2.0), pad_short=False)
+# Measured on Whisper base (multilingual), de/es/fr/it/pt/zh: laid over the silent window right after the
+# speech, a short window's encoder output reads as "no speech" and the decoder repeats the sentence into the
+# silence; decoded on its own it loops less but misses words. With 10 s of real silence encoded after the
+# speech before the silent window takes over, base (beam 5) decodes as well as on its 30 s window, while the
+# encoder sees half of it. That window is long enough for the encoder to gain from every core, which the
+# decoder does not (see `model_files.encoder_threads`). Its "no speech" probability in that layout runs
+# higher than tiny.en's: up to 0.56 on clear speech in either corpus, 0.73-0.75 on silence, noise and tones
+# (which its low confidence doubts as well). English-only tiny.en keeps its short margin.
+MULTILINGUAL_OPTIONS = EngineOptions(window=WindowOptions(margin_s=10.0, max_no_speech=0.65),
+                                     split_encoder=True)
 
 
 @dataclass
@@ -118,6 +123,11 @@ class WhisperEngine:
         self._context: tuple[str, list[str]] = (cfg.initial_prompt, cfg.vocabulary)
         self._model = load_model(Path(model_path), cfg)
         self._opts = options or (MULTILINGUAL_OPTIONS if self._model.is_multilingual else EngineOptions())
+        # greedy and beam 5 decode English alike; other languages lose words greedily (on base, in the test
+        # clips, mostly where a whole sentence goes astray)
+        self._beam = cfg.beam_size or (5 if self._model.is_multilingual else 1)
+        threads = encoder_threads(Path(model_path), cfg) if self._opts.split_encoder else 0
+        self._encoder = load_model(Path(model_path), cfg, threads) if threads else self._model
         self._hf_tokenizer = load_tokenizer(Path(model_path))
         self._policy: LanguagePolicy = language_policy(cfg.language, cfg.languages,
                                                        self._model.is_multilingual, model_name)
@@ -176,7 +186,8 @@ class WhisperEngine:
                           language=chosen.language, language_prob=chosen.probability)
 
     def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
-                         fallback: bool = True, timed: bool = True, speech: bool = False) -> TimedTranscript:
+                         fallback: bool = True, timed: bool = True, speech: bool = False,
+                         known_s: float = 0.0) -> TimedTranscript:
         """One window of up to 30 s decoded with each word's time (implements `WordRecognizer`). Unlike
         `transcribe`, a decode that ends early is not continued: the incremental decoder that calls this
         decodes the rest again on its next pass anyway. With `fallback` False a short-window decode in doubt
@@ -186,7 +197,8 @@ class WhisperEngine:
         start = time.perf_counter()
         context = self._context_text(prompt)
         text, done, used_full, doubt = self._transcribe_window(audio, context, self._given(language),
-                                                               full_if_doubt=fallback, speech=speech)
+                                                               full_if_doubt=fallback, speech=speech,
+                                                               known_s=known_s)
         audio_s = audio.size / SAMPLE_RATE
         words: tuple[Word, ...] = ()
         if text:
@@ -242,29 +254,29 @@ class WhisperEngine:
         return 0.0
 
     def _transcribe_window(self, audio: np.ndarray, context: str, language: LanguageChoice | None, *,
-                           full_if_doubt: bool = True,
-                           speech: bool = False) -> tuple[str, _Pass, bool, str | None]:
+                           full_if_doubt: bool = True, speech: bool = False,
+                           known_s: float = 0.0) -> tuple[str, _Pass, bool, str | None]:
         """One window: the short one first (in auto mode), the full one when the short one is in doubt
         (unless `full_if_doubt` is False: then the doubted decode counts as no text, and the doubt is
         returned). A language detected on the short window is kept for the full one (detection never
         forces 30 s). Returns the text, the pass, whether the full window was used, and the doubt."""
         short = self._cfg.window == "auto" and not uses_full_window(audio.size, self._opts.window)
         fallback = False
-        result = self._decode(audio, context, language, short=short)
+        result = self._decode(audio, context, language, short=short, known_s=known_s)
         window_s = window_frames(audio.size, self._opts.window) * HOP_LENGTH / SAMPLE_RATE
         doubt = short and short_window_doubt(result.decoded, window_s, self._opts.window, speech=speech)
         if doubt and not full_if_doubt:
             return "", result, False, doubt
         if doubt:
             log.debug("short window: %s (%r); decoding the full window", doubt, result.decoded.text[:80])
-            full = self._decode(audio, context, result.language, short=False)
+            full = self._decode(audio, context, result.language, short=False, known_s=known_s)
             full.timings_ms = {k: full.timings_ms.get(k, 0.0) + v for k, v in result.timings_ms.items()}
             result, fallback = full, True
         text = "" if is_silence(result.decoded, self._opts.silence) else result.decoded.text
         return text, result, fallback, None
 
     def _decode(self, audio: np.ndarray, context: str, language: LanguageChoice | None, *,
-                short: bool) -> _Pass:
+                short: bool, known_s: float = 0.0) -> _Pass:
         t0 = time.perf_counter()
         mel = self._mel(audio, window_frames(audio.size, self._opts.window) if short else FULL_FRAMES)
         t1 = time.perf_counter()
@@ -281,7 +293,8 @@ class WhisperEngine:
         # an unsure detection gets a second opinion: the audio decoded in its two likeliest languages, and
         # the decode the model finds likelier wins (once per dictation: later calls are given the language)
         # (a decode the short window's guard doubts, e.g. a loop, loses whatever its score)
-        decodes = [self._generate(memory, audio.size, context, choice, short=short) for choice in candidates]
+        decodes = [self._generate(memory, audio.size, context, choice, short=short, known_s=known_s)
+                   for choice in candidates]
         window_s = window_frames(audio.size, self._opts.window) * HOP_LENGTH / SAMPLE_RATE
         decoded, tokenizer, chosen = max(decodes, key=lambda done: (
             len(decodes) == 1 or not short_window_doubt(done[0], window_s, self._opts.window),
@@ -291,15 +304,15 @@ class WhisperEngine:
         return _Pass(decoded, timings, memory, tokenizer, chosen)
 
     def _generate(self, memory: ctranslate2.StorageView, samples: int, context: str, language: LanguageChoice,
-                  *, short: bool) -> tuple[Decoded, Tokenizer, LanguageChoice]:
+                  *, short: bool, known_s: float = 0.0) -> tuple[Decoded, Tokenizer, LanguageChoice]:
         tokenizer = self._tokenizer_for(language.language)
-        plain = short and samples <= self._opts.window.plain_max_s * SAMPLE_RATE
-        prompt = build_prompt(tokenizer, context, timestamps=not plain)
+        plain = not known_s and short and samples <= self._opts.window.plain_max_s * SAMPLE_RATE
+        prompt = build_prompt(tokenizer, context, timestamps=not plain, start_s=known_s)
         limit = max_new_tokens(len(prompt))
         if short:
-            limit = min(limit, token_budget(samples / SAMPLE_RATE, self._opts.window))
+            limit = min(limit, token_budget(samples / SAMPLE_RATE - known_s, self._opts.window))
         result = self._model.generate(
-            memory, [prompt], beam_size=self._cfg.beam_size, max_length=ct2_max_length(limit, len(prompt)),
+            memory, [prompt], beam_size=self._beam, max_length=ct2_max_length(limit, len(prompt)),
             return_scores=True, return_no_speech_prob=True, suppress_blank=True, suppress_tokens=[-1],
         )[0]
         return read_result(result, tokenizer, limit), tokenizer, language
@@ -312,14 +325,14 @@ class WhisperEngine:
         return np.pad(mel, ((0, 0), (0, frames - mel.shape[1])))
 
     def _encode(self, mel: np.ndarray) -> ctranslate2.StorageView:
-        return self._model.encode(ctranslate2.StorageView.from_array(mel[np.newaxis]), to_cpu=False)
+        return self._encoder.encode(ctranslate2.StorageView.from_array(mel[np.newaxis]), to_cpu=False)
 
     def _encode_short(self, mel: np.ndarray) -> tuple[ctranslate2.StorageView, ctranslate2.StorageView]:
         """Encode a short window and lay it over the silent full window's encoder output; also returns the
         short window's own encoder output (what language detection reads). The result lives in one buffer
         reused by every call (StorageView.from_array shares its memory): only the part the previous call
         overwrote is restored from the silence, not 30 s of it copied anew."""
-        own = self._model.encode(ctranslate2.StorageView.from_array(mel[np.newaxis]), to_cpu=True)
+        own = self._encoder.encode(ctranslate2.StorageView.from_array(mel[np.newaxis]), to_cpu=True)
         if not self._opts.pad_short:
             return own, own
         short = np.asarray(own)
@@ -337,7 +350,7 @@ class WhisperEngine:
         """Encoder output of a 30 s window of Whisper's zero padding (the same for every call)."""
         if self._silence_memory is None:
             mel = np.zeros((self._model.n_mels, FULL_FRAMES), dtype=np.float32)
-            out = self._model.encode(ctranslate2.StorageView.from_array(mel[np.newaxis]), to_cpu=True)
+            out = self._encoder.encode(ctranslate2.StorageView.from_array(mel[np.newaxis]), to_cpu=True)
             self._silence_memory = np.array(out)
         return self._silence_memory
 

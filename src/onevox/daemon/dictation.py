@@ -349,7 +349,7 @@ class Pipeline:
             d.texts.append(text)
 
     def _decode_words(self, d: Dictation, audio: np.ndarray, prompt: str, *,
-                      timed: bool = True, final: bool = False) -> TimedTranscript:
+                      timed: bool = True, final: bool = False, known_s: float = 0.0) -> TimedTranscript:
         """Words of `audio`, never redone on the full window: a doubted decode comes back empty (`doubt`)."""
         recognizer = self.stages.recognizer
         assert isinstance(recognizer, WordRecognizer)  # IncrementalDecoder.supports checked it
@@ -357,7 +357,8 @@ class Pipeline:
                                       words=True):
             start = self.clock.perf_ns()
             transcript = recognizer.transcribe_words(audio, prompt=prompt, language=d.language_hint,
-                                                     fallback=False, timed=timed, speech=final)
+                                                     fallback=False, timed=timed, speech=final,
+                                                     known_s=known_s)
             self._record(d, "inference", (self.clock.perf_ns() - start) / 1e6)
         d.note_language(transcript.text, transcript.language, transcript.language_prob, transcript.audio_s)
         return transcript

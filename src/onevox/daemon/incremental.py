@@ -39,6 +39,10 @@ class IncrementalOptions:
     pending_covers_s: float = 0.6  # a doubted last decode: the last pass's words stand if it heard this near
     pending_quiet_s: float = 0.2  # ...and this long after its last word
     rest_context_s: float = 2.0  # settled speech the last decode hears before the unsettled part
+    # the last decode is told to begin this long before the cut: where Whisper places a timestamp and where
+    # the alignment ends a word differ by tens of milliseconds, and a decode told to begin inside the next
+    # word can leave that word out (a word it writes again is aligned away)
+    known_early_s: float = 0.1
 
 
 def cut_off(word: Word) -> bool:
@@ -52,7 +56,7 @@ class Decode(Protocol):
     `final`: the decode the user waits for, of audio the VAD heard speech in (see `_settle_rest`)."""
 
     def __call__(self, d: Dictation, audio: np.ndarray, prompt: str, *,
-                 timed: bool = True, final: bool = False) -> TimedTranscript: ...
+                 timed: bool = True, final: bool = False, known_s: float = 0.0) -> TimedTranscript: ...
 
 
 Transcribe = Callable[[Dictation, np.ndarray, str], str]
@@ -135,8 +139,10 @@ class IncrementalDecoder:
 
     def _settle_rest(self, d: Dictation, agreement: Agreement, snap: Snapshot) -> None:
         """Settle the words after the settled ones: one decode (no word times, no full-window redo: this is
-        the decode the user waits for) from `rest_context_s` of settled speech before the cut, with the
-        settled text before that point as its prompt; the settled words it restates are aligned away.
+        the decode the user waits for) of the audio from `rest_context_s` of settled speech before the cut,
+        with the whole settled text as its prompt, told that the words before the cut are known: it hears
+        them but writes only what follows (a decode that wrote them again took as long again for them, and
+        one started right at the cut mishears the word there). Words it still restates are aligned away.
         Its audio is speech the VAD heard, so the model's doubt that it holds any does not send it to the
         full window (the passes keep that doubt: a doubted pass only waits for the next)."""
         if snap.end / SAMPLE_RATE - agreement.cut_s < 0.1:
@@ -145,11 +151,11 @@ class IncrementalDecoder:
         start_s = max(start_s, snap.start / SAMPLE_RATE)
         end_s = snap.end / SAMPLE_RATE
         audio = self._from(snap, start_s)
-        prompt = self._prompt(d, join_words(agreement.committed[:len(agreement.committed) - restated]))
-        result = self.decode_words(d, audio, prompt, timed=False, final=True)
+        result = self.decode_words(d, audio, self._prompt(d, agreement.text), timed=False, final=True,
+                                   known_s=max(agreement.cut_s - start_s - self.options.known_early_s, 0.0))
         if not result.doubt:
-            words = [Word(w.text, start_s, start_s) for w in result.words]
-            agreement.finish_rest(words, end_s, restated)
+            agreement.finish_known([Word(w.text, agreement.cut_s, agreement.cut_s) for w in result.words],
+                                   end_s, restated)
             return
         pending = agreement.pending
         if pending and end_s - agreement.heard_s <= self.options.pending_covers_s and not cut_off(
@@ -166,7 +172,8 @@ class IncrementalDecoder:
             if not result.doubt:
                 agreement.finish([Word(w.text, cut_s, cut_s) for w in result.words], end_s, from_cut=True)
                 return
-        text = self.transcribe(d, audio, prompt)
+        prompt = self._prompt(d, join_words(agreement.committed[:len(agreement.committed) - restated]))
+        text = self.transcribe(d, audio, prompt)  # may take the full window: as exact as it gets
         agreement.finish_rest([Word(" " + w, start_s, start_s) for w in text.split()], end_s, restated)
 
     def _agreement(self, d: Dictation, start: int) -> Agreement:
