@@ -127,7 +127,7 @@ def settled_seven() -> Agreement:
 def finish_known(agreement: Agreement, decoded: str, known: int = 4) -> list[str]:
     """A last decode told that the last `known` settled words are known, untimed (as the daemon makes it)."""
     fresh = words(decoded, start=agreement.cut_s, step=0.0)
-    return [normal(w.text) for w in agreement.finish_known(fresh, 5.0, known)]
+    return [normal(w.text) for w in agreement.past_known(fresh, known)]
 
 
 def test_a_decode_told_the_known_words_keeps_all_it_wrote_when_it_restated_none() -> None:
@@ -148,6 +148,7 @@ def test_a_known_word_that_recurs_later_in_the_decode_is_new_speech() -> None:
     # "this" and "as" were said again, not restated: the decode did not begin by restating
     assert finish_known(settled_seven(), "a mortuary as this one.") == ["a", "mortuary", "as", "this", "one"]
     assert finish_known(settled_seven(), "as a mortuary.") == ["a", "mortuary"]  # "as" restated at the cut
+    assert finish_known(settled_seven(), "this portal served") == []  # nothing but known words
     # known words matched by chance, out of order or far from the end of the known ones: all new speech
     assert finish_known(settled_seven(), "this is the room where as", known=7) == [
         "this", "is", "the", "room", "where", "as"]

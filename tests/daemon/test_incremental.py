@@ -109,10 +109,10 @@ def test_passes_settle_words_and_the_final_decodes_only_what_follows_them() -> N
     text = inc.final_text(d, segment(0.0, 8.0))
     assert text == " ".join(f"w{k}" for k in range(20))
     (kind, start, end, prompt), = recognizer.calls
-    # only the rest: heard from rest_context_s (2 s) before the cut, with every settled word as context and
-    # those before the cut marked known, so that the decode writes only what follows them
+    # only the rest: heard from rest_context_s (2 s) before the cut, with every settled word as the prompt
+    # and told to begin (a little before) the cut, so that it writes only what follows them
     assert kind == "words" and start == pytest.approx(7 * WORD_S) and end == 8.0
-    early = IncrementalOptions().known_early_s  # told to begin a little before the cut (see there)
+    early = IncrementalOptions().known_early_s
     assert prompt.endswith("w10 w11") and recognizer.known[-1] == pytest.approx(12 * WORD_S - start - early)
     # the passes may be doubted for "maybe no speech" (the next pass comes); the decode the user waits for
     # is of audio the VAD heard speech in, and is not sent to the full window on the model's doubt
@@ -180,7 +180,9 @@ def test_a_doubted_last_decode_takes_the_last_passes_words_when_they_heard_nearl
     recognizer.calls.clear()
     text = inc.final_text(d, segment(0.0, 6.3))  # the last pass heard up to 6.0 s
     assert text.endswith(pending.strip()) and pending.endswith("w13")
-    assert [call[0] for call in recognizer.calls] == ["words"]  # no full-window decode
+    # told the settled words, then writing them again: both doubted; no full-window decode
+    assert [call[0] for call in recognizer.calls] == ["words", "words"]
+    assert recognizer.known[-2] > 0 and recognizer.known[-1] == 0
 
 
 def test_a_doubted_last_decode_does_not_take_a_last_word_cut_off_where_the_last_pass_ended() -> None:
@@ -303,12 +305,40 @@ def test_a_doubted_last_decode_with_speech_after_the_last_pass_is_decoded_again_
         inc.run_pass(d, snap(float(second)))
     assert d.agreement is not None
     cut = d.agreement.cut_s
-    recognizer.doubt, recognizer.doubts = True, 1
+    recognizer.doubt, recognizer.doubts = True, 2
     recognizer.calls.clear()
     text = inc.final_text(d, segment(0.0, 6.5))
     assert text == " ".join(f"w{k}" for k in range(16))  # w15 ends at 6.4 s, after the last pass
-    assert [call[0] for call in recognizer.calls] == ["words", "words"]
+    assert [call[0] for call in recognizer.calls] == ["words", "words", "words"]
     assert recognizer.calls[-1][1] == pytest.approx(cut, abs=1e-3)
+
+
+class StoppingRecognizer(PositionalRecognizer):
+    """Told where the settled words end, writes them again and stops there (what tiny.en did on a clip with
+    long pauses: it took the settled words for all there was)."""
+
+    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
+                         fallback: bool = True, timed: bool = True, speech: bool = False,
+                         known_s: float = 0.0) -> TimedTranscript:
+        heard = super().transcribe_words(audio, prompt=prompt, language=language, fallback=fallback,
+                                         timed=timed, speech=speech)
+        self.known[-1] = known_s
+        if not known_s:
+            return heard
+        start, _end = self._span(audio)
+        return TimedTranscript(words=tuple(self._words(start, start + known_s)), audio_s=heard.audio_s)
+
+
+def test_a_last_decode_that_writes_nothing_after_the_settled_words_is_decoded_again() -> None:
+    recognizer = StoppingRecognizer()
+    inc = decoder(recognizer)
+    d = Dictation(1)
+    for second in range(1, 7):
+        inc.run_pass(d, snap(float(second)))
+    recognizer.calls.clear()
+    assert inc.final_text(d, segment(0.0, 8.0)) == " ".join(f"w{k}" for k in range(20))
+    assert [call[0] for call in recognizer.calls] == ["words", "words"]
+    assert recognizer.known[-2] > 0 and recognizer.known[-1] == 0
 
 
 def test_a_word_whisper_marks_as_cut_off_or_without_time_counts_as_cut_off() -> None:

@@ -135,18 +135,15 @@ class Agreement:
         self.skip_to(end_s)
         return settled
 
-    def finish_known(self, words: Sequence[Word], end_s: float, known: int) -> list[Word]:
-        """The last decode, of audio that begins `known` settled words before the cut (`rest_start`), told
-        that those words are known so that it writes only what follows them. The model takes where it was
-        told to begin as a hint and may write some or all of them again first: those are aligned away; all
-        other words are settled."""
+    def past_known(self, words: Sequence[Word], known: int) -> list[Word]:
+        """The words of a last decode, of audio that begins `known` settled words before the cut
+        (`rest_start`), that follow those words. It was told they are known so that it writes only what
+        follows them, but the model takes where it was told to begin as a hint and may write some or all of
+        them again first: those are aligned away. Nothing is settled (`finish` does that)."""
         fresh = list(words)
         if known:
             fresh = fresh[_restated(self.committed[-known:], fresh):]
-        settled = self._fresh(fresh, from_cut=True)
-        self._commit(settled)
-        self.skip_to(end_s)
-        return settled
+        return fresh
 
     def carried_after(self, position_s: float) -> Agreement:
         """A new agreement for the audio after `position_s` (where a segment was cut while the user went on
@@ -251,14 +248,16 @@ def _past(settled: Sequence[Word], words: Sequence[Word], *, timed: bool = True)
 def _restated(known: Sequence[Word], words: Sequence[Word]) -> int:
     """How many of `words` (a decode told that `known` came before it) write the end of `known` again.
     None unless the decode begins by restating and goes on, in order and with at most a word left out or
-    written differently here and there, to the last or last but one known word: a known word that merely
-    recurs is new speech. A last known word that found no match counts as written by the decoded word after
-    the restatement when the two are spelled alike ("Leichenhalle", "Leichenhaler")."""
+    written differently here and there, to the last or last but one known word, or to its own end: a known
+    word that merely recurs is new speech. A last known word that found no match counts as written by the
+    decoded word after the restatement when the two are spelled alike ("Leichenhalle", "Leichenhaler")."""
     a = [normal(w.text) for w in known]
     b = [normal(w.text) for w in words[:len(known) + MAX_OVERLAP]]
     blocks = [m for m in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks() if m.size]
     if not blocks or blocks[0].b > 1:
         return 0
+    if blocks[-1].b + blocks[-1].size >= len(words):  # nothing but known words, written again
+        return len(words)
     chain = blocks[:1]
     for block in blocks[1:]:
         gap_a, gap_b = block.a - (chain[-1].a + chain[-1].size), block.b - (chain[-1].b + chain[-1].size)

@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from onevox.asr.agreement import Agreement, shifted
+from onevox.asr.agreement import Agreement, normal, shifted
 from onevox.asr.base import TimedTranscript, Word, WordRecognizer, join_words
 from onevox.audio import SAMPLE_RATE
 from onevox.daemon.early import Snapshot
@@ -39,9 +39,9 @@ class IncrementalOptions:
     pending_covers_s: float = 0.6  # a doubted last decode: the last pass's words stand if it heard this near
     pending_quiet_s: float = 0.2  # ...and this long after its last word
     rest_context_s: float = 2.0  # settled speech the last decode hears before the unsettled part
+    rest_empty_s: float = 1.0  # a last decode that writes nothing new for this much unsettled audio is redone
     # the last decode is told to begin this long before the cut: where Whisper places a timestamp and where
-    # the alignment ends a word differ by tens of milliseconds, and a decode told to begin inside the next
-    # word can leave that word out (a word it writes again is aligned away)
+    # the alignment ends a word differ by tens of milliseconds
     known_early_s: float = 0.1
 
 
@@ -140,9 +140,9 @@ class IncrementalDecoder:
     def _settle_rest(self, d: Dictation, agreement: Agreement, snap: Snapshot) -> None:
         """Settle the words after the settled ones: one decode (no word times, no full-window redo: this is
         the decode the user waits for) of the audio from `rest_context_s` of settled speech before the cut,
-        with the whole settled text as its prompt, told that the words before the cut are known: it hears
-        them but writes only what follows (a decode that wrote them again took as long again for them, and
-        one started right at the cut mishears the word there). Words it still restates are aligned away.
+        with the settled text as its prompt, told that those words are known: it hears them but writes only
+        what follows (a decode that wrote them again took as long again for them, and one started right at
+        the cut mishears the word there). Words it still restates are aligned away.
         Its audio is speech the VAD heard, so the model's doubt that it holds any does not send it to the
         full window (the passes keep that doubt: a doubted pass only waits for the next)."""
         if snap.end / SAMPLE_RATE - agreement.cut_s < 0.1:
@@ -151,12 +151,24 @@ class IncrementalDecoder:
         start_s = max(start_s, snap.start / SAMPLE_RATE)
         end_s = snap.end / SAMPLE_RATE
         audio = self._from(snap, start_s)
+        known_s = max(agreement.cut_s - start_s - self.options.known_early_s, 0.0) if restated else 0.0
         result = self.decode_words(d, audio, self._prompt(d, agreement.text), timed=False, final=True,
-                                   known_s=max(agreement.cut_s - start_s - self.options.known_early_s, 0.0))
-        if not result.doubt:
-            agreement.finish_known([Word(w.text, agreement.cut_s, agreement.cut_s) for w in result.words],
-                                   end_s, restated)
+                                   known_s=known_s)
+        fresh = agreement.past_known([Word(w.text, agreement.cut_s, agreement.cut_s) for w in result.words],
+                                     restated)
+        if not result.doubt and (not known_s or self._follows(agreement, fresh, end_s)):
+            agreement.finish(fresh, end_s, from_cut=True)
             return
+        prompt = self._prompt(d, join_words(agreement.committed[:len(agreement.committed) - restated]))
+        if known_s:
+            # told where to begin, it was doubted, wrote nothing after the settled words although there is
+            # more to hear, or began with another word than the one the last pass heard right after them
+            # (it can take the settled words for all there is, or begin a word late): decoded once more,
+            # writing them again
+            result = self.decode_words(d, audio, prompt, timed=False, final=True)
+            if not result.doubt:
+                agreement.finish_rest([Word(w.text, start_s, start_s) for w in result.words], end_s, restated)
+                return
         pending = agreement.pending
         if pending and end_s - agreement.heard_s <= self.options.pending_covers_s and not cut_off(
                 pending[-1]) and agreement.heard_s - pending[-1].end_s >= self.options.pending_quiet_s:
@@ -172,9 +184,17 @@ class IncrementalDecoder:
             if not result.doubt:
                 agreement.finish([Word(w.text, cut_s, cut_s) for w in result.words], end_s, from_cut=True)
                 return
-        prompt = self._prompt(d, join_words(agreement.committed[:len(agreement.committed) - restated]))
         text = self.transcribe(d, audio, prompt)  # may take the full window: as exact as it gets
         agreement.finish_rest([Word(" " + w, start_s, start_s) for w in text.split()], end_s, restated)
+
+    def _follows(self, agreement: Agreement, fresh: list[Word], end_s: float) -> bool:
+        """Whether a last decode told that the settled words are known plausibly wrote what follows them:
+        something, where there is more than a moment left to hear, beginning with the word the last pass
+        heard right after the settled ones (when it heard one)."""
+        if not fresh:
+            return end_s - agreement.cut_s < self.options.rest_empty_s
+        pending = agreement.pending
+        return not pending or normal(pending[0].text) == normal(fresh[0].text)
 
     def _agreement(self, d: Dictation, start: int) -> Agreement:
         """The open segment's agreement; a new one starts after the last closed segment (the capture keeps
