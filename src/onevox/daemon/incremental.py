@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from onevox.asr.agreement import Agreement, normal, shifted
+from onevox.asr.agreement import Agreement, shifted
 from onevox.asr.base import TimedTranscript, Word, WordRecognizer, join_words
 from onevox.audio import SAMPLE_RATE
 from onevox.daemon.early import Snapshot
@@ -161,10 +161,9 @@ class IncrementalDecoder:
             return
         prompt = self._prompt(d, join_words(agreement.committed[:len(agreement.committed) - restated]))
         if known_s:
-            # told where to begin, it was doubted, wrote nothing after the settled words although there is
-            # more to hear, or began with another word than the one the last pass heard right after them
-            # (it can take the settled words for all there is, or begin a word late): decoded once more,
-            # writing them again
+            # told where to begin, it was doubted, or wrote nothing after the settled words although there
+            # is more to hear (it can take the settled words for all there is): decoded once more, writing
+            # them again
             result = self.decode_words(d, audio, prompt, timed=False, final=True)
             if not result.doubt:
                 agreement.finish_rest([Word(w.text, start_s, start_s) for w in result.words], end_s, restated)
@@ -189,12 +188,9 @@ class IncrementalDecoder:
 
     def _follows(self, agreement: Agreement, fresh: list[Word], end_s: float) -> bool:
         """Whether a last decode told that the settled words are known plausibly wrote what follows them:
-        something, where there is more than a moment left to hear, beginning with the word the last pass
-        heard right after the settled ones (when it heard one)."""
-        if not fresh:
-            return end_s - agreement.cut_s < self.options.rest_empty_s
-        pending = agreement.pending
-        return not pending or normal(pending[0].text) == normal(fresh[0].text)
+        something, where there is more than a moment left to hear. (Also asking that it begin with the word
+        the last pass heard after them sent most of base's German dictations to a second decode.)"""
+        return bool(fresh) or end_s - agreement.cut_s < self.options.rest_empty_s
 
     def _agreement(self, d: Dictation, start: int) -> Agreement:
         """The open segment's agreement; a new one starts after the last closed segment (the capture keeps
