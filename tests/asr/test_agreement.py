@@ -124,14 +124,14 @@ def settled_seven() -> Agreement:
     return agreement
 
 
-def finish_known(agreement: Agreement, decoded: str, known: int = 4) -> list[str]:
+def past_known(agreement: Agreement, decoded: str, known: int = 4) -> list[str]:
     """A last decode told that the last `known` settled words are known, untimed (as the daemon makes it)."""
     fresh = words(decoded, start=agreement.cut_s, step=0.0)
     return [normal(w.text) for w in agreement.past_known(fresh, known)]
 
 
 def test_a_decode_told_the_known_words_keeps_all_it_wrote_when_it_restated_none() -> None:
-    kept = finish_known(settled_seven(), "a mortuary by the monks.")
+    kept = past_known(settled_seven(), "a mortuary by the monks.")
     assert kept == ["a", "mortuary", "by", "the", "monks"]
 
 
@@ -139,18 +139,18 @@ def test_words_a_decode_restates_despite_being_told_they_are_known_are_aligned_a
     # all four known words, only their end, or all of them with a word written differently
     for decoded in ("this portal served as a mortuary.", "served as a mortuary.",
                     "this portl served as a mortuary.", "this portal, which served as a mortuary."):
-        assert finish_known(settled_seven(), decoded) == ["a", "mortuary"], decoded
+        assert past_known(settled_seven(), decoded) == ["a", "mortuary"], decoded
     # the last known word written differently is still that word
-    assert finish_known(settled_seven(), "this portal served ass a mortuary.") == ["a", "mortuary"]
+    assert past_known(settled_seven(), "this portal served ass a mortuary.") == ["a", "mortuary"]
 
 
 def test_a_known_word_that_recurs_later_in_the_decode_is_new_speech() -> None:
     # "this" and "as" were said again, not restated: the decode did not begin by restating
-    assert finish_known(settled_seven(), "a mortuary as this one.") == ["a", "mortuary", "as", "this", "one"]
-    assert finish_known(settled_seven(), "as a mortuary.") == ["a", "mortuary"]  # "as" restated at the cut
-    assert finish_known(settled_seven(), "this portal served") == []  # nothing but known words
+    assert past_known(settled_seven(), "a mortuary as this one.") == ["a", "mortuary", "as", "this", "one"]
+    assert past_known(settled_seven(), "as a mortuary.") == ["a", "mortuary"]  # "as" restated at the cut
+    assert past_known(settled_seven(), "this portal served") == []  # nothing but known words
     # known words matched by chance, out of order or far from the end of the known ones: all new speech
-    assert finish_known(settled_seven(), "this is the room where as", known=7) == [
+    assert past_known(settled_seven(), "this is the room where as", known=7) == [
         "this", "is", "the", "room", "where", "as"]
 
 
