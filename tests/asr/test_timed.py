@@ -20,7 +20,7 @@ class Scripted:
         self.calls: list[tuple[float, str, str | None]] = []
 
     def transcribe_words(self, audio, *, prompt="", language=None, fallback=True, timed=True, speech=False,
-                         known_s=0.0):
+                         known_s=0.0, abandon=None):
         self.calls.append((audio.size / RATE, prompt, language))
         words = self.answers.pop(0) if self.answers else ()
         return TimedTranscript(words=words, audio_s=audio.size / RATE, language="en", language_prob=0.9)

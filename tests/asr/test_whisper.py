@@ -190,6 +190,24 @@ def test_known_words_are_heard_but_not_written_again(engine, clip):
     assert normalize("".join(w.text for w in rest.words)) == normalize("".join(w.text for w in words[cut:]))
 
 
+def test_a_decode_given_up_returns_without_words_and_the_next_is_whole(engine, clip):
+    """`abandon` is asked while the decoder runs; once it says yes the call returns without words, the
+    decode it left finishes unread on its replica, and the next call decodes on the other one as if nothing
+    had happened (the decoder input buffer they share is rewritten under the abandoned one)."""
+    audio = clip("ls-2412-153948-0000")
+    expected = engine.transcribe_words(audio).text
+    asked: list[bool] = []
+
+    def abandon() -> bool:
+        asked.append(True)
+        return len(asked) > 1  # not after the encode: while the decoder runs
+
+    given_up = engine.transcribe_words(audio, abandon=abandon)
+    assert given_up.doubt == "abandoned" and not given_up.words and len(asked) == 2
+    assert engine.transcribe_words(audio).text == expected
+    assert engine.transcribe_words(audio, abandon=lambda: False).text == expected
+
+
 def test_serve_workers_share_the_cores_and_keep_small_models_on_one_thread(monkeypatch, isolated_xdg):
     import os
 

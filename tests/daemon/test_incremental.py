@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +58,7 @@ class PositionalRecognizer:
 
     def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
                          fallback: bool = True, timed: bool = True, speech: bool = False,
-                         known_s: float = 0.0) -> TimedTranscript:
+                         known_s: float = 0.0, abandon: object = None) -> TimedTranscript:
         start, end = self._span(audio)
         self.calls.append(("words", start, end, prompt))
         self.speech.append(speech)
@@ -156,7 +158,7 @@ class DoubtingRecognizer(PositionalRecognizer):
 
     def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
                          fallback: bool = True, timed: bool = True, speech: bool = False,
-                         known_s: float = 0.0) -> TimedTranscript:
+                         known_s: float = 0.0, abandon: object = None) -> TimedTranscript:
         heard = super().transcribe_words(audio, prompt=prompt, language=language, timed=timed,
                                          known_s=known_s)
         if fallback or not self.doubt or self.doubts <= 0:
@@ -247,7 +249,7 @@ class GatedRecognizer(PositionalRecognizer):
 
     def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
                          fallback: bool = True, timed: bool = True, speech: bool = False,
-                         known_s: float = 0.0) -> TimedTranscript:
+                         known_s: float = 0.0, abandon: object = None) -> TimedTranscript:
         self.held.wait(10)
         return super().transcribe_words(audio, prompt=prompt, language=language, fallback=fallback,
                                         timed=timed, known_s=known_s)
@@ -269,6 +271,43 @@ def test_under_load_passes_are_skipped_not_queued(tmp_path: Path) -> None:
         assert 1 <= event["passes"] <= 3
     finally:
         recognizer.held.set()
+        close_harness(h)
+
+
+class StuckPassRecognizer(PositionalRecognizer):
+    """A pass never finishes on its own (a slow model's pass): it returns only once it is given up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.given_up: list[bool] = []  # per pass: whether it was given up (rather than timed out)
+
+    def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
+                         fallback: bool = True, timed: bool = True, speech: bool = False,
+                         known_s: float = 0.0, abandon: Callable[[], bool] | None = None) -> TimedTranscript:
+        if speech:  # the decode the user waits for
+            return super().transcribe_words(audio, prompt=prompt, language=language, fallback=fallback,
+                                            timed=timed, speech=speech, known_s=known_s)
+        deadline = time.monotonic() + 10
+        while not (abandon is not None and abandon()) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        self.given_up.append(abandon is not None and abandon())
+        return TimedTranscript(words=(), audio_s=audio.size / SAMPLE_RATE, doubt="abandoned")
+
+
+def test_a_pass_still_decoding_at_the_stop_is_given_up_for_the_decode_the_user_waits_for(
+        tmp_path: Path) -> None:
+    recognizer = StuckPassRecognizer()
+    h = build_harness(tmp_path, recognizer=recognizer,  # type: ignore[arg-type]
+                      options=PipelineOptions(pre_roll_ms=0, post_roll_ms=300, pass_interval_ms=500,
+                                              early_decode_ms=0))
+    try:
+        h.start()
+        h.speak(4.0)  # the first pass is stuck from its start
+        h.controller.stop()
+        event = h.log.wait_for("transcribed", timeout=5.0)
+        assert recognizer.given_up == [True]
+        assert event["text"].lower().split() == [f"w{k}" for k in range(10)]  # four seconds of words
+    finally:
         close_harness(h)
 
 
@@ -319,7 +358,7 @@ class StoppingRecognizer(PositionalRecognizer):
 
     def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
                          fallback: bool = True, timed: bool = True, speech: bool = False,
-                         known_s: float = 0.0) -> TimedTranscript:
+                         known_s: float = 0.0, abandon: object = None) -> TimedTranscript:
         heard = super().transcribe_words(audio, prompt=prompt, language=language, fallback=fallback,
                                          timed=timed, speech=speech)
         self.known[-1] = known_s

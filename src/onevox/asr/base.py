@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -78,13 +78,15 @@ class WordRecognizer(SpeechRecognizer, Protocol):
 
     def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
                          fallback: bool = True, timed: bool = True, speech: bool = False,
-                         known_s: float = 0.0) -> TimedTranscript:
+                         known_s: float = 0.0, abandon: Callable[[], bool] | None = None) -> TimedTranscript:
         """Decode up to 30 s of audio in one window, with each word's start and end (`timed` False: no
         times). `fallback` False: a decode the recognizer doubts comes back empty with `doubt` set instead
         of being redone at a higher cost. `speech`: the caller knows the audio holds speech (its voice
         activity detector heard it), so the model's own doubt that there is any is no reason to doubt.
         `known_s`: the words of the audio's first `known_s` seconds are known (the prompt ends with them):
-        they are heard as context but not written again, so only what follows costs decoding."""
+        they are heard as context but not written again, so only what follows costs decoding.
+        `abandon`: asked while decoding; once it returns True the call gives up, returning no words and
+        `doubt` "abandoned" at once, and the next call does not wait for the decode it left behind."""
         ...
 
 

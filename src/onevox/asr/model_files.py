@@ -4,6 +4,8 @@ apart from the decoding in `whisper.py`, which only needs what these return."""
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import ctranslate2
@@ -18,6 +20,11 @@ from onevox.errors import ModelError
 # faster, and a dictation's release-to-text fell with it). Only the encoder gains from more threads, on long
 # windows, which dictation rarely encodes. Larger models have enough work per token to share.
 SMALL_MODEL_BYTES = 200 * 1024 * 1024  # tiny and base in float16 (their usual conversion) or int8
+# A decode cannot be stopped inside CTranslate2 once it has begun. One that its caller gives up (an
+# incremental pass overtaken by the key's release) runs on to its end on one replica of the model while the
+# next decode takes the other: replicas share the weights, so the second costs little memory.
+DECODER_REPLICAS = 2
+ABANDON_POLL_S = 0.002  # how often a decode that may be given up asks whether it is
 
 
 def auto_threads(path: Path) -> int:
@@ -40,8 +47,14 @@ def encoder_threads(path: Path, cfg: ModelConfig) -> int:
     return cores
 
 
-def load_model(path: Path, cfg: ModelConfig, threads: int = 0) -> ctranslate2.models.Whisper:
-    """The model in `path` on `threads` CPU threads (0: `[model] threads`, or `auto_threads`)."""
+class Abandoned(Exception):
+    """The caller gave the decode up before it finished (see `finish_or_abandon`)."""
+
+
+def load_model(path: Path, cfg: ModelConfig, threads: int = 0,
+               replicas: int = 1) -> ctranslate2.models.Whisper:
+    """The model in `path` on `threads` CPU threads (0: `[model] threads`, or `auto_threads`) per replica;
+    `replicas` decodes can run at once."""
     if not (path / "model.bin").is_file():
         raise ModelError(f"{path}: not a CTranslate2 Whisper model folder (no model.bin); "
                          "run `onevox models list` to see the models you can use")
@@ -49,10 +62,21 @@ def load_model(path: Path, cfg: ModelConfig, threads: int = 0) -> ctranslate2.mo
     limit_heap_arenas()  # before the model's threads first allocate (see asr/memory.py)
     try:
         return ctranslate2.models.Whisper(str(path), device=cfg.device, compute_type=cfg.compute_type,
-                                          intra_threads=threads)
+                                          intra_threads=threads, inter_threads=replicas)
     except (RuntimeError, ValueError) as exc:
         raise ModelError(f"cannot load the model in {path} (device={cfg.device}, "
                          f"compute_type={cfg.compute_type}): {exc}") from exc
+
+
+def finish_or_abandon(pending: ctranslate2.models.WhisperGenerationResultAsync,
+                      abandon: Callable[[], bool]) -> ctranslate2.models.WhisperGenerationResult:
+    """The result of a decode started asynchronously, unless `abandon()` turns true first: then `Abandoned`
+    is raised and the decode finishes unread on its replica."""
+    while not pending.done():
+        if abandon():
+            raise Abandoned
+        time.sleep(ABANDON_POLL_S)
+    return pending.result()
 
 
 def load_tokenizer(path: Path) -> tokenizers.Tokenizer:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +39,14 @@ from onevox.asr.decoding import (
 from onevox.asr.features import LogMel
 from onevox.asr.language import LanguageChoice, LanguagePolicy, language_policy
 from onevox.asr.memory import release_free_memory
-from onevox.asr.model_files import encoder_threads, load_model, load_tokenizer
+from onevox.asr.model_files import (
+    DECODER_REPLICAS,
+    Abandoned,
+    encoder_threads,
+    finish_or_abandon,
+    load_model,
+    load_tokenizer,
+)
 from onevox.asr.window import (
     FULL_FRAMES,
     HOP_LENGTH,
@@ -121,7 +128,7 @@ class WhisperEngine:
         self.model_name = model_name
         self._cfg = cfg
         self._context: tuple[str, list[str]] = (cfg.initial_prompt, cfg.vocabulary)
-        self._model = load_model(Path(model_path), cfg)
+        self._model = load_model(Path(model_path), cfg, replicas=DECODER_REPLICAS)
         self._opts = options or (MULTILINGUAL_OPTIONS if self._model.is_multilingual else EngineOptions())
         # greedy and beam 5 decode English alike; other languages lose words greedily (on base, in the test
         # clips, mostly where a whole sentence goes astray)
@@ -137,6 +144,7 @@ class WhisperEngine:
         self._memory: np.ndarray | None = None  # the decoder's input for short windows (see _encode_short)
         self._memory_dirty = 0  # encoder frames of _memory that hold audio rather than silence
         self._learned: list[str] = []  # words learned from corrections, primed after the vocabulary
+        self._abandon: Callable[[], bool] | None = None  # the running transcribe_words call's `abandon`
 
     def use_context(self, initial_prompt: str | None = None, vocabulary: Sequence[str] | None = None) -> None:
         """Implements `PromptedRecognizer`: the prompt and vocabulary of the following decodes."""
@@ -187,7 +195,7 @@ class WhisperEngine:
 
     def transcribe_words(self, audio: np.ndarray, *, prompt: str = "", language: str | None = None,
                          fallback: bool = True, timed: bool = True, speech: bool = False,
-                         known_s: float = 0.0) -> TimedTranscript:
+                         known_s: float = 0.0, abandon: Callable[[], bool] | None = None) -> TimedTranscript:
         """One window of up to 30 s decoded with each word's time (implements `WordRecognizer`). Unlike
         `transcribe`, a decode that ends early is not continued: the incremental decoder that calls this
         decodes the rest again on its next pass anyway. With `fallback` False a short-window decode in doubt
@@ -196,9 +204,18 @@ class WhisperEngine:
         audio = _as_mono_float32(audio)[:FULL_FRAMES * HOP_LENGTH]
         start = time.perf_counter()
         context = self._context_text(prompt)
-        text, done, used_full, doubt = self._transcribe_window(audio, context, self._given(language),
-                                                               full_if_doubt=fallback, speech=speech,
-                                                               known_s=known_s)
+        # the engine's own (one caller at a time); passed down this way so the helpers keep their shape
+        self._abandon = abandon
+        try:
+            text, done, used_full, doubt = self._transcribe_window(audio, context, self._given(language),
+                                                                   full_if_doubt=fallback, speech=speech,
+                                                                   known_s=known_s)
+            self._check_abandon()
+        except Abandoned:
+            return TimedTranscript(words=(), audio_s=audio.size / SAMPLE_RATE, doubt="abandoned",
+                                   timings_ms={"total": (time.perf_counter() - start) * 1000})
+        finally:
+            self._abandon = None
         audio_s = audio.size / SAMPLE_RATE
         words: tuple[Word, ...] = ()
         if text:
@@ -285,6 +302,7 @@ class WhisperEngine:
         else:
             memory = own = self._encode(mel)
         t2 = time.perf_counter()
+        self._check_abandon()
         if language is None:
             scores = self._model.detect_language(own)[0]
             candidates = self._policy.candidates([(token[2:-2], prob) for token, prob in scores])
@@ -311,11 +329,19 @@ class WhisperEngine:
         limit = max_new_tokens(len(prompt))
         if short:
             limit = min(limit, token_budget(samples / SAMPLE_RATE - known_s, self._opts.window))
+        abandon = self._abandon
         result = self._model.generate(
             memory, [prompt], beam_size=self._beam, max_length=ct2_max_length(limit, len(prompt)),
             return_scores=True, return_no_speech_prob=True, suppress_blank=True, suppress_tokens=[-1],
+            asynchronous=abandon is not None,
         )[0]
+        if abandon is not None:
+            result = finish_or_abandon(result, abandon)
         return read_result(result, tokenizer, limit), tokenizer, language
+
+    def _check_abandon(self) -> None:
+        if self._abandon is not None and self._abandon():
+            raise Abandoned
 
     def _mel(self, audio: np.ndarray, frames: int) -> np.ndarray:
         """Log-mel features of `audio`, zero-padded (as Whisper pads its last window) to `frames`."""

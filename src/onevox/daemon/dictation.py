@@ -350,7 +350,9 @@ class Pipeline:
 
     def _decode_words(self, d: Dictation, audio: np.ndarray, prompt: str, *,
                       timed: bool = True, final: bool = False, known_s: float = 0.0) -> TimedTranscript:
-        """Words of `audio`, never redone on the full window: a doubted decode comes back empty (`doubt`)."""
+        """Words of `audio`, never redone on the full window: a doubted decode comes back empty (`doubt`).
+        A pass is given up once the key is released (the release decode covers its audio and more), so the
+        decode the user waits for never waits for it."""
         recognizer = self.stages.recognizer
         assert isinstance(recognizer, WordRecognizer)  # IncrementalDecoder.supports checked it
         with self.stages.metrics.span("inference", dictation=d.id, audio_s=round(audio.size / SAMPLE_RATE, 3),
@@ -358,7 +360,7 @@ class Pipeline:
             start = self.clock.perf_ns()
             transcript = recognizer.transcribe_words(audio, prompt=prompt, language=d.language_hint,
                                                      fallback=False, timed=timed, speech=final,
-                                                     known_s=known_s)
+                                                     known_s=known_s, abandon=None if final else d.overtaken)
             self._record(d, "inference", (self.clock.perf_ns() - start) / 1e6)
         d.note_language(transcript.text, transcript.language, transcript.language_prob, transcript.audio_s)
         return transcript

@@ -82,6 +82,10 @@ class Dictation:
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
+    def overtaken(self) -> bool:
+        """Whether a decode made while the user spoke is no longer wanted: stopped or cancelled."""
+        return self._stop.is_set() or self._cancel.is_set()
+
     @property
     def audio_s(self) -> float:
         return self.audio_samples / SAMPLE_RATE
