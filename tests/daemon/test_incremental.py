@@ -18,7 +18,7 @@ from onevox.daemon.incremental import IncrementalDecoder, IncrementalOptions, cu
 from onevox.daemon.options import PipelineOptions
 from onevox.daemon.record import Dictation
 from onevox.vad.segmenter import SpeechSegment
-from tests.daemon.conftest import build_harness, close_harness
+from tests.daemon.conftest import Harness, build_harness, close_harness
 from tests.daemon.doubles import FakeRecognizer
 
 WORD_S = 0.4  # the fake speaker says one word every 0.4 s
@@ -255,11 +255,16 @@ class GatedRecognizer(PositionalRecognizer):
                                         timed=timed, known_s=known_s)
 
 
+def passes_harness(tmp_path: Path, recognizer: PositionalRecognizer) -> Harness:
+    """The pipeline on `recognizer` with a pass every 0.5 s of speech and no early decodes."""
+    return build_harness(tmp_path, recognizer=recognizer,  # type: ignore[arg-type]
+                         options=PipelineOptions(pre_roll_ms=0, post_roll_ms=300, pass_interval_ms=500,
+                                                 early_decode_ms=0))
+
+
 def test_under_load_passes_are_skipped_not_queued(tmp_path: Path) -> None:
     recognizer = GatedRecognizer()
-    h = build_harness(tmp_path, recognizer=recognizer,  # type: ignore[arg-type]
-                      options=PipelineOptions(pre_roll_ms=0, post_roll_ms=300, pass_interval_ms=500,
-                                              early_decode_ms=0))
+    h = passes_harness(tmp_path, recognizer)
     try:
         h.start()
         h.speak(6.0)  # twelve intervals of speech while the first pass is stuck
@@ -297,9 +302,7 @@ class StuckPassRecognizer(PositionalRecognizer):
 def test_a_pass_still_decoding_at_the_stop_is_given_up_for_the_decode_the_user_waits_for(
         tmp_path: Path) -> None:
     recognizer = StuckPassRecognizer()
-    h = build_harness(tmp_path, recognizer=recognizer,  # type: ignore[arg-type]
-                      options=PipelineOptions(pre_roll_ms=0, post_roll_ms=300, pass_interval_ms=500,
-                                              early_decode_ms=0))
+    h = passes_harness(tmp_path, recognizer)
     try:
         h.start()
         h.speak(4.0)  # the first pass is stuck from its start
